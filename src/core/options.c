@@ -1,0 +1,84 @@
+/* core/options — THE option table: every setting ptim has, one row each.
+ * Adding a setting means adding a row here, nothing else. Keep rows grouped by
+ * section; the order here is the order of `config keys` and `config init`. */
+#include <stddef.h>
+
+#include "core/config.h"
+
+#define U 1.0, 0.0 /* unbounded */
+
+const ptim_option ptim_options[] = {
+    /* system */
+    {"system.log_level", PTIM_OPT_ENUM, "info", U, "error|warn|info|debug", true, "Least severe message written to the log"},
+    {"system.model_dir", PTIM_OPT_PATH, "", U, NULL, false, "Directory holding the .tflite models (empty: the models/ directory beside ptim's share dir or the source tree)"},
+    {"system.enable_hot_reload", PTIM_OPT_BOOL, "true", U, NULL, false, "Watch the config file and apply valid edits while running"},
+
+    /* performance (seed names) */
+    {"performance.gpu_memory_pool_size_mb", PTIM_OPT_INT, "2048", 256, 16384, NULL, false, "Memory pool budget in MiB (used for the CPU frame and tensor pool)"},
+    {"performance.max_processing_workers", PTIM_OPT_INT, "4", 1, 16, NULL, false, "Worker threads for inference and image kernels"},
+    {"performance.target_fps", PTIM_OPT_INT, "30", 1, 120, NULL, true, "Frame-rate cap in live mode"},
+    {"performance.frame_buffer_size", PTIM_OPT_INT, "5", 1, 64, NULL, false, "Frames queued between pipeline stages"},
+
+    /* quality (seed names) */
+    {"quality.model_quality", PTIM_OPT_ENUM, "balanced", U, "low|balanced|high", true, "Speed/quality trade-off of detection and rendering"},
+
+    /* detector */
+    {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", true, "BlazeFace model: short range (close faces), full range, or chosen per source"},
+    {"detector.threshold", PTIM_OPT_FLOAT, "0.5", 0.01, 1.0, NULL, true, "Minimum detection score"},
+    {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces kept per frame (0 = all)"},
+    {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
+    {"detector.tiles", PTIM_OPT_STRING, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
+
+    /* track */
+    {"track.detect_interval", PTIM_OPT_INT, "10", 1, 1000, NULL, true, "Run the detector at least every N frames while tracking"},
+    {"track.hold_ms", PTIM_OPT_INT, "1000", 0, 60000, NULL, true, "Keep masking a lost face at its last place for this long (ms)"},
+    {"track.smoothing", PTIM_OPT_BOOL, "true", U, NULL, true, "Smooth boxes and landmarks with a One Euro filter"},
+    {"track.smoothing_min_cutoff", PTIM_OPT_FLOAT, "1.0", 0.01, 100.0, NULL, true, "One Euro filter minimum cutoff frequency (Hz): lower = less jitter"},
+    {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.05", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient: higher = less lag"},
+
+    /* landmarks */
+    {"landmarks.enabled", PTIM_OPT_BOOL, "true", U, NULL, true, "Run FaceMesh (468 landmarks) on every tracked face"},
+    {"landmarks.min_presence", PTIM_OPT_FLOAT, "0.5", 0.0, 1.0, NULL, true, "Below this FaceMesh presence the face goes back to detection"},
+
+    /* mask */
+    {"mask.mode", PTIM_OPT_ENUM, "blur", U, "blur|pixelate|solid|image|swap|none", true, "How faces are hidden"},
+    {"mask.shape", PTIM_OPT_ENUM, "contour", U, "contour|ellipse|box", true, "Masked region: landmark contour, ellipse or box around the detection"},
+    {"mask.scale", PTIM_OPT_FLOAT, "1.3", 1.0, 4.0, NULL, true, "Grow the masked region: each side grows by (scale-1) x size"},
+    {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
+    {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
+    {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
+    {"mask.image", PTIM_OPT_PATH, "", U, NULL, true, "Image: picture (PNG with alpha) drawn over each face"},
+
+    /* swap and merge */
+    {"swap.identity", PTIM_OPT_PATH, "", U, NULL, true, "Swap: photo of exactly one face whose identity replaces every face"},
+    {"swap.keep_mouth", PTIM_OPT_BOOL, "false", U, NULL, true, "Swap: keep the person's own open mouth"},
+    {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels"},
+    {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: blur the blend mask edge over this many pixels"},
+    {"merge.opacity", PTIM_OPT_FLOAT, "1.0", 0.0, 1.0, NULL, true, "Swap: opacity of the swapped face"},
+    {"merge.color_transfer", PTIM_OPT_ENUM, "rct", U, "rct|none", true, "Swap: colour transfer to the target's skin"},
+
+    /* debug */
+    {"debug.draw", PTIM_OPT_ENUM, "none", U, "none|boxes|landmarks|ids", true, "Draw detection boxes, landmarks or track ids on the output"},
+
+    /* source */
+    {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},
+    {"source.realtime", PTIM_OPT_BOOL, "false", U, NULL, false, "Play a file at its own frame rate, as a camera would"},
+    {"source.loop", PTIM_OPT_BOOL, "false", U, NULL, false, "Rewind a file source at its end"},
+
+    /* output */
+    {"output.target", PTIM_OPT_STRING, "", U, NULL, false, "Default output of `ptim run` (file, v4l2:/dev/videoN, udp://, rtmp://, -, null)"},
+    {"output.crf", PTIM_OPT_INT, "23", 0, 63, NULL, false, "Encoder constant rate factor"},
+    {"output.preset", PTIM_OPT_ENUM, "veryfast", U, "ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow", false, "libx264 preset"},
+    {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, true, "Live mode: delay output evenly by this much (audio sync)"},
+
+    /* audio */
+    {"audio.enabled", PTIM_OPT_BOOL, "true", U, NULL, false, "Copy the audio track to the output"},
+    {"audio.voice", PTIM_OPT_ENUM, "none", U, "none|pitch", false, "Voice masking"},
+    {"audio.pitch_semitones", PTIM_OPT_FLOAT, "-4", -12.0, 12.0, NULL, false, "Voice masking: pitch shift in semitones"},
+
+    /* privacy */
+    {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
+    {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
+};
+
+const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);

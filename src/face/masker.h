@@ -1,0 +1,32 @@
+/* face/masker — hide every face of a face_list in the frame's own pixel
+ * format (mask.*, swap.*, merge.*, debug.draw). Only face regions are touched.
+ *
+ * Pictures the masker needs (mask.image overlay, swap.identity photo) are
+ * decoded by the caller (io/) and handed in as RGB24/RGBA views; the masker
+ * copies what it keeps. */
+#ifndef PTIM_FACE_MASKER_H
+#define PTIM_FACE_MASKER_H
+
+#include "core/config.h"
+#include "core/error.h"
+#include "face/face.h"
+#include "img/image.h"
+
+typedef struct face_masker face_masker;
+
+typedef struct face_masker_assets {
+    const img_view *overlay;   /* RGBA, for mask.mode=image; NULL otherwise */
+    const img_view *identity;  /* RGB24, for mask.mode=swap; NULL otherwise */
+    const char *identity_name; /* file name, for messages */
+} face_masker_assets;
+
+int face_masker_create(const ptim_config *cfg, const face_masker_assets *assets,
+                       face_masker **out, ptim_error *err);
+void face_masker_destroy(face_masker *masker);
+int face_masker_reconfigure(face_masker *masker, const ptim_config *cfg,
+                            const face_masker_assets *assets, ptim_error *err);
+/* Mask every face of `faces` in `frame` (YUV420P, NV12, RGB24 or BGR24), in place. */
+int face_masker_render(face_masker *masker, img_view *frame, const face_list *faces,
+                       ptim_error *err);
+
+#endif

@@ -1,0 +1,32 @@
+/* face/tracker — everything analysis does to one frame: detect (BlazeFace),
+ * follow (ids, One Euro smoothing, hold), measure (FaceMesh landmarks) and
+ * align. The output face_list is what masking and the fail-closed guard read.
+ *
+ * The tracker reads its settings (detector.*, track.*, landmarks.*,
+ * system.model_dir, performance.max_processing_workers) from a config
+ * snapshot at create and reconfigure time; it keeps no pointer to it. */
+#ifndef PTIM_FACE_TRACKER_H
+#define PTIM_FACE_TRACKER_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "face/face.h"
+#include "img/image.h"
+
+typedef struct face_tracker face_tracker;
+
+int face_tracker_create(const ptim_config *cfg, face_tracker **out, ptim_error *err);
+void face_tracker_destroy(face_tracker *tracker);
+/* Apply live-changeable settings from a newer snapshot between frames. */
+int face_tracker_reconfigure(face_tracker *tracker, const ptim_config *cfg, ptim_error *err);
+/* Analyse one frame taken at t_ms (milliseconds, monotonic per source) and
+ * write every face to mask, held ones included, to *out. Returns -1 when
+ * analysis failed: the caller must then treat the frame as unanalysed. */
+int face_tracker_process(face_tracker *tracker, const img_view *frame, int64_t t_ms,
+                         face_list *out, ptim_error *err);
+/* Forget every track (a new scene, image or file). */
+void face_tracker_reset(face_tracker *tracker);
+
+#endif
