@@ -1,5 +1,18 @@
 #!/usr/bin/env bash
-# bench.sh BUILD — every benchmark, one after the other.
-set -euo pipefail
+# bench.sh BUILD — every benchmark, one after the other: the in-process parts
+# (`ptim bench nn|face|mask`), then each scripts/bench_*.sh (end-to-end runs
+# compared with plain ffmpeg). A part that fails is reported; the rest still run.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
-"$build/ptim" bench
+status=0
+for part in nn face mask; do
+  echo "== ptim bench $part"
+  "$build/ptim" bench "$part" || { echo "bench: ptim bench $part failed" >&2; status=1; }
+done
+for s in "$root"/scripts/bench_*.sh; do
+  [ -f "$s" ] || continue
+  echo "== $(basename "$s")"
+  bash "$s" "$build" || { echo "bench: $(basename "$s") failed" >&2; status=1; }
+done
+exit $status
