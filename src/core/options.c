@@ -59,6 +59,8 @@ const ptim_option ptim_options[] = {
 
     /* debug */
     {"debug.draw", PTIM_OPT_ENUM, "none", U, "none|boxes|landmarks|ids", true, "Draw detection boxes, landmarks or track ids on the output"},
+    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (test builds only): e.g. decode=0.05,detect@10-20,encode@100"},
+    {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection"},
 
     /* source */
     {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},
