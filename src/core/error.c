@@ -35,7 +35,15 @@ int ptim_error_prefix(ptim_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s%s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n >= sizeof err->message)
+        n = sizeof err->message - 1;
+    memcpy(err->message, prefix, n);
+    size_t m = strnlen(old, sizeof old - 1);
+    if (m > sizeof err->message - 1 - n)
+        m = sizeof err->message - 1 - n;
+    memcpy(err->message + n, old, m);
+    err->message[n + m] = 0;
     return -1;
 }
 
@@ -57,4 +65,11 @@ const char *ptim_severity_name(ptim_severity s)
 {
     static const char *names[PTIM_SEV__COUNT] = {"low", "medium", "high", "critical"};
     return (s >= 0 && s < PTIM_SEV__COUNT) ? names[s] : "unknown";
+}
+
+int ptim_error_exit_status(const ptim_error *err)
+{
+    if (!err || err->category == PTIM_ERR_NONE)
+        return err && err->message[0] ? 1 : 0;
+    return err->category == PTIM_ERR_CONFIG ? 2 : 1;
 }

@@ -51,6 +51,11 @@ int ptim_error_setv(ptim_error *err, ptim_err_category category, ptim_severity s
 int ptim_error_prefix(ptim_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ptim_error_clear(ptim_error *err);
 
+/* Exit status for a failure: 0 when err is NULL or holds no error, 2 for bad
+ * usage, configuration or input (PTIM_ERR_CONFIG), 1 for everything that
+ * failed while processing. */
+int ptim_error_exit_status(const ptim_error *err);
+
 const char *ptim_err_category_name(ptim_err_category category);
 const char *ptim_severity_name(ptim_severity severity);
 
