@@ -1,6 +1,9 @@
 /* app/cli — shared flags and start-up for every command. See cli.h. */
 #include "app/cli.h"
 
+#include "core/clock.h"
+#include "core/log.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +133,8 @@ int ptim_cli_open(ptim_cli *cli, ptim_error *err)
         cli->config_path = join(cli->userdata_dir, "config.ini");
     if ((cli->config_file || cli->userdata_dir) && !cli->config_path)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    ptim_log_set_stderr_level(cli->verbose ? PTIM_LOG_DEBUG : cli->quiet ? PTIM_LOG_ERROR : PTIM_LOG_WARN);
+    ptim_startup_begin(PTIM_STARTUP_CONFIG);
     ptim_config_sources src = {
         .file = cli->config_path,
         .file_required = cli->config_file != NULL,
@@ -137,7 +142,63 @@ int ptim_cli_open(ptim_cli *cli, ptim_error *err)
         .sets = cli->sets,
         .set_count = cli->set_count,
     };
-    return ptim_config_store_new(&src, &cli->store, err);
+    if (ptim_config_store_new(&src, &cli->store, err))
+        return -1;
+    ptim_startup_end(PTIM_STARTUP_CONFIG);
+
+    ptim_startup_begin(PTIM_STARTUP_LOGGING);
+    ptim_config *cfg = ptim_config_store_acquire(cli->store);
+    int level = ptim_log_level_parse(ptim_config_str(cfg, "system.log_level"));
+    ptim_config_release(cfg);
+    ptim_log_set_file_level(cli->verbose ? PTIM_LOG_DEBUG : (ptim_log_level)level);
+    if (cli->logs_dir) {
+        char *path = join(cli->logs_dir, "ptim.log");
+        int rc = path ? ptim_log_open(path, err) : ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        free(path);
+        if (rc)
+            return ptim_error_prefix(err, "userdata: ");
+        cli->log_open = true;
+    }
+    if (ptim_error_sink_open(cli->logs_dir, cli->reports_dir, cli->store, err))
+        return ptim_error_prefix(err, "userdata: ");
+    cli->sink_open = true;
+    ptim_startup_end(PTIM_STARTUP_LOGGING);
+    ptim_log_info(cli->command, "started (ptim %s, config %s)", PTIM_VERSION,
+                  cli->config_path ? cli->config_path : "none");
+    return 0;
+}
+
+int ptim_cli_poll_config(ptim_cli *cli, ptim_config_changes *changes)
+{
+    ptim_config_changes local;
+    if (!changes)
+        changes = &local;
+    ptim_error err = {0};
+    if (!cli->store)
+        return 0;
+    if (!cli->watching) {
+        cli->watching = true;
+        if (ptim_config_store_watch(cli->store, &err) < 0 && err.message[0])
+            ptim_log_warn("config", "%s; edits to the settings file apply after a restart", err.message);
+    }
+    int rc = ptim_config_store_poll(cli->store, changes, &err);
+    if (rc < 0) {
+        ptim_log_error("config", "%s; the edit was rejected and the previous settings stay", err.message);
+        return rc;
+    }
+    for (int i = 0; i < changes->count; i++) {
+        if (changes->needs_restart[i])
+            ptim_log_warn("config", "%s changed in %s but needs a restart to take effect", changes->keys[i],
+                          cli->config_path ? cli->config_path : "the settings");
+        else
+            ptim_log_info("config", "%s changed", changes->keys[i]);
+    }
+    if (rc > 0 && !cli->verbose) {
+        ptim_config *cfg = ptim_config_store_acquire(cli->store);
+        ptim_log_set_file_level((ptim_log_level)ptim_log_level_parse(ptim_config_str(cfg, "system.log_level")));
+        ptim_config_release(cfg);
+    }
+    return rc;
 }
 
 int ptim_cli_start(ptim_cli *cli, int argc, char **argv, ptim_error *err)
@@ -151,6 +212,10 @@ int ptim_cli_start(ptim_cli *cli, int argc, char **argv, ptim_error *err)
 
 void ptim_cli_close(ptim_cli *cli)
 {
+    if (cli->sink_open)
+        ptim_error_sink_close();
+    if (cli->log_open)
+        ptim_log_close();
     ptim_config_store_free(cli->store);
     free(cli->argv);
     free(cli->sets);
@@ -165,7 +230,10 @@ void ptim_cli_close(ptim_cli *cli)
 int ptim_cli_fail(ptim_cli *cli, const ptim_error *err)
 {
     const char *cmd = cli && cli->command ? cli->command : "";
-    fprintf(stderr, "ptim%s%s: %s\n", *cmd ? " " : "", cmd, err && err->message[0] ? err->message : "failed");
+    const char *msg = err && err->message[0] ? err->message : "failed";
+    fprintf(stderr, "ptim%s%s: %s\n", *cmd ? " " : "", cmd, msg);
+    if (cli && cli->log_open) /* the log file keeps the sentence too */
+        ptim_log_set_stderr_level(PTIM_LOG_ERROR - 1), ptim_log_error(cmd, "%s", msg);
     if (cli)
         ptim_cli_close(cli);
     return ptim_error_exit_status(err);

@@ -59,6 +59,7 @@ typedef struct ptim_cli {
     char *config_path;         /* INI file the store reads (may not exist yet), or NULL */
     char *logs_dir;            /* <userdata-dir>/logs, or NULL */
     char *reports_dir;         /* <userdata-dir>/reports, or NULL */
+    bool log_open, sink_open, watching; /* internal */
 } ptim_cli;
 
 /* Split shared flags from the command's own arguments. Fails (PTIM_ERR_CONFIG,
@@ -74,6 +75,13 @@ int ptim_cli_open(ptim_cli *cli, ptim_error *err);
 
 /* Both of the above. On failure everything is already closed. */
 int ptim_cli_start(ptim_cli *cli, int argc, char **argv, ptim_error *err);
+
+/* Between frames: pick up edits of the settings file (starts watching on the
+ * first call). Logs each changed key, keys that need a restart, and a
+ * rejected edit with its message (the previous settings stay); applies a new
+ * system.log_level. Returns as ptim_config_store_poll: 1 changed, 0 nothing,
+ * -1 rejected. Then ptim_config_store_acquire(cli->store) for the new values. */
+int ptim_cli_poll_config(ptim_cli *cli, ptim_config_changes *changes);
 
 /* Free what parse/open made; safe on a zeroed or failed cli. */
 void ptim_cli_close(ptim_cli *cli);
