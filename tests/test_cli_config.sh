@@ -53,7 +53,8 @@ done
 grep -q 'started (ptim' "$T/new/deeper/logs/ptim.log" || { echo "FAIL: ptim.log not written"; fails=$((fails+1)); }
 # --verbose prints startup stages
 expect 0 '' '' -- "$PTIM_BIN" config show --verbose
-"$PTIM_BIN" config show --verbose 2>&1 >/dev/null | grep -q '^ptim \[startup\] config [0-9.]* ms$' || { echo "FAIL: --verbose lacks startup stages"; fails=$((fails+1)); }
+verbose=$("$PTIM_BIN" config show --verbose 2>&1 >/dev/null)
+grep -q '^ptim \[startup\] config [0-9.]* ms$' <<<"$verbose" || { echo "FAIL: --verbose lacks startup stages"; fails=$((fails+1)); }
 
 # bad input: one sentence, exit 2, from each source
 printf '[detector]\nthreshold = 1.7\n' >"$T/bad.ini"

@@ -26,6 +26,7 @@ check 'face_detection_short_range\.tflite +MISSING'
 check 'face_landmark\.tflite +SHA-256 MISMATCH'
 check 'face_detection_full_range\.tflite +ok'
 "$PTIM_BIN" doctor extra >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: doctor extra should exit 2"; fails=$((fails+1)); }
-"$PTIM_BIN" doctor --help | grep -q 'usage: ptim doctor' || { echo "FAIL: doctor --help"; fails=$((fails+1)); }
+help=$("$PTIM_BIN" doctor --help)
+grep -q 'usage: ptim doctor' <<<"$help" || { echo "FAIL: doctor --help"; fails=$((fails+1)); }
 [ $fails -eq 0 ] && echo "all doctor checks passed"
 exit $((fails > 0))
