@@ -74,11 +74,11 @@ static void per_op(const nn_model *m, int runs)
             n_kind[g->ops[i].kind]++;
             total += ms[i];
         }
-        printf("  per operator, each alone on XNNPACK: total %.3f ms\n", total);
+        printf("  per operator, each alone on XNNPACK (fastest run): total %.3f ms\n", total);
         for (int k = 0; k < NN_OP__COUNT; k++)
             if (n_kind[k])
                 printf("    %-18s %3d ops %8.3f ms\n", nn_op_kind_name((nn_op_kind)k), n_kind[k], by_kind[k]);
-        for (int shown = 0; shown < 12; shown++) {
+        for (int shown = 0; shown < 25; shown++) {
             int best = -1;
             for (int i = 0; i < g->n_ops; i++)
                 if (ms[i] > 0 && (best < 0 || ms[i] > ms[best]))
