@@ -3,6 +3,7 @@
 #include "face/detector.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -341,6 +342,17 @@ static int detect_windows(face_detector *d, const img_view *frame, unsigned mode
             d->dets[n++] = d->cand[i].det;
     }
     n = bf_weighted_nms(d->dets, n, NMS_IOU);
+    /* Faces do not nest: a box lying mostly inside a better one is the same
+     * face seen partly (a tile's cut view) and goes. */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        bool inside = false;
+        for (int j = 0; j < kept && !inside; j++)
+            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f;
+        if (!inside)
+            d->dets[kept++] = d->dets[i];
+    }
+    n = kept;
     int max = d->s.max_faces > 0 && d->s.max_faces < FACE_LIST_MAX ? d->s.max_faces : FACE_LIST_MAX;
     for (int i = 0; i < n && out->count < max; i++) {
         const bf_det *det = &d->dets[i];

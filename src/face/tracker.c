@@ -211,13 +211,32 @@ static track *open_track(face_tracker *t)
     return NULL; /* FACE_LIST_MAX faces tracked already */
 }
 
+/* How well detection d fits a track's box: its IoU, or, for a detection
+ * lying mostly inside the box (a tile's view of part of the face, or the
+ * detector's tighter box inside the landmarks' extent), the covered fraction
+ * scaled below any real overlap. 0 when it is not the same face. */
+static float match_score(const float det[4], const float trk[4])
+{
+    float iou = box_iou(det, trk);
+    if (iou > MATCH_IOU)
+        return iou;
+    float ix = fminf(det[0] + det[2], trk[0] + trk[2]) - fmaxf(det[0], trk[0]);
+    float iy = fminf(det[1] + det[3], trk[1] + trk[3]) - fmaxf(det[1], trk[1]);
+    float area = det[2] * det[3];
+    if (ix <= 0 || iy <= 0 || area <= 0)
+        return 0.0f;
+    float covered = ix * iy / area;
+    return covered > 0.6f && det[2] > 0.25f * trk[2] ? MATCH_IOU * covered : 0.0f;
+}
+
 /* Append the faces of b that are not already in a. */
 static void merge_lists(face_list *a, const face_list *b)
 {
     for (int i = 0; i < b->count && a->count < FACE_LIST_MAX; i++) {
         bool dup = false;
         for (int j = 0; j < a->count && !dup; j++)
-            dup = box_iou(a->faces[j].box, b->faces[i].box) > MATCH_IOU;
+            dup = match_score(b->faces[i].box, a->faces[j].box) > 0.0f ||
+                  match_score(a->faces[j].box, b->faces[i].box) > 0.0f;
         if (!dup)
             a->faces[a->count++] = b->faces[i];
     }
@@ -260,7 +279,7 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
     bool used[FACE_LIST_MAX] = {false};
     /* Greedy matching, best overlap first. */
     for (;;) {
-        float best = MATCH_IOU;
+        float best = 0.0f;
         int bi = -1, bk = -1;
         for (int i = 0; i < t->found.count; i++) {
             if (used[i])
@@ -269,9 +288,9 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
                 track *tk = &t->tracks[k];
                 if (!tk->active || (tk->f.flags & FACE_DETECTED)) /* matched already */
                     continue;
-                float iou = box_iou(t->found.faces[i].box, tk->f.box);
-                if (iou > best) {
-                    best = iou;
+                float score = match_score(t->found.faces[i].box, tk->f.box);
+                if (score > best) {
+                    best = score;
                     bi = i;
                     bk = k;
                 }
