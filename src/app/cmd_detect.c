@@ -309,6 +309,7 @@ int cmd_detect(int argc, char **argv)
 
     source src;
     int status = 0;
+    av_log_set_level(AV_LOG_FATAL); /* our own one sentence says what failed */
     if (source_open(&src, a.input, &err)) {
         fprintf(stderr, "ptim detect: %s\n", err.message);
         source_close(&src);
@@ -326,7 +327,7 @@ int cmd_detect(int argc, char **argv)
         int got = source_next(&src, a.input, &err);
         if (got < 0) {
             fprintf(stderr, "ptim detect: %s\n", err.message);
-            status = 1;
+            status = frames == 0 ? 2 : 1; /* nothing decodable at all: bad input */
             break;
         }
         if (got == 0)
