@@ -106,6 +106,9 @@ struct nn_model {
     nn_graph *graph;
 };
 
+/* The runner's storage of every tensor (for profiling tools). */
+float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
 int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out,
@@ -113,5 +116,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);
 int nn_xnn_runtime_count(const nn_xnn_plan *plan);
+/* Times each live operator alone on XNNPACK (ms per run into ms_per_op[op index]). */
+int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *ms_per_op, ptim_error *err);
 
 #endif
