@@ -168,19 +168,9 @@ int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_sw
                 bias[k] = (float)(dst.mean[k] - gain[k] * src.mean[k]);
             }
     }
-    for (int j = 0; j < rh; j++) {
-        const uint8_t *a = m->a + (size_t)j * m->stride;
-        const float *l = lab + (size_t)j * 3 * rw;
-        uint8_t *o = rgb + (size_t)j * 3 * rw;
-        for (int i = m->lo[j]; i < m->hi[j]; i++) {
-            if (!a[i])
-                continue;
-            float v[3] = {clampf(l[3 * i] * gain[0] + bias[0], 0, 100),
-                          clampf(l[3 * i + 1] * gain[1] + bias[1], -127, 127),
-                          clampf(l[3 * i + 2] * gain[2] + bias[2], -127, 127)};
-            img_lab_to_rgb(v, o + 3 * i);
-        }
-    }
+    for (int j = 0; j < rh; j++)
+        img_lab_row_to_rgb(lab + (size_t)j * 3 * rw, rgb + (size_t)j * 3 * rw, m->a + (size_t)j * m->stride,
+                           m->lo[j], m->hi[j], gain, bias);
 
     if (p->keep_mouth) {
         float lips[20][2], lh[20][2];

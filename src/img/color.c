@@ -225,6 +225,28 @@ void img_lab_to_rgb(const float *lab, uint8_t *rgb)
     rgb[2] = to_srgb(0.055648f * x - 0.204043f * y + 1.057311f * z);
 }
 
+static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void img_lab_row_to_rgb(const float *lab, uint8_t *rgb, const uint8_t *alpha, int lo, int hi,
+                        const float gain[3], const float bias[3])
+{
+    pthread_once(&lab_once, lab_init);
+    for (int i = lo; i < hi; i++) {
+        if (!alpha[i])
+            continue;
+        const float *l = lab + 3 * i;
+        float L = clampf(l[0] * gain[0] + bias[0], 0, 100);
+        float A = clampf(l[1] * gain[1] + bias[1], -127, 127);
+        float B = clampf(l[2] * gain[2] + bias[2], -127, 127);
+        float fy = (L + 16.f) / 116.f, fx = fy + A / 500.f, fz = fy - B / 200.f;
+        float x = finv(fx) * WX, y = finv(fy), z = finv(fz) * WZ;
+        uint8_t *o = rgb + 3 * i;
+        o[0] = to_srgb(3.240479f * x - 1.537150f * y - 0.498535f * z);
+        o[1] = to_srgb(-0.969256f * x + 1.875992f * y + 0.041556f * z);
+        o[2] = to_srgb(0.055648f * x - 0.204043f * y + 1.057311f * z);
+    }
+}
+
 static void stats_finish(double s[3], double s2[3], double w, img_lab_stats *o)
 {
     o->weight = w;

@@ -47,6 +47,11 @@ void img_color_planes(img_format format, const uint8_t rgb[3], uint8_t value[3][
 void img_rgb_to_lab(const uint8_t *rgb, float *lab);
 void img_lab_to_rgb(const float *lab, uint8_t *rgb);
 
+/* For pixels i in [lo, hi) with alpha[i] != 0: LAB = lab * gain + bias
+ * (clipped to L 0..100, a/b -127..127), converted to RGB24 in rgb. */
+void img_lab_row_to_rgb(const float *lab, uint8_t *rgb, const uint8_t *alpha, int lo, int hi,
+                        const float gain[3], const float bias[3]);
+
 /* Mean and standard deviation of LAB values weighted by a mask. */
 typedef struct img_lab_stats {
     double mean[3], std[3];
