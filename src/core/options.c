@@ -47,6 +47,7 @@ const ptim_option ptim_options[] = {
     {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
     {"mask.blur_strength", PTIM_OPT_FLOAT, "0.12", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.12 leaves nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
+    {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},
     {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
     {"mask.image", PTIM_OPT_PATH, "", U, NULL, true, "Image: picture (PNG with alpha) drawn over each face"},
 

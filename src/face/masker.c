@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "face/swap.h"
-#include "face/tracker.h"
+#include "face/detector.h"
+#include "face/landmarks.h"
 #include "img/alpha.h"
 #include "img/color.h"
 #include "img/draw.h"
@@ -25,6 +26,7 @@ typedef struct masker_settings {
     enum shape shape;
     float scale, feather, blur_strength;
     int cells;
+    bool pixelate_smooth;
     uint8_t color[3];
     enum draw draw;
     face_swap_params swap;
@@ -70,6 +72,7 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     s->feather = (float)ptim_config_float(cfg, "mask.feather");
     s->blur_strength = (float)ptim_config_float(cfg, "mask.blur_strength");
     s->cells = (int)ptim_config_int(cfg, "mask.pixelate_cells");
+    s->pixelate_smooth = ptim_config_bool(cfg, "mask.pixelate_smooth");
     if (parse_color(ptim_config_str(cfg, "mask.color"), s->color))
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                               "mask.color '%s' is not a colour of the form #RRGGBB",
@@ -82,7 +85,9 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     return 0;
 }
 
-/* The identity's face: given, or found by running the tracker on the photo. */
+/* The identity's face: given, or found with the still-image detector and
+ * FaceMesh (run twice: the second crop comes from the first landmarks, as
+ * tracking does, which places them more precisely). */
 static int identity_face_of(const ptim_config *cfg, const face_masker_assets *a, face *out, ptim_error *err)
 {
     const char *name = a->identity_name ? a->identity_name : "(identity photo)";
@@ -90,37 +95,54 @@ static int identity_face_of(const ptim_config *cfg, const face_masker_assets *a,
         *out = *a->identity_face;
         return 0;
     }
-    face_tracker *t;
-    ptim_error terr = {0};
-    if (face_tracker_create(cfg, &t, &terr))
-        return ptim_error_set(err, terr.category ? terr.category : PTIM_ERR_MODEL, PTIM_SEV_HIGH,
-                              "cannot look for the face in identity photo %s: %s", name, terr.message);
+    face_detector *d = NULL;
+    face_landmarker *lm = NULL;
     face_list *faces = malloc(sizeof *faces);
+    ptim_error e = {0};
+    int rc = -1;
     if (!faces) {
-        face_tracker_destroy(t);
-        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        goto done;
     }
-    int rc = face_tracker_process(t, a->identity, 0, faces, &terr);
-    face_tracker_destroy(t);
-    if (rc) {
-        free(faces);
-        return ptim_error_set(err, terr.category ? terr.category : PTIM_ERR_INFERENCE, PTIM_SEV_HIGH,
-                              "cannot look for the face in identity photo %s: %s", name, terr.message);
+    if (face_detector_create(cfg, &d, &e) || face_detector_detect(d, a->identity, faces, &e) ||
+        face_landmarker_create(cfg, &lm, &e)) {
+        ptim_error_set(err, e.category ? e.category : PTIM_ERR_MODEL, PTIM_SEV_HIGH,
+                       "cannot look for the face in identity photo %s: %s", name, e.message);
+        goto done;
     }
-    int n = faces->count;
-    if (n == 1)
-        *out = faces->faces[0];
+    if (faces->count != 1) {
+        if (faces->count == 0)
+            ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                           "identity photo %s: no face found (swap.identity needs a photo of exactly one face)", name);
+        else
+            ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                           "identity photo %s: %d faces found (swap.identity needs a photo of exactly one face)",
+                           name, faces->count);
+        goto done;
+    }
+    *out = faces->faces[0];
+    face_roi roi = face_roi_from_detection(out);
+    for (int pass = 0; pass < 2; pass++) {
+        if (face_landmarker_run(lm, a->identity, &roi, out, &e)) {
+            ptim_error_set(err, e.category ? e.category : PTIM_ERR_INFERENCE, PTIM_SEV_HIGH,
+                           "identity photo %s: landmarks failed: %s", name, e.message);
+            goto done;
+        }
+        roi = face_roi_from_landmarks(out);
+    }
+    face_from_landmarks(out);
+    if (out->presence < 0.5f) {
+        ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                       "identity photo %s: the face is not clear enough for landmarks (presence %.2f)", name,
+                       out->presence);
+        goto done;
+    }
+    rc = 0;
+done:
+    face_landmarker_destroy(lm);
+    face_detector_destroy(d);
     free(faces);
-    if (n == 0)
-        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                              "identity photo %s: no face found (swap.identity needs a photo of exactly one face)", name);
-    if (n > 1)
-        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                              "identity photo %s: %d faces found (swap.identity needs a photo of exactly one face)", name, n);
-    if (!(out->flags & FACE_HAS_LANDMARKS))
-        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                              "identity photo %s: the face has no landmarks (is landmarks.enabled off?)", name);
-    return 0;
+    return rc;
 }
 
 static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker_assets *a, ptim_error *err)
@@ -304,9 +326,16 @@ static int apply_pixelate(face_masker *m, img_view *frame, const face *f)
         cell = 1;
     if (is_yuv(frame))
         cell = cell < 2 ? 2 : (cell + 1) & ~1; /* chroma cells line up with luma cells */
+    /* A plain mosaic keeps the face's layout (dark cells for eyes, a skin
+     * blob under hair) and BlazeFace still finds it (messi5.jpg: 0.77);
+     * taking the cell means from the blurred face removes that pattern. */
+    float sigma = m->set.blur_strength * face_width(f);
     for (int i = 0; i < n; i++) {
         const img_alpha *a = mask_for(m, &planes[i]);
         int c = planes[i].shift ? cell / 2 : cell;
+        if (m->set.pixelate_smooth &&
+            img_blur_masked(&planes[i], a, img_box_radius(planes[i].shift ? sigma / 2 : sigma), &m->work))
+            return -1;
         int gx = planes[i].shift ? m->luma.x / 2 : m->luma.x, gy = planes[i].shift ? m->luma.y / 2 : m->luma.y;
         if (img_pixelate_masked(&planes[i], a, c, gx, gy, &m->work))
             return -1;

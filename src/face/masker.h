@@ -15,8 +15,8 @@
  * Pictures the masker needs (mask.image overlay, swap.identity photo) are
  * decoded by the caller (io/) and handed in as RGB24/RGBA views; the masker
  * copies what it keeps. The identity's landmarks come from `identity_face`
- * when given, else the masker runs a face_tracker over the photo itself
- * (settings from the same config) and requires exactly one face.
+ * when given, else the masker runs the still-image detector and FaceMesh on
+ * the photo (settings from the same config) and requires exactly one face.
  *
  * Steady-state rendering allocates nothing: masks and work buffers grow only
  * when a face bigger than any before appears. Not thread-safe per masker. */
