@@ -341,6 +341,8 @@ void ptim_job_free(ptim_job *job)
 #include <signal.h>
 #include <unistd.h>
 
+#include <libavutil/log.h>
+
 #include "core/fault.h"
 #include "io/image_file.h"
 #include "pipeline/pipeline.h"
@@ -416,6 +418,8 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         img_image_free(&identity);
         return 2;
     }
+    /* FFmpeg's own chatter only when asked for; its errors always. */
+    av_log_set_level(job->verbose ? AV_LOG_INFO : job->quiet ? AV_LOG_FATAL : AV_LOG_ERROR);
     volatile sig_atomic_t *stop = ptim_job_install_signals();
     int worst = 0;
     for (int i = 0; i < job->count && !*stop; i++) {
