@@ -74,6 +74,19 @@ static int fake_detect(void *ctx, const img_view *frame, face_list *out, ptim_er
     return 0;
 }
 
+/* Stand-in FaceMesh: sure of a face when the face area has detail. */
+static int fake_presence(void *ctx, const img_view *frame, const float box[4], const float (*kp)[2],
+                         float *presence, ptim_error *err)
+{
+    (void)ctx, (void)err;
+    assert_non_null(kp);
+    (void)box;
+    face_list l;
+    fake_detect(&(fake_ctx){0}, frame, &l, NULL);
+    *presence = l.faces[0].score >= 0.5f ? 0.99f : 0.3f;
+    return 0;
+}
+
 static int failing_detect(void *ctx, const img_view *frame, face_list *out, ptim_error *err)
 {
     (void)ctx, (void)frame, (void)out;
@@ -235,6 +248,27 @@ static void test_masked_alone_uses_detection_only(void **state)
     verify_report_free(&rep);
 }
 
+static void test_landmarks_check(void **state)
+{
+    (void)state;
+    fake_ctx ctx = {0};
+    verify_detector det = {.ctx = &ctx, .detect = fake_detect, .presence = fake_presence};
+    verify_options opt;
+    verify_options_default(&opt);
+    opt.leak_threshold = 0.95f; /* the stand-in detector alone reports nothing */
+    opt.original_threshold = 0.5f;
+    opt.unchanged_corr = 1.5f;  /* unchanged check off: landmarks only */
+    verify_report rep;
+    assert_int_equal(verify_run(tmp("orig.avi"), tmp("gap.avi"), &opt, &det, &rep, NULL), 0);
+    assert_true(rep.landmarks_check);
+    assert_int_equal(rep.frames_leaked, 3);
+    assert_int_equal(rep.leaks[0].frame, 5);
+    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_LANDMARKS);
+    assert_true(fabsf(rep.leaks[0].hits[0].presence - 0.99f) < 1e-6f);
+    assert_true(rep.leaks[0].hits[0].original_score > 0.5f);
+    verify_report_free(&rep);
+}
+
 static void test_other_size_skips_unchanged_check(void **state)
 {
     (void)state;
@@ -326,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_masking_gap_is_reported_at_its_frames),
         cmocka_unit_test(test_dropped_frames_match_by_time),
         cmocka_unit_test(test_masked_alone_uses_detection_only),
+        cmocka_unit_test(test_landmarks_check),
         cmocka_unit_test(test_other_size_skips_unchanged_check),
         cmocka_unit_test(test_every_and_max_frames),
         cmocka_unit_test(test_bad_inputs_are_errors),

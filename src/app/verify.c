@@ -293,6 +293,7 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
     /* The regions that should be masked: original faces (scaled to the
      * masked frame), else whatever the detector saw on the masked frame. */
     float regions[2 * FACE_LIST_MAX][4];
+    float region_kp[2 * FACE_LIST_MAX][FACE_KEYPOINTS][2];
     float region_score[2 * FACE_LIST_MAX];
     int nregions = 0;
     for (int i = 0; i < faces_o->count; i++) {
@@ -303,11 +304,16 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
         regions[nregions][1] = f->box[1] * sy;
         regions[nregions][2] = f->box[2] * sx;
         regions[nregions][3] = f->box[3] * sy;
+        for (int k = 0; k < FACE_KEYPOINTS; k++) {
+            region_kp[nregions][k][0] = f->keypoints[k][0] * sx;
+            region_kp[nregions][k][1] = f->keypoints[k][1] * sy;
+        }
         region_score[nregions++] = f->score;
     }
     if (!orig)
         for (int i = 0; i < faces_m->count && nregions < 2 * FACE_LIST_MAX; i++) {
             memcpy(regions[nregions], faces_m->faces[i].box, sizeof regions[0]);
+            memcpy(region_kp[nregions], faces_m->faces[i].keypoints, sizeof region_kp[0]);
             region_score[nregions++] = 0.0f;
         }
 
@@ -320,7 +326,7 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
         /* 2. FaceMesh still finds a face there. */
         if (det->presence) {
             float presence = 0.0f;
-            if (det->presence(det->ctx, &vm, box, &presence, err))
+            if (det->presence(det->ctx, &vm, box, (const float(*)[2])region_kp[r], &presence, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
             if (presence >= opt->presence_threshold) {
                 verify_hit *h = leak_hit(&leak, box);

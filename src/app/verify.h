@@ -38,9 +38,10 @@ typedef struct verify_detector {
     /* All faces found with recall settings; 0 or -1 with *err. */
     int (*detect)(void *ctx, const img_view *frame, face_list *out, ptim_error *err);
     /* Optional (NULL: the landmarks check is skipped): FaceMesh presence 0..1
-     * of a face in `box` (x, y, w, h, frame pixels); 0 or -1 with *err. */
-    int (*presence)(void *ctx, const img_view *frame, const float box[4], float *presence,
-                    ptim_error *err);
+     * of a face in `box` (x, y, w, h, frame pixels) whose detector keypoints
+     * are `kp` (NULL when unknown: upright assumed); 0 or -1 with *err. */
+    int (*presence)(void *ctx, const img_view *frame, const float box[4],
+                    const float (*kp)[2], float *presence, ptim_error *err);
 } verify_detector;
 
 typedef struct verify_options {
