@@ -1,0 +1,116 @@
+/* nn/graph — ptim's one internal graph form, produced by every model reader
+ * (TFLite now, ONNX later) and consumed by every backend.
+ *
+ * Tensors are float32 NHWC. Constant tensors carry their data (owned by the
+ * graph); int32 constants only parameterize operators and are read into the
+ * operator's attributes at import. After nn_graph_prepare() the graph has
+ * constants folded, standalone activations fused into their producer, dead
+ * operators removed, and every non-constant tensor placed in one arena by
+ * lifetime (`arena_offset`, bytes), so a runner allocates nothing per run. */
+#ifndef PTIM_NN_GRAPH_H
+#define PTIM_NN_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "nn/nn.h"
+
+/* Bounds that keep a hostile file from asking for absurd memory or time. */
+#define NN_MAX_TENSOR_ELEMS ((size_t)1 << 26)  /* 256 MiB of float32 */
+#define NN_MAX_ARENA_BYTES ((size_t)1 << 30)
+#define NN_ARENA_ALIGN 64
+
+typedef enum nn_op_kind {
+    NN_OP_CONV2D,
+    NN_OP_DWCONV2D,
+    NN_OP_ADD,
+    NN_OP_CLAMP,     /* RELU, RELU6, RELU_N1_TO_1 before fusion */
+    NN_OP_PRELU,
+    NN_OP_PAD,
+    NN_OP_MAXPOOL2D,
+    NN_OP_RESHAPE,
+    NN_OP_CONCAT,
+    NN_OP_RESIZE_BILINEAR,
+    NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
+    NN_OP__COUNT
+} nn_op_kind;
+
+typedef struct nn_tensor {
+    char *name;
+    int rank;
+    int dims[NN_MAX_RANK];
+    size_t count;
+    float *data;      /* constant values (owned), or NULL for a computed tensor */
+    int producer;     /* index of the operator writing it, -1 for inputs/constants */
+    int consumers;    /* number of live operator inputs reading it */
+    int is_input, is_output;
+    /* Arena plan: a tensor either owns a slot (alias_of < 0) or lives inside
+     * another tensor's slot at alias_offset floats (reshape, concat in place). */
+    int alias_of;
+    size_t alias_offset;
+    size_t arena_offset;
+    int first_use, last_use;
+} nn_tensor;
+
+typedef struct nn_op {
+    nn_op_kind kind;
+    int n_inputs;
+    int *inputs;      /* owned; tensor indices */
+    int output;
+    int dead;         /* removed by folding or fusion */
+    float act_min, act_max; /* fused activation clamp (-INF..INF = none) */
+    /* conv / depthwise / pool */
+    int kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int depth_multiplier;
+    /* pad: before/after per dim of a rank-4 (left-aligned to input rank) */
+    int pads[NN_MAX_RANK][2];
+    /* concat */
+    int axis;
+    int in_place;     /* concat done by the arena plan: producers write into it */
+    /* resize */
+    int align_corners, half_pixel_centers;
+} nn_op;
+
+typedef struct nn_graph {
+    char *name;
+    int n_tensors;
+    nn_tensor *tensors;
+    int n_ops;
+    nn_op *ops;
+    int n_inputs, n_outputs;
+    int *inputs, *outputs;
+    size_t arena_bytes;
+    size_t param_count; /* float constants read from the file */
+} nn_graph;
+
+/* Frees everything a graph owns, then the graph itself. */
+void nn_graph_free(nn_graph *g);
+/* Checks every operator's shapes and attributes (a reader calls this before
+ * prepare), naming the operator and the problem. */
+int nn_graph_validate(nn_graph *g, ptim_error *err);
+/* Fold constants, fuse activations, plan the arena. */
+int nn_graph_prepare(nn_graph *g, ptim_error *err);
+
+const char *nn_op_kind_name(nn_op_kind kind);
+
+/* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
+void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
+
+/* Reader: TFLite flatbuffer → graph (validated, not yet prepared). */
+int nn_tflite_read(const void *data, size_t size, const char *name, nn_graph **out, ptim_error *err);
+
+/* Model object (nn.h) — defined here so backends can reach the graph. */
+struct nn_model {
+    nn_graph *graph;
+};
+
+/* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
+typedef struct nn_xnn_plan nn_xnn_plan;
+int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out,
+                  ptim_error *err);
+int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
+void nn_xnn_destroy(nn_xnn_plan *plan);
+
+#endif

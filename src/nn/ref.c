@@ -1,0 +1,297 @@
+/* nn/ref — the plain-C reference operators: simple loops that are obviously
+ * right, the truth in tests and the fallback when XNNPACK is unavailable.
+ * Shapes were validated at load, so kernels do not re-check them. */
+#include <math.h>
+#include <string.h>
+
+#include "nn/graph.h"
+
+static float clampf(float v, float lo, float hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void conv2d(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *w = &g->tensors[op->inputs[1]];
+    const nn_tensor *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *wt = ptr[op->inputs[1]];
+    const float *bias = op->n_inputs == 3 ? ptr[op->inputs[2]] : NULL;
+    float *out = ptr[op->output];
+    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3];
+    int Ho = y->dims[1], Wo = y->dims[2], Co = y->dims[3], KH = w->dims[1], KW = w->dims[2];
+    for (int n = 0; n < N; n++)
+        for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++) {
+                float *o = out + (((size_t)n * Ho + oy) * Wo + ox) * Co;
+                for (int oc = 0; oc < Co; oc++)
+                    o[oc] = bias ? bias[oc] : 0.0f;
+                for (int ky = 0; ky < KH; ky++) {
+                    int iy = oy * op->stride_h - op->pad_top + ky * op->dilation_h;
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    for (int kx = 0; kx < KW; kx++) {
+                        int ix = ox * op->stride_w - op->pad_left + kx * op->dilation_w;
+                        if (ix < 0 || ix >= W)
+                            continue;
+                        const float *ip = in + (((size_t)n * H + iy) * W + ix) * C;
+                        for (int oc = 0; oc < Co; oc++) {
+                            const float *wp = wt + (((size_t)oc * KH + ky) * KW + kx) * C;
+                            float acc = 0.0f;
+                            for (int ic = 0; ic < C; ic++)
+                                acc += ip[ic] * wp[ic];
+                            o[oc] += acc;
+                        }
+                    }
+                }
+                for (int oc = 0; oc < Co; oc++)
+                    o[oc] = clampf(o[oc], op->act_min, op->act_max);
+            }
+}
+
+static void dwconv2d(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *w = &g->tensors[op->inputs[1]];
+    const nn_tensor *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *wt = ptr[op->inputs[1]];
+    const float *bias = op->n_inputs == 3 ? ptr[op->inputs[2]] : NULL;
+    float *out = ptr[op->output];
+    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3];
+    int Ho = y->dims[1], Wo = y->dims[2], Co = y->dims[3], KH = w->dims[1], KW = w->dims[2];
+    int M = op->depth_multiplier;
+    for (int n = 0; n < N; n++)
+        for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++) {
+                float *o = out + (((size_t)n * Ho + oy) * Wo + ox) * Co;
+                for (int oc = 0; oc < Co; oc++)
+                    o[oc] = bias ? bias[oc] : 0.0f;
+                for (int ky = 0; ky < KH; ky++) {
+                    int iy = oy * op->stride_h - op->pad_top + ky * op->dilation_h;
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    for (int kx = 0; kx < KW; kx++) {
+                        int ix = ox * op->stride_w - op->pad_left + kx * op->dilation_w;
+                        if (ix < 0 || ix >= W)
+                            continue;
+                        const float *ip = in + (((size_t)n * H + iy) * W + ix) * C;
+                        const float *wp = wt + ((size_t)ky * KW + kx) * Co;
+                        for (int oc = 0; oc < Co; oc++)
+                            o[oc] += ip[oc / M] * wp[oc];
+                    }
+                }
+                for (int oc = 0; oc < Co; oc++)
+                    o[oc] = clampf(o[oc], op->act_min, op->act_max);
+            }
+    (void)C;
+}
+
+static void maxpool2d(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3];
+    int Ho = y->dims[1], Wo = y->dims[2];
+    for (int n = 0; n < N; n++)
+        for (int oy = 0; oy < Ho; oy++)
+            for (int ox = 0; ox < Wo; ox++)
+                for (int c = 0; c < C; c++) {
+                    /* Padding is ignored, as in TFLite: only real pixels count. */
+                    float m = -INFINITY;
+                    for (int ky = 0; ky < op->kernel_h; ky++) {
+                        int iy = oy * op->stride_h - op->pad_top + ky;
+                        if (iy < 0 || iy >= H)
+                            continue;
+                        for (int kx = 0; kx < op->kernel_w; kx++) {
+                            int ix = ox * op->stride_w - op->pad_left + kx;
+                            if (ix < 0 || ix >= W)
+                                continue;
+                            float v = in[(((size_t)n * H + iy) * W + ix) * C + c];
+                            if (v > m)
+                                m = v;
+                        }
+                    }
+                    out[(((size_t)n * Ho + oy) * Wo + ox) * C + c] = clampf(m, op->act_min, op->act_max);
+                }
+}
+
+/* Strides of `t` right-aligned into 4 dims, 0 where it broadcasts. */
+static void bcast_strides(const nn_tensor *t, const nn_tensor *out, size_t st[4])
+{
+    size_t s = 1;
+    for (int d = 3; d >= 0; d--) {
+        int td = 3 - d < t->rank ? t->dims[t->rank - 1 - (3 - d)] : 1;
+        int od = 3 - d < out->rank ? out->dims[out->rank - 1 - (3 - d)] : 1;
+        st[d] = (td == 1 && od != 1) ? 0 : s;
+        s *= (size_t)td;
+    }
+}
+
+static void out_dims4(const nn_tensor *out, int d4[4])
+{
+    for (int d = 0; d < 4; d++)
+        d4[d] = 3 - d < out->rank ? out->dims[out->rank - 1 - (3 - d)] : 1;
+}
+
+static void add(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
+    const nn_tensor *y = &g->tensors[op->output];
+    const float *pa = ptr[op->inputs[0]], *pb = ptr[op->inputs[1]];
+    float *out = ptr[op->output];
+    size_t sa[4], sb[4];
+    int d4[4];
+    bcast_strides(a, y, sa);
+    bcast_strides(b, y, sb);
+    out_dims4(y, d4);
+    size_t k = 0;
+    for (int i0 = 0; i0 < d4[0]; i0++)
+        for (int i1 = 0; i1 < d4[1]; i1++)
+            for (int i2 = 0; i2 < d4[2]; i2++)
+                for (int i3 = 0; i3 < d4[3]; i3++) {
+                    float v = pa[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]] +
+                              pb[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
+                    out[k++] = clampf(v, op->act_min, op->act_max);
+                }
+}
+
+static void prelu(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *al = &g->tensors[op->inputs[1]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *pa = ptr[op->inputs[1]];
+    float *out = ptr[op->output];
+    size_t sa[4];
+    int d4[4];
+    bcast_strides(al, y, sa);
+    out_dims4(y, d4);
+    size_t k = 0;
+    for (int i0 = 0; i0 < d4[0]; i0++)
+        for (int i1 = 0; i1 < d4[1]; i1++)
+            for (int i2 = 0; i2 < d4[2]; i2++)
+                for (int i3 = 0; i3 < d4[3]; i3++, k++) {
+                    float v = in[k];
+                    out[k] = v >= 0.0f ? v : v * pa[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
+                }
+}
+
+static void clamp(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    size_t n = g->tensors[op->output].count;
+    for (size_t k = 0; k < n; k++)
+        out[k] = clampf(in[k], op->act_min, op->act_max);
+}
+
+static void pad(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    memset(out, 0, y->count * sizeof(float));
+    int xd[4], yd[4], before[4];
+    out_dims4(x, xd);
+    out_dims4(y, yd);
+    for (int d = 0; d < 4; d++) {
+        int src = d - (4 - x->rank);
+        before[d] = src >= 0 ? op->pads[src][0] : 0;
+    }
+    size_t k = 0;
+    for (int i0 = 0; i0 < xd[0]; i0++)
+        for (int i1 = 0; i1 < xd[1]; i1++)
+            for (int i2 = 0; i2 < xd[2]; i2++)
+                for (int i3 = 0; i3 < xd[3]; i3++) {
+                    size_t o = (((size_t)(i0 + before[0]) * yd[1] + (i1 + before[1])) * yd[2] +
+                                (i2 + before[2])) * yd[3] + (i3 + before[3]);
+                    out[o] = in[k++];
+                }
+}
+
+static void concat(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *y = &g->tensors[op->output];
+    float *out = ptr[op->output];
+    size_t outer = 1, inner = 1;
+    for (int d = 0; d < op->axis; d++)
+        outer *= (size_t)y->dims[d];
+    for (int d = op->axis + 1; d < y->rank; d++)
+        inner *= (size_t)y->dims[d];
+    size_t out_row = (size_t)y->dims[op->axis] * inner, col = 0;
+    for (int k = 0; k < op->n_inputs; k++) {
+        const nn_tensor *t = &g->tensors[op->inputs[k]];
+        size_t row = (size_t)t->dims[op->axis] * inner;
+        for (size_t o = 0; o < outer; o++)
+            memcpy(out + o * out_row + col, ptr[op->inputs[k]] + o * row, row * sizeof(float));
+        col += row;
+    }
+}
+
+/* TFLite's three coordinate conventions for bilinear resizing. */
+static void resize_bilinear(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    float sy = (op->align_corners && Ho > 1) ? (float)(H - 1) / (float)(Ho - 1) : (float)H / (float)Ho;
+    float sx = (op->align_corners && Wo > 1) ? (float)(W - 1) / (float)(Wo - 1) : (float)W / (float)Wo;
+    for (int n = 0; n < N; n++)
+        for (int oy = 0; oy < Ho; oy++) {
+            float fy = op->half_pixel_centers ? ((float)oy + 0.5f) * sy - 0.5f : (float)oy * sy;
+            if (fy < 0)
+                fy = 0;
+            int y0 = (int)floorf(fy);
+            if (y0 > H - 1)
+                y0 = H - 1;
+            int y1 = y0 + 1 < H ? y0 + 1 : H - 1;
+            float wy = fy - (float)y0;
+            for (int ox = 0; ox < Wo; ox++) {
+                float fx = op->half_pixel_centers ? ((float)ox + 0.5f) * sx - 0.5f : (float)ox * sx;
+                if (fx < 0)
+                    fx = 0;
+                int x0 = (int)floorf(fx);
+                if (x0 > W - 1)
+                    x0 = W - 1;
+                int x1 = x0 + 1 < W ? x0 + 1 : W - 1;
+                float wx = fx - (float)x0;
+                const float *p00 = in + (((size_t)n * H + y0) * W + x0) * C;
+                const float *p01 = in + (((size_t)n * H + y0) * W + x1) * C;
+                const float *p10 = in + (((size_t)n * H + y1) * W + x0) * C;
+                const float *p11 = in + (((size_t)n * H + y1) * W + x1) * C;
+                float *o = out + (((size_t)n * Ho + oy) * Wo + ox) * C;
+                for (int c = 0; c < C; c++) {
+                    float top = p00[c] + (p01[c] - p00[c]) * wx;
+                    float bot = p10[c] + (p11[c] - p10[c]) * wx;
+                    o[c] = top + (bot - top) * wy;
+                }
+            }
+        }
+}
+
+void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    switch (op->kind) {
+    case NN_OP_CONV2D: conv2d(g, op, ptr); break;
+    case NN_OP_DWCONV2D: dwconv2d(g, op, ptr); break;
+    case NN_OP_MAXPOOL2D: maxpool2d(g, op, ptr); break;
+    case NN_OP_ADD: add(g, op, ptr); break;
+    case NN_OP_PRELU: prelu(g, op, ptr); break;
+    case NN_OP_CLAMP: clamp(g, op, ptr); break;
+    case NN_OP_PAD: pad(g, op, ptr); break;
+    case NN_OP_CONCAT:
+        concat(g, op, ptr);
+        if (op->act_min > -INFINITY || op->act_max < INFINITY) {
+            float *out = ptr[op->output];
+            for (size_t k = 0; k < g->tensors[op->output].count; k++)
+                out[k] = clampf(out[k], op->act_min, op->act_max);
+        }
+        break;
+    case NN_OP_RESIZE_BILINEAR: resize_bilinear(g, op, ptr); break;
+    case NN_OP_RESHAPE:
+    case NN_OP_COPY:
+        if (ptr[op->output] != ptr[op->inputs[0]])
+            memmove(ptr[op->output], ptr[op->inputs[0]], g->tensors[op->output].count * sizeof(float));
+        break;
+    default: break;
+    }
+}
