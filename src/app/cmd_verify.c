@@ -31,7 +31,7 @@ static void usage(FILE *f)
             "  --json             print the report as JSON instead of text\n"
             "  --report FILE      also write the JSON report to FILE\n"
             "  --threshold S      detection score on a masked frame that counts as a face (0.5)\n"
-            "  --presence P       FaceMesh presence that counts as a face (0.95)\n"
+            "  --presence P       FaceMesh presence that counts as a face (0.9)\n"
             "  --detail C         detail correlation with the original that counts as\n"
             "                     unmasked (0.5)\n"
             "  --no-landmarks     skip the FaceMesh check\n"
@@ -171,6 +171,15 @@ int cmd_verify(int argc, char **argv)
         ptim_config_release(cfg);
         goto out;
     }
+    /* Open the report file now: a bad path should not cost a whole run. */
+    FILE *report = NULL;
+    if (report_path && !(report = fopen(report_path, "w"))) {
+        fprintf(stderr, "ptim verify: cannot write the report to %s: %s\n", report_path,
+                strerror(errno));
+        verify_face_close(vf);
+        ptim_config_release(cfg);
+        goto out;
+    }
     verify_report rep;
     const char *original = nfiles == 2 ? files[0] : NULL;
     const char *masked = files[nfiles - 1];
@@ -180,6 +189,10 @@ int cmd_verify(int argc, char **argv)
     if (rc) {
         fprintf(stderr, "ptim verify: %s\n", err.message);
         verify_report_free(&rep);
+        if (report) {
+            fclose(report);
+            remove(report_path);
+        }
         goto out;
     }
 
@@ -187,18 +200,20 @@ int cmd_verify(int argc, char **argv)
     if ((json || report_path) && !doc) {
         fprintf(stderr, "ptim verify: out of memory writing the report\n");
         verify_report_free(&rep);
+        if (report)
+            fclose(report);
         goto out;
     }
     status = rep.frames_leaked ? 1 : 0;
     if (report_path) {
-        FILE *f = fopen(report_path, "w");
-        bool ok = f && fprintf(f, "%s\n", doc) >= 0;
-        if (f && fclose(f) != 0)
+        bool ok = fprintf(report, "%s\n", doc) >= 0;
+        if (fclose(report) != 0)
             ok = false;
         if (!ok) {
             fprintf(stderr, "ptim verify: cannot write the report to %s: %s\n", report_path,
                     strerror(errno));
-            status = 2;
+            if (status == 0) /* a leak stays exit 1 */
+                status = 2;
         }
     }
     if (json)

@@ -17,7 +17,7 @@ void verify_options_default(verify_options *opt)
 {
     *opt = (verify_options){
         .leak_threshold = 0.5f,
-        .presence_threshold = 0.95f,
+        .presence_threshold = 0.9f,
         .unchanged_corr = 0.5f,
         .original_threshold = 0.5f,
         .every = 1,
@@ -502,7 +502,7 @@ static cJSON *box_json(const float b[4])
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; i < 4; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber(roundf(b[i] * 10) / 10));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(round((double)b[i] * 10) / 10));
     return a;
 }
 
@@ -596,7 +596,7 @@ void verify_report_print(const verify_report *rep, FILE *f, int max_lines)
             fputc('\n', f);
         }
     }
-    if (rep->frames_leaked > max_lines)
+    if (max_lines > 0 && rep->frames_leaked > max_lines)
         fprintf(f, "… %lld more leaked frames (see --json or --report)\n",
                 (long long)(rep->frames_leaked - max_lines));
     fprintf(f, "%s: %lld of %lld frames checked have a recognizable face",
