@@ -162,8 +162,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_models_load_with_expected_shapes),
         cmocka_unit_test(test_real_face_reference),
-        /* XNNPACK cases join with the backend: cmocka_unit_test(test_real_face_xnnpack), */
-        /* cmocka_unit_test(test_reference_matches_xnnpack), */
+        cmocka_unit_test(test_real_face_xnnpack),
+        cmocka_unit_test(test_reference_matches_xnnpack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

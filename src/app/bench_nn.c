@@ -1,12 +1,137 @@
-/* app/bench_nn — `ptim bench nn`. Not built yet: its issue replaces this file. */
+/* app/bench_nn — `ptim bench nn [--threads N] [--runs N] [--model-dir DIR]`:
+ * per model, load time and median / p95 inference time for each backend.
+ * The models are the three MediaPipe ones from the model directory
+ * (--model-dir, else $PTIM_SYSTEM_MODEL_DIR, else the source tree's models/). */
 #include "app/bench.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nn/nn.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, int n, double p)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int k = (int)(p * (n - 1) + 0.5);
+    return v[k < n ? k : n - 1];
+}
+
+static int parse_int(const char *flag, const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < lo || v > hi) {
+        fprintf(stderr, "ptim bench nn: %s %s is not a number from %d to %d\n", flag, s, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int bench_backend(const nn_model *m, nn_backend backend, int threads, int runs)
+{
+    nn_runner *r;
+    ptim_error err = {0};
+    double t0 = now_ms();
+    if (nn_runner_create(m, backend, threads, &r, &err)) {
+        printf("  %-10s unavailable: %s\n", nn_backend_name(backend), err.message);
+        return 1;
+    }
+    double create_ms = now_ms() - t0;
+    size_t n = nn_model_input(m, 0).count;
+    float *in = nn_runner_input(r, 0);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (float)((i * 7919) % 255) / 127.5f - 1.0f;
+    double *t = malloc((size_t)runs * sizeof *t);
+    if (!t) {
+        nn_runner_destroy(r);
+        return 1;
+    }
+    int rc = 0;
+    for (int k = 0; k < 3 && rc == 0; k++) /* warm caches and worker threads */
+        rc = nn_runner_run(r, &err);
+    for (int k = 0; k < runs && rc == 0; k++) {
+        double a = now_ms();
+        rc = nn_runner_run(r, &err);
+        t[k] = now_ms() - a;
+    }
+    if (rc) {
+        printf("  %-10s run failed: %s\n", nn_backend_name(backend), err.message);
+    } else {
+        double mean = 0;
+        for (int k = 0; k < runs; k++)
+            mean += t[k];
+        mean /= runs;
+        double med = percentile(t, runs, 0.5), p95 = percentile(t, runs, 0.95);
+        printf("  %-10s create %7.2f ms   median %8.3f ms   p95 %8.3f ms   mean %8.3f ms   (%d runs)\n",
+               nn_backend_name(backend), create_ms, med, p95, mean, runs);
+    }
+    free(t);
+    nn_runner_destroy(r);
+    return rc ? 1 : 0;
+}
 
 int bench_nn_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "ptim bench nn: not available in this build yet\n");
-    return 2;
+    int threads = 1, runs = 100;
+    const char *dir = getenv("PTIM_SYSTEM_MODEL_DIR");
+    int only_xnn = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            if (parse_int("--threads", argv[++i], 1, 64, &threads))
+                return 2;
+        } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+            if (parse_int("--runs", argv[++i], 1, 100000, &runs))
+                return 2;
+        } else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (!strcmp(argv[i], "--xnnpack-only")) {
+            only_xnn = 1;
+        } else {
+            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only]\n");
+            return 2;
+        }
+    }
+    if (!dir || !*dir)
+        dir = PTIM_SOURCE_DIR "/models";
+    static const char *const names[] = {"face_detection_short_range.tflite", "face_detection_full_range.tflite",
+                                        "face_landmark.tflite"};
+    printf("nn: %d thread%s, %d runs per backend (reference: at most 20)\n", threads, threads > 1 ? "s" : "",
+           runs);
+    int status = 0;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        nn_model *m;
+        ptim_error err = {0};
+        double t0 = now_ms();
+        if (nn_model_load_file(path, &m, &err)) {
+            fprintf(stderr, "ptim bench nn: %s\n", err.message);
+            status = 2;
+            continue;
+        }
+        double load_ms = now_ms() - t0;
+        printf("%s: load %.2f ms\n", names[k], load_ms);
+        if (bench_backend(m, NN_BACKEND_XNNPACK, threads, runs))
+            status = 1;
+        if (!only_xnn && bench_backend(m, NN_BACKEND_REFERENCE, 1, runs < 20 ? runs : 20))
+            status = 1;
+        nn_model_free(m);
+    }
+    return status;
 }

@@ -112,5 +112,6 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
                   ptim_error *err);
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);
+int nn_xnn_runtime_count(const nn_xnn_plan *plan);
 
 #endif

@@ -1,0 +1,132 @@
+/* nn_runner_run() allocates nothing: every allocation in this process is
+ * counted (malloc and friends interposed by this program, or ASan's
+ * allocation hook under the sanitizer build), and the count must not move
+ * across many runs of each real model on each backend, with 1 and 2 threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn.h"
+#include "nn_test_util.h"
+
+static atomic_long allocations;
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/allocator_interface.h>
+static void on_malloc(const volatile void *ptr, size_t size)
+{
+    (void)ptr;
+    (void)size;
+    atomic_fetch_add(&allocations, 1);
+}
+static void on_free(const volatile void *ptr)
+{
+    (void)ptr;
+}
+static void install_counter(void)
+{
+    __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
+}
+#else
+/* glibc's own entry points; defining malloc here overrides it for the whole
+ * process, XNNPACK and pthreadpool included. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+void *malloc(size_t n)
+{
+    atomic_fetch_add(&allocations, 1);
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t s)
+{
+    atomic_fetch_add(&allocations, 1);
+    return __libc_calloc(n, s);
+}
+void *realloc(void *p, size_t n)
+{
+    atomic_fetch_add(&allocations, 1);
+    return __libc_realloc(p, n);
+}
+void *aligned_alloc(size_t a, size_t n)
+{
+    atomic_fetch_add(&allocations, 1);
+    return __libc_memalign(a, n);
+}
+void *memalign(size_t a, size_t n)
+{
+    atomic_fetch_add(&allocations, 1);
+    return __libc_memalign(a, n);
+}
+int posix_memalign(void **p, size_t a, size_t n)
+{
+    atomic_fetch_add(&allocations, 1);
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12; /* ENOMEM */
+}
+static void install_counter(void)
+{
+}
+#endif
+
+static void test_counter_sees_allocations(void **state)
+{
+    (void)state;
+    long before = atomic_load(&allocations);
+    void *volatile p = malloc(100);
+    free(p);
+    assert_true(atomic_load(&allocations) > before);
+}
+
+static void test_runs_allocate_nothing(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"face_detection_short_range.tflite", "face_detection_full_range.tflite",
+                                          "face_landmark.tflite"};
+    const nn_backend backends[] = {NN_BACKEND_XNNPACK, NN_BACKEND_REFERENCE};
+    for (int k = 0; k < 3; k++) {
+        nn_model *m;
+        ptim_error err = {0};
+        assert_int_equal(nn_model_load_file(nn_test_model(models[k]), &m, &err), 0);
+        for (int b = 0; b < 2; b++)
+            for (int threads = 1; threads <= 2; threads++) {
+                nn_runner *r;
+                assert_int_equal(nn_runner_create(m, backends[b], threads, &r, &err), 0);
+                assert_int_equal(nn_runner_backend(r), backends[b]);
+                float *in = nn_runner_input(r, 0);
+                for (size_t i = 0; i < nn_model_input(m, 0).count; i++)
+                    in[i] = (float)(i % 17) / 8.0f - 1.0f;
+                assert_int_equal(nn_runner_run(r, &err), 0); /* first run outside the count */
+                int runs = backends[b] == NN_BACKEND_XNNPACK ? 20 : 2;
+                long before = atomic_load(&allocations);
+                int rc = 0;
+                for (int i = 0; i < runs; i++)
+                    rc |= nn_runner_run(r, &err);
+                long after = atomic_load(&allocations);
+                assert_int_equal(rc, 0);
+                printf("%s %s %d thread(s): %ld allocations in %d runs\n", models[k], nn_backend_name(backends[b]),
+                       threads, after - before, runs);
+                assert_int_equal(after - before, 0);
+                nn_runner_destroy(r);
+            }
+        nn_model_free(m);
+    }
+}
+
+int main(void)
+{
+    install_counter();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counter_sees_allocations),
+        cmocka_unit_test(test_runs_allocate_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
