@@ -12,6 +12,7 @@
 
 #include <libavutil/log.h>
 
+#include "app/cli.h"
 #include "app/verify.h"
 #include "app/verify_face.h"
 #include "core/config.h"
@@ -37,11 +38,11 @@ static void usage(FILE *f)
             "  --no-landmarks     skip the FaceMesh check\n"
             "  --every N          check every Nth frame (1)\n"
             "  --max-frames N     stop after N frames (all)\n"
-            "  --set KEY=VALUE    configuration (e.g. system.model_dir=DIR)\n"
-            "  -q, --quiet        print only the summary line\n"
+            "  (with -q/--quiet only the summary line is printed)\n"
             "\n"
             "exit status: 0 no recognizable face, 1 a face is recognizable on some frame,\n"
-            "2 bad usage or input, or the check could not run.\n");
+            "2 bad usage or input, or the check could not run.\n\n");
+    ptim_cli_print_common_help(f);
 }
 
 static int parse_float(const char *flag, const char *v, float lo, float hi, float *out)
@@ -80,26 +81,26 @@ int cmd_verify(int argc, char **argv)
     const char *report_path = NULL;
     const char *files[2];
     int nfiles = 0;
-    const char **sets = calloc(argc > 0 ? argc : 1, sizeof *sets);
-    int nsets = 0;
     int status = 2;
-    if (!sets) {
-        fprintf(stderr, "ptim verify: out of memory\n");
+    ptim_cli cli;
+    ptim_error err = {0};
+    if (ptim_cli_parse(&cli, argc, argv, &err)) {
+        fprintf(stderr, "ptim verify: %s\n", err.message);
         return 2;
     }
+    if (cli.help) {
+        usage(stdout);
+        ptim_cli_close(&cli);
+        return 0;
+    }
+    quiet = cli.quiet;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    for (int i = 1; i < cli.argc; i++) {
+        const char *a = cli.argv[i];
+        const char *v = i + 1 < cli.argc ? cli.argv[i + 1] : NULL;
         long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            status = 0;
-            goto out;
-        } else if (!strcmp(a, "--json")) {
+        if (!strcmp(a, "--json")) {
             json = true;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = true;
         } else if (!strcmp(a, "--no-landmarks")) {
             landmarks = false;
         } else if (!strcmp(a, "--report")) {
@@ -130,12 +131,6 @@ int cmd_verify(int argc, char **argv)
                 goto out;
             opt.max_frames = n;
             i++;
-        } else if (!strcmp(a, "--set")) {
-            if (!v || !strchr(v, '=')) {
-                fprintf(stderr, "ptim verify: --set needs KEY=VALUE\n");
-                goto out;
-            }
-            sets[nsets++] = v, i++;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "ptim verify: unknown option '%s' (see ptim verify --help)\n", a);
             goto out;
@@ -158,12 +153,11 @@ int cmd_verify(int argc, char **argv)
             goto out;
         }
     av_log_set_level(AV_LOG_QUIET);
-    ptim_error err = {0};
-    ptim_config *cfg = NULL;
-    if (ptim_config_new(sets, nsets, &cfg, &err)) {
+    if (ptim_cli_open(&cli, &err)) {
         fprintf(stderr, "ptim verify: %s\n", err.message);
         goto out;
     }
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
     verify_detector det;
     verify_face *vf = NULL;
     if (verify_face_open(cfg, landmarks, &vf, &det, &err)) {
@@ -223,6 +217,6 @@ int cmd_verify(int argc, char **argv)
     free(doc);
     verify_report_free(&rep);
 out:
-    free(sets);
+    ptim_cli_close(&cli);
     return status;
 }
