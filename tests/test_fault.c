@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/fault.h"
+#include "core/log.h"
 
 static int teardown(void **state)
 {
@@ -315,6 +316,7 @@ static void test_spec_is_config_error_without_injection(void **state)
 
 int main(void)
 {
+    ptim_log_set_stderr_level(PTIM_LOG_ERROR); /* the "armed" warnings */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_point_names_round_trip, teardown),
 #ifdef PTIM_FAULT_INJECTION

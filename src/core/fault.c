@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "core/log.h"
+
 static const char *const point_names[PTIM_FAULT__COUNT] = {
     "source_open", "source_stall", "source_gone", "packet_drop", "packet_corrupt", "decode",
     "detect",      "landmarks",    "analyze_timeout", "alloc",   "render",         "encode",
@@ -322,6 +326,21 @@ int ptim_fault_validate(const char *spec, ptim_error *err)
     return rc;
 }
 
+/* Error reports (core/error) carry the fault counters of the run. */
+static void report_stats(void *user, cJSON *object)
+{
+    (void)user;
+    for (int i = 0; i < PTIM_FAULT__COUNT; i++) {
+        if (!ptim_fault_armed((ptim_fault_point)i))
+            continue;
+        cJSON *o = cJSON_AddObjectToObject(object, point_names[i]);
+        if (o) {
+            cJSON_AddNumberToObject(o, "events", (double)ptim_fault_events((ptim_fault_point)i));
+            cJSON_AddNumberToObject(o, "fired", (double)ptim_fault_fired((ptim_fault_point)i));
+        }
+    }
+}
+
 int ptim_fault_configure(const char *spec, uint64_t seed, ptim_error *err)
 {
     if (ptim_fault_validate(spec, err))
@@ -340,6 +359,9 @@ int ptim_fault_configure(const char *spec, uint64_t seed, ptim_error *err)
             mask |= 1u << i;
     }
     atomic_store_explicit(&armed_mask, mask, memory_order_release);
+    ptim_error_register_stats("faults", mask ? report_stats : NULL, NULL);
+    if (mask)
+        ptim_log_warn("fault", "fault injection armed: %s (seed %llu)", spec, (unsigned long long)seed);
     return 0;
 }
 
@@ -377,8 +399,10 @@ bool ptim_fault_hit(ptim_fault_point point)
             fire = (double)(h >> 11) * 0x1.0p-53 < r->rate;
         }
     }
-    if (fire)
+    if (fire) {
         atomic_fetch_add_explicit(&fired_count[point], 1, memory_order_relaxed);
+        ptim_log_debug("fault", "injected %s fault at event %llu", point_names[point], (unsigned long long)n);
+    }
     return fire;
 }
 #endif
