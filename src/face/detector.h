@@ -61,6 +61,12 @@ int face_detector_detect(face_detector *d, const img_view *frame, face_list *out
 int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned models, int tiles,
                             face_list *out, ptim_error *err);
 
+/* Only windows [first, first + count) of the frame's window list (0 is the
+ * whole frame, 1.. the tiles, row by row): the tracker spreads a tiled scan
+ * over several frames with this. */
+int face_detector_detect_windows(face_detector *d, const img_view *frame, int first, int count,
+                                 face_list *out, ptim_error *err);
+
 /* How many windows (whole frame + tiles) a frame of w x h is cut into for
  * `tiles` (for benchmarks and logs). */
 int face_detector_window_count(int tiles, int w, int h);
