@@ -119,6 +119,8 @@ struct nn_model {
 
 /* The runner's storage of every tensor (for profiling tools). */
 float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+/* XNNPACK runtimes the runner's plan uses (0 on the reference backend). */
+int nn_runner_xnn_runtimes(const nn_runner *runner);
 
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
