@@ -33,6 +33,7 @@ typedef enum nn_op_kind {
     NN_OP_CONCAT,
     NN_OP_RESIZE_BILINEAR,
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
+    NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -95,6 +96,10 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err);
 
 const char *nn_op_kind_name(nn_op_kind kind);
 
+/* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
+int nn_add_padded_is_fast(void);
+/* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
+void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 

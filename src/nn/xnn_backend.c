@@ -316,7 +316,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT) {
+        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_ADD_PADDED) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
@@ -363,6 +363,8 @@ int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err)
             if (st != xnn_status_success)
                 return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "model %s: XNNPACK run failed: %s",
                                       g->name, status_name(st));
+        } else if (g->ops[plan->steps[s].op].kind == NN_OP_ADD_PADDED) {
+            nn_add_padded_fast(g, &g->ops[plan->steps[s].op], ptr);
         } else {
             nn_ref_run_op(g, &g->ops[plan->steps[s].op], ptr);
         }
@@ -431,7 +433,10 @@ int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *m
             double best = 1e30;
             for (int k = 0; k < runs; k++) {
                 double t0 = mono_ms();
-                nn_ref_run_op(g, &g->ops[i], ptr);
+                if (g->ops[i].kind == NN_OP_ADD_PADDED)
+                    nn_add_padded_fast(g, &g->ops[i], ptr);
+                else
+                    nn_ref_run_op(g, &g->ops[i], ptr);
                 double dt = mono_ms() - t0;
                 if (dt < best)
                     best = dt;
