@@ -198,6 +198,67 @@ static void test_add_of_channel_padded_residual(void **state)
     free(buf);
 }
 
+/* A block's 1x1 projection plus its residual (plain, and channel-padded),
+ * fused into one operator; sizes cross the 6-pixel and 16/32-lane tiles. */
+static void conv1x1_residual_case(int padded)
+{
+    enum { P = 7, K = 5, N = 35, NRP = 3 };
+    int nr = padded ? NRP : N;
+    static float x[P * K], w[N * K], bias[N], r[P * N], want[P * N];
+    for (int p = 0; p < P; p++)
+        for (int k = 0; k < K; k++)
+            x[p * K + k] = (float)(p + k);
+    for (int n = 0; n < N; n++) {
+        bias[n] = (float)-n;
+        for (int k = 0; k < K; k++)
+            w[n * K + k] = k == n % K ? 1.0f : 0.0f;
+    }
+    for (int p = 0; p < P; p++)
+        for (int n = 0; n < nr; n++)
+            r[p * nr + n] = 2.0f + (float)n;
+    /* By hand: out = x[p][n % K] - n (+ 2 + n where the residual has channel n), then RELU. */
+    for (int p = 0; p < P; p++)
+        for (int n = 0; n < N; n++) {
+            float v = (float)(p + n % K) - (float)n + (n < nr ? 2.0f + (float)n : 0.0f);
+            want[p * N + n] = v > 0 ? v : 0;
+        }
+    static int32_t pads[8] = {0, 0, 0, 0, 0, 0, 0, N - NRP};
+    tm_tensor t[] = {T("x", 4, 1, 1, P, K), {.name = "w", .rank = 4, .dims = {N, 1, 1, K}, .type = F32, .data = w, .nbytes = sizeof w},
+                     C("b", 1, bias, N), T("c", 4, 1, 1, P, N), T("r", 4, 1, 1, P, nr),
+                     {.name = "p", .rank = 2, .dims = {4, 2}, .type = I32, .data = pads, .nbytes = sizeof pads},
+                     T("rp", 4, 1, 1, P, N), T("y", 4, 1, 1, P, N)};
+    tm_op conv = {CONV, 3, {0, 1, 2}, 3, 1, 4, {TBF_U8(VALID), TBF_I32(1), TBF_I32(1), TBF_U8(0)}};
+    tm_op pad = {PAD, 2, {4, 5}, 6, 0, 0, {{0}}};
+    tm_op add = {ADD, 2, {4, 3}, 7, 11, 1, {TBF_U8(1)}};
+    tm_op add_padded = {ADD, 2, {3, 6}, 7, 11, 1, {TBF_U8(1)}};
+    tm_op ops[3];
+    int nops = 0;
+    ops[nops++] = conv;
+    if (padded)
+        ops[nops++] = pad;
+    ops[nops++] = padded ? add_padded : add;
+    check(t, 8, ops, nops, (int[]){0, 4}, 2, x, r, want, P * N);
+    uint8_t *buf;
+    int out = 7;
+    size_t len = tm_build(t, 8, ops, nops, (int[]){0, 4}, 2, &out, 1, &buf);
+    nn_model *m;
+    ptim_error err;
+    assert_int_equal(nn_model_load_buffer(buf, len, "t", &m, &err), 0);
+    if (nn_conv1x1_add_is_fast()) {
+        assert_true(m->graph->ops[0].dead);
+        assert_int_equal(m->graph->ops[nops - 1].kind, NN_OP_CONV1X1_ADD);
+    }
+    nn_model_free(m);
+    free(buf);
+}
+
+static void test_conv1x1_with_residual_fused(void **state)
+{
+    (void)state;
+    conv1x1_residual_case(0);
+    conv1x1_residual_case(1);
+}
+
 static void test_relu_and_relu6_standalone(void **state)
 {
     (void)state;
@@ -338,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_add_broadcast_then_relu_fused),
         cmocka_unit_test(test_add_two_inputs_relu6),
         cmocka_unit_test(test_add_of_channel_padded_residual),
+        cmocka_unit_test(test_conv1x1_with_residual_fused),
         cmocka_unit_test(test_relu_and_relu6_standalone),
         cmocka_unit_test(test_prelu),
         cmocka_unit_test(test_pad_spatial_and_channels),

@@ -126,3 +126,8 @@ float *const *nn_runner_tensor_ptrs(nn_runner *runner)
 {
     return runner->ptr;
 }
+
+int nn_runner_xnn_runtimes(const nn_runner *runner)
+{
+    return runner->xnn ? nn_xnn_runtime_count(runner->xnn) : 0;
+}

@@ -316,7 +316,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_ADD_PADDED) {
+        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_ADD_PADDED && op->kind != NN_OP_CONV1X1_ADD) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
@@ -365,6 +365,8 @@ int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err)
                                       g->name, status_name(st));
         } else if (g->ops[plan->steps[s].op].kind == NN_OP_ADD_PADDED) {
             nn_add_padded_fast(g, &g->ops[plan->steps[s].op], ptr);
+        } else if (g->ops[plan->steps[s].op].kind == NN_OP_CONV1X1_ADD) {
+            nn_conv1x1_add_fast(g, &g->ops[plan->steps[s].op], ptr);
         } else {
             nn_ref_run_op(g, &g->ops[plan->steps[s].op], ptr);
         }
@@ -435,6 +437,8 @@ int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *m
                 double t0 = mono_ms();
                 if (g->ops[i].kind == NN_OP_ADD_PADDED)
                     nn_add_padded_fast(g, &g->ops[i], ptr);
+                else if (g->ops[i].kind == NN_OP_CONV1X1_ADD)
+                    nn_conv1x1_add_fast(g, &g->ops[i], ptr);
                 else
                     nn_ref_run_op(g, &g->ops[i], ptr);
                 double dt = mono_ms() - t0;
