@@ -27,6 +27,8 @@ typedef struct track {
     bool seen;          /* measured or detected on the current frame */
     bool has_roi;       /* roi holds the region for the next FaceMesh run */
     bool measured;      /* FaceMesh has followed it (else only the detector sees it) */
+    bool last_cx_valid; /* last_cx/cy hold the previous measured region centre */
+    float last_cx, last_cy;
     int64_t last_seen_ms, last_update_ms;
     face_roi roi;
     face f;             /* what is reported (smoothed) */
@@ -151,7 +153,22 @@ static void update_from_landmarks(face_tracker *t, track *k, const face *m, int6
     face_from_landmarks(f);
     /* The next region comes from the raw measurement: smoothing is for what
      * is shown, not for where to look. */
-    k->roi = face_roi_from_landmarks(m);
+    face_roi roi = face_roi_from_landmarks(m);
+    /* Constant-velocity prediction: a face that moved since the last
+     * measurement is looked for where it will be, so fast motion does not
+     * leave it at the crop's edge. */
+    if (k->has_roi && k->last_cx_valid && dt > 0 && dt < 0.2f) {
+        float vx = roi.cx - k->last_cx, vy = roi.cy - k->last_cy;
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+        roi.cx += vx;
+        roi.cy += vy;
+    } else {
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+    }
+    k->last_cx_valid = true;
+    k->roi = roi;
     k->has_roi = true;
     k->measured = true;
     k->seen = true;
