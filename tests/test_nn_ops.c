@@ -117,6 +117,43 @@ static void test_depthwise(void **state)
     check(t, 4, op, 1, (int[]){0}, 1, x, NULL, want, 2);
 }
 
+/* 3x3 depthwise, SAME, strides 1 and 2, 19 channels (crosses a 16-lane
+ * register); the weight picks one tap per channel, so each output is one
+ * neighbour (or 0 past the border) plus the bias, computable by hand. */
+static void dw3x3_case(int stride)
+{
+    enum { H = 4, W = 5, CH = 19 };
+    static float x[H * W * CH], w[9 * CH], bias[CH], want[H * W * CH];
+    for (int i = 0; i < H * W * CH; i++)
+        x[i] = (float)(i % 97) - 40.0f;
+    for (int c = 0; c < CH; c++) {
+        bias[c] = 0.5f * c;
+        for (int k = 0; k < 9; k++)
+            w[k * CH + c] = k == c % 9 ? 2.0f : 0.0f;
+    }
+    int ho = (H + stride - 1) / stride, wo = (W + stride - 1) / stride;
+    /* SAME: total padding (o-1)*s + 3 - in, the smaller half before. */
+    int pt = ((ho - 1) * stride + 3 - H) / 2, pl = ((wo - 1) * stride + 3 - W) / 2;
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++)
+            for (int c = 0; c < CH; c++) {
+                int k = c % 9, iy = oy * stride - pt + k / 3, ix = ox * stride - pl + k % 3;
+                float v = iy >= 0 && iy < H && ix >= 0 && ix < W ? 2.0f * x[(iy * W + ix) * CH + c] : 0.0f;
+                want[(oy * wo + ox) * CH + c] = v + bias[c];
+            }
+    tm_tensor t[] = {T("x", 4, 1, H, W, CH), {.name = "w", .rank = 4, .dims = {1, 3, 3, CH}, .type = F32, .data = w, .nbytes = sizeof w},
+                     C("b", 1, bias, CH), {.name = "y", .rank = 4, .dims = {1, ho, wo, CH}, .type = F32}};
+    tm_op op[] = {{DWCONV, 3, {0, 1, 2}, 3, 2, 5, {TBF_U8(SAME), TBF_I32(stride), TBF_I32(stride), TBF_I32(1), TBF_U8(0)}}};
+    check(t, 4, op, 1, (int[]){0}, 1, x, NULL, want, (size_t)ho * wo * CH);
+}
+
+static void test_depthwise_3x3_same_strides(void **state)
+{
+    (void)state;
+    dw3x3_case(1);
+    dw3x3_case(2);
+}
+
 static void test_depthwise_multiplier(void **state)
 {
     (void)state;
@@ -395,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_conv_same_stride2_no_bias),
         cmocka_unit_test(test_conv_fp16_weights_dequantized),
         cmocka_unit_test(test_depthwise),
+        cmocka_unit_test(test_depthwise_3x3_same_strides),
         cmocka_unit_test(test_depthwise_multiplier),
         cmocka_unit_test(test_add_broadcast_then_relu_fused),
         cmocka_unit_test(test_add_two_inputs_relu6),

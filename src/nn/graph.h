@@ -104,6 +104,9 @@ int nn_add_padded_is_fast(void);
 /* Whether this CPU runs CONV1X1_ADD faster than XNNPACK's convolution and a separate ADD. */
 int nn_conv1x1_add_is_fast(void);
 void nn_conv1x1_add_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
+/* 3x3 depthwise convolution with AVX-512 (the XNNPACK backend runs it between runtimes). */
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op);
+void nn_dwconv3x3_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
 void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */

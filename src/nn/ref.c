@@ -256,7 +256,97 @@ __attribute__((target("avx512f"))) static void conv1x1_add_avx512(const float *x
         }
     }
 }
+
+/* 3x3 depthwise convolution, any stride and padding: 16 channels per
+ * register, the nine weights held in registers across a whole output row;
+ * border taps are skipped, interior pixels take the unchecked path. */
+__attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *g, const nn_op *op,
+                                                                float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *wt = ptr[op->inputs[1]];
+    const float *bias = op->n_inputs == 3 ? ptr[op->inputs[2]] : NULL;
+    float *out = ptr[op->output];
+    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    int sh = op->stride_h, sw = op->stride_w, pt = op->pad_top, pl = op->pad_left;
+    __m512 vlo = _mm512_set1_ps(op->act_min), vhi = _mm512_set1_ps(op->act_max);
+    /* Output columns whose three taps all fall inside the row. */
+    int ox_lo = (pl + sw - 1) / sw, ox_hi = (W - 3 + pl) / sw; /* inclusive */
+    if (ox_hi > Wo - 1)
+        ox_hi = Wo - 1;
+    for (int c0 = 0; c0 < C; c0 += 16) {
+        __mmask16 m = lanes_upto((size_t)C, (size_t)c0);
+        __m512 w[9];
+        for (int k = 0; k < 9; k++)
+            w[k] = _mm512_maskz_loadu_ps(m, wt + (size_t)k * C + c0);
+        __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
+        for (int n = 0; n < N; n++)
+            for (int oy = 0; oy < Ho; oy++) {
+                const float *rows[3];
+                int valid[3];
+                for (int ky = 0; ky < 3; ky++) {
+                    int iy = oy * sh - pt + ky;
+                    valid[ky] = iy >= 0 && iy < H;
+                    rows[ky] = in + (((size_t)n * H + (valid[ky] ? iy : 0)) * W) * C + c0;
+                }
+                float *orow = out + (((size_t)n * Ho + oy) * Wo) * C + c0;
+                for (int ox = 0; ox < Wo; ox++) {
+                    __m512 acc = b;
+                    int ix0 = ox * sw - pl;
+                    if (ox >= ox_lo && ox <= ox_hi && valid[0] && valid[1] && valid[2]) {
+                        const float *p0 = rows[0] + (size_t)ix0 * C, *p1 = rows[1] + (size_t)ix0 * C,
+                                    *p2 = rows[2] + (size_t)ix0 * C;
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0), w[0], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0 + C), w[1], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0 + 2 * C), w[2], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1), w[3], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1 + C), w[4], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1 + 2 * C), w[5], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2), w[6], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2 + C), w[7], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2 + 2 * C), w[8], acc);
+                    } else {
+                        for (int ky = 0; ky < 3; ky++) {
+                            if (!valid[ky])
+                                continue;
+                            for (int kx = 0; kx < 3; kx++) {
+                                int ix = ix0 + kx;
+                                if (ix < 0 || ix >= W)
+                                    continue;
+                                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, rows[ky] + (size_t)ix * C),
+                                                      w[ky * 3 + kx], acc);
+                            }
+                        }
+                    }
+                    _mm512_mask_storeu_ps(orow + (size_t)ox * C, m, _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi));
+                }
+            }
+    }
+}
 #endif
+
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op)
+{
+    (void)g;
+#if defined(__x86_64__) && defined(__GNUC__)
+    return op->kind == NN_OP_DWCONV2D && op->kernel_h == 3 && op->kernel_w == 3 && op->dilation_h == 1 &&
+           op->dilation_w == 1 && op->depth_multiplier == 1 && __builtin_cpu_supports("avx512f");
+#else
+    (void)op;
+    return 0;
+#endif
+}
+
+void nn_dwconv3x3_fast(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (nn_dwconv3x3_is_fast(g, op)) {
+        dwconv3x3_avx512(g, op, ptr);
+        return;
+    }
+#endif
+    nn_ref_run_op(g, op, ptr);
+}
 
 int nn_conv1x1_add_is_fast(void)
 {
