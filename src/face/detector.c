@@ -3,6 +3,7 @@
 #include "face/detector.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +16,7 @@
 #include "nn/nn.h"
 
 #define TILE_OVERLAP 0.2f    /* fraction of a tile shared with its neighbour */
-#define AUTO_TILE_PX 400.0f  /* auto tiling: tiles at most this wide */
+#define AUTO_TILE_PX 360.0f  /* auto tiling: tiles at most this wide */
 #define AUTO_MIN_FRAME 640   /* auto tiling: no tiles for frames this small */
 #define MAX_WINDOWS (1 + FACE_DET_TILES_MAX * FACE_DET_TILES_MAX * 2)
 #define CAND_PER_WINDOW 128
@@ -57,6 +58,7 @@ int face_detector_settings_from_config(const ptim_config *cfg, face_detector_set
     memset(s, 0, sizeof *s);
     const char *model = ptim_config_str(cfg, "detector.model");
     s->models = !strcmp(model, "short") ? FACE_DET_SHORT : FACE_DET_FULL;
+    s->auto_model = !strcmp(model, "auto");
     s->threshold = (float)ptim_config_float(cfg, "detector.threshold");
     s->max_faces = (int)ptim_config_int(cfg, "detector.max_faces");
     s->min_face_px = (int)ptim_config_int(cfg, "detector.min_face_px");
@@ -147,9 +149,11 @@ int face_detector_create_with(const face_detector_settings *s, face_detector **o
     d->s = *s;
     if (d->s.threads < 1)
         d->s.threads = 1;
-    if ((s->models & FACE_DET_SHORT) && net_load(&d->s, BF_SHORT_RANGE, &d->net[0], err))
+    if ((s->models & FACE_DET_SHORT || s->auto_model) &&
+        net_load(&d->s, BF_SHORT_RANGE, &d->net[0], err))
         goto fail;
-    if ((s->models & FACE_DET_FULL) && net_load(&d->s, BF_FULL_RANGE, &d->net[1], err))
+    if ((s->models & FACE_DET_FULL || s->auto_model) &&
+        net_load(&d->s, BF_FULL_RANGE, &d->net[1], err))
         goto fail;
     *out = d;
     return 0;
@@ -299,10 +303,13 @@ static void to_face(const bf_det *det, face *f)
     align_face(f);
 }
 
-int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned models, int tiles,
-                            face_list *out, ptim_error *err)
+/* Run windows [first, first + count) of the frame's window list and merge. */
+static int detect_windows(face_detector *d, const img_view *frame, unsigned models, int tiles,
+                          int first, int count_w, face_list *out, ptim_error *err)
 {
     out->count = 0;
+    if (!models)
+        models = d->s.models;
     if (!frame || frame->width <= 0 || frame->height <= 0 || !frame->data[0])
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "face detector: empty frame");
     if (ptim_fault_hit(PTIM_FAULT_DETECT))
@@ -310,8 +317,9 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
                               "face detection failed (injected fault)");
     window win[MAX_WINDOWS];
     int nwin = make_windows(tiles, frame->width, frame->height, win);
+    int last = first + count_w < nwin ? first + count_w : nwin;
     int count = 0;
-    for (int w = 0; w < nwin; w++) {
+    for (int w = first < 0 ? 0 : first; w < last; w++) {
         for (int r = 0; r < 2; r++) {
             bf_net *net = d->net[r];
             unsigned bit = r ? FACE_DET_FULL : FACE_DET_SHORT;
@@ -339,6 +347,17 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
             d->dets[n++] = d->cand[i].det;
     }
     n = bf_weighted_nms(d->dets, n, NMS_IOU);
+    /* Faces do not nest: a box lying mostly inside a better one is the same
+     * face seen partly (a tile's cut view) and goes. */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        bool inside = false;
+        for (int j = 0; j < kept && !inside; j++)
+            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f;
+        if (!inside)
+            d->dets[kept++] = d->dets[i];
+    }
+    n = kept;
     int max = d->s.max_faces > 0 && d->s.max_faces < FACE_LIST_MAX ? d->s.max_faces : FACE_LIST_MAX;
     for (int i = 0; i < n && out->count < max; i++) {
         const bf_det *det = &d->dets[i];
@@ -348,6 +367,18 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
         to_face(det, &out->faces[out->count++]);
     }
     return 0;
+}
+
+int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned models, int tiles,
+                            face_list *out, ptim_error *err)
+{
+    return detect_windows(d, frame, models, tiles, 0, MAX_WINDOWS, out, err);
+}
+
+int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
+                                 int first, int count, face_list *out, ptim_error *err)
+{
+    return detect_windows(d, frame, models, d->s.tiles, first, count, out, err);
 }
 
 int face_detector_detect(face_detector *d, const img_view *frame, face_list *out, ptim_error *err)

@@ -20,6 +20,7 @@
 
 #define MATCH_IOU 0.3f     /* a detection belongs to a track above this overlap */
 #define DUPLICATE_IOU 0.5f /* two tracks this alike are one face */
+#define CLOSE_FACE 0.25f   /* a face taller than this fraction of the frame is close */
 
 typedef struct track {
     bool active;
@@ -50,7 +51,10 @@ struct face_tracker {
     track tracks[FACE_LIST_MAX];
     int next_id;
     int frames_since_detect;
-    face_list found; /* detector output, scratch */
+    int tile_cursor;  /* next tile of the rolling tiled scan, 0-based */
+    int tile_count;   /* tiles of the current frame size */
+    face_list found;  /* detector output, scratch */
+    face_list more;   /* tile detections, scratch */
     face scratch;
 };
 
@@ -114,6 +118,7 @@ void face_tracker_reset(face_tracker *t)
     for (int i = 0; i < FACE_LIST_MAX; i++)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
+    t->tile_cursor = 0;
 }
 
 static float box_iou(const float a[4], const float b[4])
@@ -207,15 +212,88 @@ static track *open_track(face_tracker *t)
     return NULL; /* FACE_LIST_MAX faces tracked already */
 }
 
-static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, ptim_error *err)
+/* How well detection d fits a track's box: its IoU, or, for a detection
+ * lying mostly inside the box (a tile's view of part of the face, or the
+ * detector's tighter box inside the landmarks' extent), the covered fraction
+ * scaled below any real overlap. 0 when it is not the same face. */
+static float match_score(const float det[4], const float trk[4])
 {
-    if (face_detector_detect(t->det, frame, &t->found, err))
+    float iou = box_iou(det, trk);
+    if (iou > MATCH_IOU)
+        return iou;
+    float ix = fminf(det[0] + det[2], trk[0] + trk[2]) - fmaxf(det[0], trk[0]);
+    float iy = fminf(det[1] + det[3], trk[1] + trk[3]) - fmaxf(det[1], trk[1]);
+    float area = det[2] * det[3];
+    if (ix <= 0 || iy <= 0 || area <= 0)
+        return 0.0f;
+    float covered = ix * iy / area;
+    return covered > 0.6f && det[2] > 0.25f * trk[2] ? MATCH_IOU * covered : 0.0f;
+}
+
+/* Append the faces of b that are not already in a. */
+static void merge_lists(face_list *a, const face_list *b)
+{
+    for (int i = 0; i < b->count && a->count < FACE_LIST_MAX; i++) {
+        bool dup = false;
+        for (int j = 0; j < a->count && !dup; j++)
+            dup = match_score(b->faces[i].box, a->faces[j].box) > 0.0f ||
+                  match_score(a->faces[j].box, b->faces[i].box) > 0.0f;
+        if (!dup)
+            a->faces[a->count++] = b->faces[i];
+    }
+}
+
+/* The detector's windows for this frame: the whole frame when `whole`, plus
+ * the next slice of the rolling tiled scan, sized so every tile is visited
+ * once per track.detect_interval frames (all of them when landmarks are off:
+ * then detection is all there is). */
+static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim_error *err)
+{
+    t->found.count = 0;
+    /* detector.model=auto: short range on the whole frame while every face
+     * followed is close (webcam-like), full range otherwise; tiles always
+     * use full range. */
+    unsigned models = 0;
+    if (face_detector_settings_of(t->det)->auto_model) {
+        int close = 0, active = 0;
+        for (int i = 0; i < FACE_LIST_MAX; i++)
+            if (t->tracks[i].active) {
+                active++;
+                close += t->tracks[i].f.box[3] > CLOSE_FACE * frame->height;
+            }
+        models = active && close == active ? FACE_DET_SHORT : FACE_DET_FULL;
+    }
+    if (whole && face_detector_detect_windows(t->det, frame, models, 0, 1, &t->found, err))
         return -1;
-    t->frames_since_detect = 0;
+    int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
+                                           frame->height) - 1;
+    if (tiles != t->tile_count) {
+        t->tile_count = tiles;
+        t->tile_cursor = 0;
+    }
+    if (tiles <= 0)
+        return 0;
+    int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
+    if (slice > tiles - t->tile_cursor)
+        slice = tiles - t->tile_cursor;
+    if (face_detector_detect_windows(t->det, frame, 0, 1 + t->tile_cursor, slice, &t->more, err))
+        return -1;
+    t->tile_cursor = (t->tile_cursor + slice) % tiles;
+    merge_lists(&t->found, &t->more);
+    return 0;
+}
+
+static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
+                            ptim_error *err)
+{
+    if (detect_frame(t, frame, whole, err))
+        return -1;
+    if (whole)
+        t->frames_since_detect = 0;
     bool used[FACE_LIST_MAX] = {false};
     /* Greedy matching, best overlap first. */
     for (;;) {
-        float best = MATCH_IOU;
+        float best = 0.0f;
         int bi = -1, bk = -1;
         for (int i = 0; i < t->found.count; i++) {
             if (used[i])
@@ -224,9 +302,9 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
                 track *tk = &t->tracks[k];
                 if (!tk->active || (tk->f.flags & FACE_DETECTED)) /* matched already */
                     continue;
-                float iou = box_iou(t->found.faces[i].box, tk->f.box);
-                if (iou > best) {
-                    best = iou;
+                float score = match_score(t->found.faces[i].box, tk->f.box);
+                if (score > best) {
+                    best = score;
                     bi = i;
                     bk = k;
                 }
@@ -287,7 +365,7 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
     }
     if (active == 0)
         need_detect = true;
-    if (need_detect && detect_and_match(t, frame, t_ms, err))
+    if (detect_and_match(t, frame, t_ms, need_detect, err))
         return -1;
 
     /* One face followed by two tracks (a new detection beside a drifting
