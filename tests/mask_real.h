@@ -73,13 +73,6 @@ static int find_faces(face_detector *d, face_landmarker *lm, const img_view *img
     return 0;
 }
 
-static float iou(const float *a, const float *b)
-{
-    float x0 = fmaxf(a[0], b[0]), y0 = fmaxf(a[1], b[1]);
-    float x1 = fminf(a[0] + a[2], b[0] + b[2]), y1 = fminf(a[1] + a[3], b[1] + b[3]);
-    float in = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
-    return in / (a[2] * a[3] + b[2] * b[3] - in);
-}
 
 /* Signed distance of (x, y) inside a convex polygon (negative outside, exact
  * along edges, an underestimate of the outside distance near corners). */

@@ -9,6 +9,14 @@
 
 #include "mask_real.h"
 
+static float iou(const float *a, const float *b)
+{
+    float x0 = fmaxf(a[0], b[0]), y0 = fmaxf(a[1], b[1]);
+    float x1 = fminf(a[0] + a[2], b[0] + b[2]), y1 = fminf(a[1] + a[3], b[1] + b[3]);
+    float in = fmaxf(0, x1 - x0) * fmaxf(0, y1 - y0);
+    return in / (a[2] * a[3] + b[2] * b[3] - in);
+}
+
 static void check_masked(const char *name, img_format fmt, const char *mode)
 {
     img_image img, out;

@@ -159,6 +159,45 @@ static void test_add_two_inputs_relu6(void **state)
     check(t, 3, op, 1, (int[]){0, 1}, 2, a, b, want, 4);
 }
 
+/* BlazeFace's residual: ADD(a, PAD(b)) with b's channels padded with zeros,
+ * fused into one pass; channel counts cross the 8- and 16-lane vector widths. */
+static void test_add_of_channel_padded_residual(void **state)
+{
+    (void)state;
+    enum { P = 3, CA = 19, CB = 17 };
+    static float a[P * CA], b[P * CB], want[P * CA];
+    for (int p = 0; p < P; p++) {
+        for (int c = 0; c < CA; c++)
+            a[p * CA + c] = (float)(c - 9) + 0.25f * p;
+        for (int c = 0; c < CB; c++)
+            b[p * CB + c] = (c % 2 ? 1.0f : -3.0f);
+        /* By hand: a + b where b exists, a alone above it, then RELU. */
+        for (int c = 0; c < CA; c++) {
+            float v = a[p * CA + c] + (c < CB ? (c % 2 ? 1.0f : -3.0f) : 0.0f);
+            want[p * CA + c] = v > 0 ? v : 0;
+        }
+    }
+    static const int32_t pads[8] = {0, 0, 0, 0, 0, 0, 0, CA - CB};
+    tm_tensor t[] = {T("a", 4, 1, 1, P, CA), T("b", 4, 1, 1, P, CB),
+                     {.name = "p", .rank = 2, .dims = {4, 2}, .type = I32, .data = pads, .nbytes = sizeof pads},
+                     T("bp", 4, 1, 1, P, CA), T("y", 4, 1, 1, P, CA)};
+    tm_op op[] = {{PAD, 2, {1, 2}, 3, 0, 0, {{0}}}, {ADD, 2, {3, 0}, 4, 11, 1, {TBF_U8(1)}}};
+    /* Two inputs: a then b. */
+    check(t, 5, op, 2, (int[]){0, 1}, 2, a, b, want, P * CA);
+    uint8_t *buf;
+    int out = 4;
+    size_t len = tm_build(t, 5, op, 2, (int[]){0, 1}, 2, &out, 1, &buf);
+    nn_model *m;
+    ptim_error err;
+    assert_int_equal(nn_model_load_buffer(buf, len, "t", &m, &err), 0);
+    if (nn_add_padded_is_fast()) {
+        assert_true(m->graph->ops[0].dead);
+        assert_int_equal(m->graph->ops[1].kind, NN_OP_ADD_PADDED);
+    }
+    nn_model_free(m);
+    free(buf);
+}
+
 static void test_relu_and_relu6_standalone(void **state)
 {
     (void)state;
@@ -298,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_depthwise_multiplier),
         cmocka_unit_test(test_add_broadcast_then_relu_fused),
         cmocka_unit_test(test_add_two_inputs_relu6),
+        cmocka_unit_test(test_add_of_channel_padded_residual),
         cmocka_unit_test(test_relu_and_relu6_standalone),
         cmocka_unit_test(test_prelu),
         cmocka_unit_test(test_pad_spatial_and_channels),

@@ -233,7 +233,7 @@ int ptim_cli_fail(ptim_cli *cli, const ptim_error *err)
     const char *msg = err && err->message[0] ? err->message : "failed";
     fprintf(stderr, "ptim%s%s: %s\n", *cmd ? " " : "", cmd, msg);
     if (cli && cli->log_open) /* the log file keeps the sentence too */
-        ptim_log_set_stderr_level(PTIM_LOG_ERROR - 1), ptim_log_error(cmd, "%s", msg);
+        ptim_log_file_only(PTIM_LOG_ERROR, cmd, "%s", msg);
     if (cli)
         ptim_cli_close(cli);
     return ptim_error_exit_status(err);

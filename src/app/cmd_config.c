@@ -63,9 +63,10 @@ int cmd_config(int argc, char **argv)
         return ptim_cli_fail(&cli, &err);
     const char *sub = cli.argc > 1 ? cli.argv[1] : NULL;
     if (cli.help || !sub) {
-        usage(cli.help ? stdout : stderr);
+        bool help = cli.help;
+        usage(help ? stdout : stderr);
         ptim_cli_close(&cli);
-        return cli.help ? 0 : 2;
+        return help ? 0 : 2;
     }
     int status = 0;
     if (!strcmp(sub, "keys") && cli.argc == 2) {

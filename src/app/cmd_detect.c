@@ -17,17 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/cli.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "face/tracker.h"
 
-#define MAX_SETS 64
-
 typedef struct detect_args {
     const char *input;
     bool json, landmarks;
-    const char *sets[MAX_SETS];
-    int set_count;
     long max_frames; /* 0 = all */
 } detect_args;
 
@@ -44,33 +41,21 @@ static void usage(FILE *f)
             "                 \"landmarks\":[[x,y,z]x468]}]} in source pixels\n"
             "  --landmarks    include the 468 FaceMesh landmarks (with --json)\n"
             "  --frames N     stop after N frames (cameras run until interrupted otherwise)\n"
-            "  --set K=V      override a setting (detector.*, track.*, landmarks.*, ...)\n");
+            "Settings: detector.*, track.*, landmarks.* (see ptim config keys).\n");
+    ptim_cli_print_common_help(f);
 }
 
-/* 0 ok, 2 bad usage (message printed), 1 help printed. */
+/* The command's own arguments (shared flags already taken by the cli):
+ * 0 ok, 2 bad usage (message printed). */
 static int parse_args(int argc, char **argv, detect_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
-        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            usage(stdout);
-            return 1;
-        } else if (!strcmp(s, "--json")) {
+        if (!strcmp(s, "--json")) {
             a->json = true;
         } else if (!strcmp(s, "--landmarks")) {
             a->landmarks = true;
-        } else if (!strcmp(s, "--set") || !strncmp(s, "--set=", 6)) {
-            const char *v = s[5] == '=' ? s + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v) {
-                fprintf(stderr, "ptim detect: --set needs KEY=VALUE\n");
-                return 2;
-            }
-            if (a->set_count == MAX_SETS) {
-                fprintf(stderr, "ptim detect: more than %d --set options\n", MAX_SETS);
-                return 2;
-            }
-            a->sets[a->set_count++] = v;
         } else if (!strcmp(s, "--frames")) {
             char *end = NULL;
             a->max_frames = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
@@ -289,30 +274,39 @@ static void print_faces(const face_list *fl)
 
 int cmd_detect(int argc, char **argv)
 {
-    detect_args a;
-    int rc = parse_args(argc, argv, &a);
-    if (rc)
-        return rc == 1 ? 0 : 2;
+    ptim_cli cli;
     ptim_error err = {0};
-    ptim_config *cfg = NULL;
-    if (ptim_config_new(a.sets, a.set_count, &cfg, &err)) {
-        fprintf(stderr, "ptim detect: %s\n", err.message);
+    if (ptim_cli_start(&cli, argc, argv, &err))
+        return ptim_cli_fail(&cli, &err);
+    if (cli.help) {
+        usage(stdout);
+        ptim_cli_close(&cli);
+        return 0;
+    }
+    detect_args a;
+    if (parse_args(cli.argc, cli.argv, &a)) {
+        ptim_cli_close(&cli);
         return 2;
     }
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
     face_tracker *tracker = NULL;
-    if (face_tracker_create(cfg, &tracker, &err)) {
+    int rc = face_tracker_create(cfg, &tracker, &err);
+    ptim_config_release(cfg);
+    if (rc) {
         fprintf(stderr, "ptim detect: %s\n", err.message);
-        ptim_config_release(cfg);
+        ptim_cli_close(&cli);
         return err.category == PTIM_ERR_CONFIG ? 2 : 1;
     }
-    ptim_config_release(cfg);
+    ptim_config_store_watch(cli.store, NULL);
 
     source src;
     int status = 0;
+    av_log_set_level(AV_LOG_FATAL); /* our own one sentence says what failed */
     if (source_open(&src, a.input, &err)) {
         fprintf(stderr, "ptim detect: %s\n", err.message);
         source_close(&src);
         face_tracker_destroy(tracker);
+        ptim_cli_close(&cli);
         return 2;
     }
     face_list *fl = malloc(sizeof *fl);
@@ -326,7 +320,7 @@ int cmd_detect(int argc, char **argv)
         int got = source_next(&src, a.input, &err);
         if (got < 0) {
             fprintf(stderr, "ptim detect: %s\n", err.message);
-            status = 1;
+            status = frames == 0 ? 2 : 1; /* nothing decodable at all: bad input */
             break;
         }
         if (got == 0)
@@ -336,6 +330,14 @@ int cmd_detect(int argc, char **argv)
             fprintf(stderr, "ptim detect: %s\n", err.message);
             status = 1;
             break;
+        }
+        /* Live settings edited in the config file apply between frames. */
+        ptim_config_changes ch;
+        if (ptim_config_store_poll(cli.store, &ch, &err) == 1) {
+            ptim_config *now = ptim_config_store_acquire(cli.store);
+            if (face_tracker_reconfigure(tracker, now, &err))
+                fprintf(stderr, "ptim detect: %s (old settings kept)\n", err.message);
+            ptim_config_release(now);
         }
         int64_t t = frame_ms(&src, frames);
         if (face_tracker_process(tracker, &v, t, fl, &err)) {
@@ -372,5 +374,6 @@ int cmd_detect(int argc, char **argv)
     free(fl);
     source_close(&src);
     face_tracker_destroy(tracker);
+    ptim_cli_close(&cli);
     return status;
 }

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "app/cli.h"
 #include "app/job.h"
 #include "core/config.h"
 
@@ -24,45 +25,58 @@ static void usage(FILE *f)
             "  --identity IMG      swap every face for the one in IMG (mask.mode=swap)\n"
             "  --voice pitch       mask the voice too (audio.voice)\n"
             "  --no-audio          leave the audio out\n"
-            "  --set key=value     any setting (ptim config keys)\n"
-            "  --config FILE       settings file\n"
             "  --stats-json FILE   statistics of the run as JSON (one line per input)\n"
             "  --audit FILE        one JSON line per frame: faces masked, guard actions\n"
             "  --unsafe-passthrough  write frames that could not be masked UNMASKED (warns)\n"
-            "  -q, --quiet         no progress or summary;  -v, --verbose  more detail\n"
-            "\n"
+            "\n");
+    ptim_cli_print_common_help(f);
+    fprintf(f, "\n"
             "exit status: 0 done, 1 failed while processing, 2 bad usage, input or output\n");
+}
+
+
+/* Hot reload between frames (called by the pipeline's analyze thread). */
+static ptim_config *poll_config(void *opaque)
+{
+    ptim_cli *cli = opaque;
+    ptim_config_changes changes;
+    if (ptim_cli_poll_config(cli, &changes) != 1)
+        return NULL;
+    return ptim_config_store_acquire(cli->store);
 }
 
 int cmd_mask(int argc, char **argv)
 {
-    ptim_job job;
+    ptim_job_args args;
+    ptim_cli cli;
+    ptim_job job = {0};
     ptim_error err = {0};
-    if (ptim_job_parse_mask(argc, argv, &job, &err) < 0) {
-        fprintf(stderr, "ptim mask: %s\n", err.message);
-        ptim_job_free(&job);
-        return 2;
+    if (ptim_job_rewrite_aliases(argc, argv, &args, &err) < 0) {
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(NULL, &err);
     }
-    if (job.help) {
+    if (ptim_cli_start(&cli, args.argc, args.argv, &err)) {
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(&cli, &err);
+    }
+    if (cli.help) {
         usage(stdout);
-        ptim_job_free(&job);
+        ptim_cli_close(&cli);
+        ptim_job_args_free(&args);
         return 0;
     }
-    ptim_config *cfg = NULL;
-    if (job.config_file) {
-        fprintf(stderr, "ptim mask: --config is not supported by this build yet\n");
+    if (ptim_job_parse_mask(cli.argc, cli.argv, &job, &err) < 0 || ptim_job_expand(&job, &err) < 0) {
         ptim_job_free(&job);
-        return 2;
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(&cli, &err);
     }
-    if (ptim_config_new((const char *const *)job.overrides, job.override_count, &cfg, &err) < 0 ||
-        ptim_job_expand(&job, &err) < 0) {
-        fprintf(stderr, "ptim mask: %s\n", err.message);
-        ptim_config_release(cfg);
-        ptim_job_free(&job);
-        return 2;
-    }
-    int status = ptim_job_execute(&job, cfg, false, "ptim mask", NULL, NULL);
+    job.quiet = cli.quiet;
+    job.verbose = cli.verbose;
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
+    int status = ptim_job_execute(&job, cfg, false, "ptim mask", poll_config, &cli);
     ptim_config_release(cfg);
     ptim_job_free(&job);
+    ptim_cli_close(&cli);
+    ptim_job_args_free(&args);
     return status;
 }

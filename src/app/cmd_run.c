@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "app/cli.h"
 #include "app/job.h"
 #include "core/config.h"
 
@@ -22,43 +23,59 @@ static void usage(FILE *f)
             "                      (default: source.input, else camera)\n"
             "  -o OUTPUT           v4l2:/dev/videoN, udp://, rtmp://, srt://, a file, -, null\n"
             "                      (default: output.target)\n"
-            "  --userdata-dir DIR  where settings and logs live\n"
-            "  --set key=value     any setting;  --config FILE  settings file\n"
             "  --stats-json FILE   statistics at the end;  --audit FILE  per-frame JSON lines\n"
             "  --unsafe-passthrough  show frames that could not be masked UNMASKED (warns)\n"
-            "  -q, --quiet;  -v, --verbose\n");
+            "\nSettings marked live (ptim config keys) follow edits of the settings file while\n"
+            "running (system.enable_hot_reload).\n\n");
+    ptim_cli_print_common_help(f);
+}
+
+
+/* Hot reload between frames (called by the pipeline's analyze thread). */
+static ptim_config *poll_config(void *opaque)
+{
+    ptim_cli *cli = opaque;
+    ptim_config_changes changes;
+    if (ptim_cli_poll_config(cli, &changes) != 1)
+        return NULL;
+    return ptim_config_store_acquire(cli->store);
 }
 
 int cmd_run(int argc, char **argv)
 {
-    ptim_job job;
+    ptim_job_args args;
+    ptim_cli cli;
+    ptim_job job = {0};
     ptim_error err = {0};
-    if (ptim_job_parse_run(argc, argv, &job, &err) < 0) {
-        fprintf(stderr, "ptim run: %s\n", err.message);
-        ptim_job_free(&job);
-        return 2;
+    if (ptim_job_rewrite_aliases(argc, argv, &args, &err) < 0) {
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(NULL, &err);
     }
-    if (job.help) {
+    if (ptim_cli_start(&cli, args.argc, args.argv, &err)) {
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(&cli, &err);
+    }
+    if (cli.help) {
         usage(stdout);
-        ptim_job_free(&job);
+        ptim_cli_close(&cli);
+        ptim_job_args_free(&args);
         return 0;
     }
-    if (job.config_file) {
-        fprintf(stderr, "ptim run: --config is not supported by this build yet\n");
-        ptim_job_free(&job);
-        return 2;
-    }
-    ptim_config *cfg = NULL;
-    if (ptim_config_new((const char *const *)job.overrides, job.override_count, &cfg, &err) < 0 ||
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
+    if (ptim_job_parse_run(cli.argc, cli.argv, &job, &err) < 0 ||
         ptim_job_expand_run(&job, ptim_config_str(cfg, "source.input"),
                             ptim_config_str(cfg, "output.target"), &err) < 0) {
-        fprintf(stderr, "ptim run: %s\n", err.message);
         ptim_config_release(cfg);
         ptim_job_free(&job);
-        return 2;
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(&cli, &err);
     }
-    int status = ptim_job_execute(&job, cfg, true, "ptim run", NULL, NULL);
+    job.quiet = cli.quiet;
+    job.verbose = cli.verbose;
+    int status = ptim_job_execute(&job, cfg, true, "ptim run", poll_config, &cli);
     ptim_config_release(cfg);
     ptim_job_free(&job);
+    ptim_cli_close(&cli);
+    ptim_job_args_free(&args);
     return status;
 }

@@ -38,95 +38,96 @@ static int push_item(ptim_job *job, const char *in, const char *out)
     return 0;
 }
 
-static int add_override(ptim_job *job, const char *key, const char *value, ptim_error *err)
+/* Command aliases of settings, turned into --set before the shared flags
+ * are parsed, so they go through the config store like any --set. */
+int ptim_job_rewrite_aliases(int argc, char **argv, ptim_job_args *out, ptim_error *err)
 {
-    char buf[4200];
-    snprintf(buf, sizeof buf, "%s=%s", key, value);
-    if (push_str(&job->overrides, &job->override_count, buf) < 0)
+    memset(out, 0, sizeof *out);
+    out->argv = calloc((size_t)argc * 3 + 1, sizeof *out->argv);
+    out->owned = calloc((size_t)argc * 2 + 1, sizeof *out->owned);
+    if (!out->argv || !out->owned)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    static const struct {
+        const char *flag, *key;
+    } aliases[] = {{"--mode", "mask.mode"}, {"--voice", "audio.voice"}, {"--identity", "swap.identity"}};
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        size_t k = 0;
+        for (; k < sizeof aliases / sizeof aliases[0]; k++)
+            if (!strcmp(a, aliases[k].flag))
+                break;
+        if (i == 0 || k == sizeof aliases / sizeof aliases[0]) {
+            out->argv[out->argc++] = argv[i];
+            continue;
+        }
+        if (i + 1 >= argc)
+            return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s needs a value", a);
+        const char *v = argv[++i];
+        char buf[4200];
+        if (!strcmp(a, "--identity")) { /* a photo to swap in implies swap mode */
+            out->argv[out->argc++] = "--set";
+            out->argv[out->argc++] = "mask.mode=swap";
+        }
+        snprintf(buf, sizeof buf, "%s=%s", aliases[k].key, v);
+        char *kv = strdup(buf);
+        if (!kv)
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        out->owned[out->owned_count++] = kv;
+        out->argv[out->argc++] = "--set";
+        out->argv[out->argc++] = kv;
+    }
+    out->argv[out->argc] = NULL;
     return 0;
 }
 
-/* Flags both commands share. Returns 1 when argv[*i] was one of them. */
-static int common_flag(int argc, char **argv, int *i, ptim_job *job, ptim_error *err)
+void ptim_job_args_free(ptim_job_args *a)
+{
+    for (int i = 0; i < a->owned_count; i++)
+        free(a->owned[i]);
+    free(a->owned);
+    free(a->argv);
+    memset(a, 0, sizeof *a);
+}
+
+/* The command's own flags (the shared ones are the cli's). Returns 1 when
+ * argv[*i] was one of them. */
+static int own_flag(int argc, char **argv, int *i, ptim_job *job, ptim_error *err)
 {
     const char *a = argv[*i];
-#define NEED_VALUE()                                                                            \
-    do {                                                                                        \
-        if (*i + 1 >= argc)                                                                     \
-            return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s needs a value", a); \
-    } while (0)
-    if (!strcmp(a, "--set")) {
-        NEED_VALUE();
-        const char *kv = argv[++*i];
-        if (!strchr(kv, '='))
-            return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                                  "--set takes key=value, not '%s'", kv);
-        if (push_str(&job->overrides, &job->override_count, kv) < 0)
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    const char **slot = NULL;
+    if (!strcmp(a, "-o") || !strcmp(a, "--output"))
+        slot = &job->output;
+    else if (!strcmp(a, "--stats-json"))
+        slot = &job->stats_json;
+    else if (!strcmp(a, "--audit"))
+        slot = &job->audit;
+    if (slot) {
+        if (*i + 1 >= argc)
+            return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s needs a value", a);
+        *slot = argv[++*i];
         return 1;
-    }
-    if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-        NEED_VALUE();
-        job->output = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--config")) {
-        NEED_VALUE();
-        job->config_file = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--userdata-dir")) {
-        NEED_VALUE();
-        job->userdata_dir = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--stats-json")) {
-        NEED_VALUE();
-        job->stats_json = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--audit")) {
-        NEED_VALUE();
-        job->audit = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--mode")) {
-        NEED_VALUE();
-        return add_override(job, "mask.mode", argv[++*i], err) < 0 ? -1 : 1;
-    }
-    if (!strcmp(a, "--identity")) {
-        NEED_VALUE();
-        if (add_override(job, "mask.mode", "swap", err) < 0 ||
-            add_override(job, "swap.identity", argv[++*i], err) < 0)
-            return -1;
-        return 1;
-    }
-    if (!strcmp(a, "--voice")) {
-        NEED_VALUE();
-        return add_override(job, "audio.voice", argv[++*i], err) < 0 ? -1 : 1;
     }
     if (!strcmp(a, "--no-audio"))
         job->no_audio = true;
     else if (!strcmp(a, "--unsafe-passthrough"))
         job->unsafe_passthrough = true;
-    else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-        job->quiet = true;
-    else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
-        job->verbose = true;
-    else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-        job->help = true;
     else
         return 0;
     return 1;
-#undef NEED_VALUE
+}
+
+static int push_input(ptim_job *job, const char *in, ptim_error *err)
+{
+    if (push_str(&job->inputs, &job->input_count, in) < 0)
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    return 0;
 }
 
 int ptim_job_parse_mask(int argc, char **argv, ptim_job *job, ptim_error *err)
 {
     memset(job, 0, sizeof *job);
     for (int i = 1; i < argc; i++) {
-        int r = common_flag(argc, argv, &i, job, err);
+        int r = own_flag(argc, argv, &i, job, err);
         if (r < 0)
             return -1;
         if (r)
@@ -134,10 +135,10 @@ int ptim_job_parse_mask(int argc, char **argv, ptim_job *job, ptim_error *err)
         if (argv[i][0] == '-' && argv[i][1])
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                                   "unknown option %s (see ptim mask --help)", argv[i]);
-        if (push_str(&job->inputs, &job->input_count, argv[i]) < 0)
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        if (push_input(job, argv[i], err) < 0)
+            return -1;
     }
-    if (!job->help && !job->input_count)
+    if (!job->input_count)
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                               "no input given (see ptim mask --help)");
     return 0;
@@ -147,7 +148,7 @@ int ptim_job_parse_run(int argc, char **argv, ptim_job *job, ptim_error *err)
 {
     memset(job, 0, sizeof *job);
     for (int i = 1; i < argc; i++) {
-        int r = common_flag(argc, argv, &i, job, err);
+        int r = own_flag(argc, argv, &i, job, err);
         if (r < 0)
             return -1;
         if (r)
@@ -156,10 +157,9 @@ int ptim_job_parse_run(int argc, char **argv, ptim_job *job, ptim_error *err)
             if (i + 1 >= argc)
                 return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s needs a value", argv[i]);
             if (job->input_count)
-                return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                                      "ptim run takes one input");
-            if (push_str(&job->inputs, &job->input_count, argv[++i]) < 0)
-                return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+                return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "ptim run takes one input");
+            if (push_input(job, argv[++i], err) < 0)
+                return -1;
             continue;
         }
         /* The seed application's module name is accepted (and is the only one). */
@@ -330,9 +330,6 @@ void ptim_job_free(ptim_job *job)
     for (int i = 0; i < job->input_count; i++)
         free(job->inputs[i]);
     free(job->inputs);
-    for (int i = 0; i < job->override_count; i++)
-        free(job->overrides[i]);
-    free(job->overrides);
     memset(job, 0, sizeof *job);
 }
 
@@ -340,6 +337,8 @@ void ptim_job_free(ptim_job *job)
 
 #include <signal.h>
 #include <unistd.h>
+
+#include <libavutil/log.h>
 
 #include "core/fault.h"
 #include "io/image_file.h"
@@ -416,6 +415,8 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         img_image_free(&identity);
         return 2;
     }
+    /* FFmpeg's own chatter only when asked for; its errors always. */
+    av_log_set_level(job->verbose ? AV_LOG_INFO : job->quiet ? AV_LOG_FATAL : AV_LOG_ERROR);
     volatile sig_atomic_t *stop = ptim_job_install_signals();
     int worst = 0;
     for (int i = 0; i < job->count && !*stop; i++) {

@@ -19,21 +19,31 @@ typedef struct ptim_job {
     int count;
     char **inputs;          /* as given (before directories are expanded) */
     int input_count;
-    char **overrides;       /* "key=value", in command-line order */
-    int override_count;
     const char *output;     /* -o, or NULL */
-    const char *config_file;    /* --config */
-    const char *userdata_dir;   /* --userdata-dir */
     const char *stats_json; /* --stats-json FILE */
     const char *audit;      /* --audit FILE */
-    bool quiet, verbose, no_audio, unsafe_passthrough, help;
+    bool no_audio, unsafe_passthrough;
+    bool quiet, verbose;    /* from the shared flags (app/cli) */
 } ptim_job;
 
-/* `ptim mask INPUT… [-o OUTPUT] [--mode M] [--identity IMG] [--set k=v]…`.
- * Fills *job (free with ptim_job_free); -1 with a PTIM_ERR_CONFIG message on
- * bad usage. Inputs are not expanded yet: see ptim_job_expand. */
+/* A command line with the commands' setting aliases (--mode M, --identity
+ * IMG, --voice V) rewritten as --set key=value, for app/cli to parse. */
+typedef struct ptim_job_args {
+    int argc;
+    char **argv;
+    char **owned;
+    int owned_count;
+} ptim_job_args;
+int ptim_job_rewrite_aliases(int argc, char **argv, ptim_job_args *out, ptim_error *err);
+void ptim_job_args_free(ptim_job_args *args);
+
+/* The command's own arguments (app/cli has taken the shared flags out):
+ * `ptim mask INPUT… [-o OUTPUT] [--stats-json F] [--audit F] [--no-audio]
+ * [--unsafe-passthrough]`. Fills *job (free with ptim_job_free); -1 with a
+ * PTIM_ERR_CONFIG message on bad usage. Inputs are expanded later: see
+ * ptim_job_expand. */
 int ptim_job_parse_mask(int argc, char **argv, ptim_job *job, ptim_error *err);
-/* `ptim run [PlayaTewsIdentityMasker] [--userdata-dir DIR] [-i IN] [-o OUT] …`. */
+/* `ptim run [PlayaTewsIdentityMasker] [-i IN] [-o OUT] …` (own arguments). */
 int ptim_job_parse_run(int argc, char **argv, ptim_job *job, ptim_error *err);
 
 /* Turn inputs into input/output pairs: `<stem>_masked.<ext>` by default, a

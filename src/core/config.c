@@ -81,12 +81,13 @@ void ptim_option_env_name(const ptim_option *opt, char *buf, size_t size)
         buf[n] = 0;
 }
 
-/* Case-insensitive Levenshtein distance, capped for long inputs. */
-static int edit_distance(const char *a, const char *b)
+/* Case-insensitive Levenshtein distance; anything above `max` may be
+ * reported as max + 1 (lengths that differ more cannot be closer). */
+static int edit_distance(const char *a, const char *b, int max)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return 1000;
+    if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > (size_t)max)
+        return max + 1;
     int prev[65], cur[65];
     for (size_t j = 0; j <= lb; j++)
         prev[j] = (int)j;
@@ -112,16 +113,16 @@ const char *ptim_option_suggest(const char *key)
         return NULL;
     const char *best = NULL;
     int best_d = INT_MAX;
+    int limit = (int)strlen(key) / 4 + 1;
+    if (limit > 3)
+        limit = 3;
     for (int i = 0; i < ptim_option_count; i++) {
-        int d = edit_distance(key, ptim_options[i].key);
+        int d = edit_distance(key, ptim_options[i].key, limit);
         if (d < best_d) {
             best_d = d;
             best = ptim_options[i].key;
         }
     }
-    int limit = (int)strlen(key) / 4 + 1;
-    if (limit > 3)
-        limit = 3;
     if (best && best_d <= limit)
         return best;
     /* The same name in another section ("threshold", "detectr.threshold"). */
@@ -129,14 +130,14 @@ const char *ptim_option_suggest(const char *key)
     name = name ? name + 1 : key;
     best = NULL;
     best_d = INT_MAX;
+    limit = (int)strlen(name) / 5;
     for (int i = 0; i < ptim_option_count; i++) {
-        int d = edit_distance(name, strchr(ptim_options[i].key, '.') + 1);
+        int d = edit_distance(name, strchr(ptim_options[i].key, '.') + 1, limit);
         if (d < best_d) {
             best_d = d;
             best = ptim_options[i].key;
         }
     }
-    limit = (int)strlen(name) / 5;
     return best && best_d <= limit ? best : NULL;
 }
 

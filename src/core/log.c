@@ -74,18 +74,14 @@ bool ptim_log_enabled(ptim_log_level level)
             atomic_load_explicit(&have_file, memory_order_relaxed));
 }
 
-void ptim_log(ptim_log_level level, const char *module, const char *fmt, ...)
+static void emit(ptim_log_level level, const char *module, bool to_err, const char *fmt, va_list ap)
 {
-    bool to_err = (int)level <= atomic_load_explicit(&stderr_level, memory_order_relaxed);
     bool to_file = (int)level <= atomic_load_explicit(&file_level, memory_order_relaxed) &&
                    atomic_load_explicit(&have_file, memory_order_relaxed);
     if (!to_err && !to_file)
         return;
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     if (!module)
         module = "ptim";
     for (char *p = msg; *p; p++) /* one message, one line */
@@ -113,4 +109,20 @@ void ptim_log(ptim_log_level level, const char *module, const char *fmt, ...)
             fprintf(file, "%s.%03dZ %-5s [%s] %s\n", stamp, (int)(ts.tv_nsec / 1000000) % 1000, names[level], module, msg);
         pthread_mutex_unlock(&lock);
     }
+}
+
+void ptim_log(ptim_log_level level, const char *module, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(level, module, (int)level <= atomic_load_explicit(&stderr_level, memory_order_relaxed), fmt, ap);
+    va_end(ap);
+}
+
+void ptim_log_file_only(ptim_log_level level, const char *module, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    emit(level, module, false, fmt, ap);
+    va_end(ap);
 }

@@ -33,6 +33,10 @@ bool ptim_log_enabled(ptim_log_level level);
 void ptim_log(ptim_log_level level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The same, to the log file only (for a sentence already shown on stderr). */
+void ptim_log_file_only(ptim_log_level level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #define ptim_log_error(...) ptim_log(PTIM_LOG_ERROR, __VA_ARGS__)
 #define ptim_log_warn(...) ptim_log(PTIM_LOG_WARN, __VA_ARGS__)
 #define ptim_log_info(...) ptim_log(PTIM_LOG_INFO, __VA_ARGS__)

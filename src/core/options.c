@@ -87,7 +87,7 @@ const ptim_option ptim_options[] = {
     /* privacy */
     {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
-    {"privacy.blur_cells", PTIM_OPT_INT, "24", 4, 256, NULL, true, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
+    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, true, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
 };
 
 const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);

@@ -58,6 +58,7 @@ int face_detector_settings_from_config(const ptim_config *cfg, face_detector_set
     memset(s, 0, sizeof *s);
     const char *model = ptim_config_str(cfg, "detector.model");
     s->models = !strcmp(model, "short") ? FACE_DET_SHORT : FACE_DET_FULL;
+    s->auto_model = !strcmp(model, "auto");
     s->threshold = (float)ptim_config_float(cfg, "detector.threshold");
     s->max_faces = (int)ptim_config_int(cfg, "detector.max_faces");
     s->min_face_px = (int)ptim_config_int(cfg, "detector.min_face_px");
@@ -148,9 +149,11 @@ int face_detector_create_with(const face_detector_settings *s, face_detector **o
     d->s = *s;
     if (d->s.threads < 1)
         d->s.threads = 1;
-    if ((s->models & FACE_DET_SHORT) && net_load(&d->s, BF_SHORT_RANGE, &d->net[0], err))
+    if ((s->models & FACE_DET_SHORT || s->auto_model) &&
+        net_load(&d->s, BF_SHORT_RANGE, &d->net[0], err))
         goto fail;
-    if ((s->models & FACE_DET_FULL) && net_load(&d->s, BF_FULL_RANGE, &d->net[1], err))
+    if ((s->models & FACE_DET_FULL || s->auto_model) &&
+        net_load(&d->s, BF_FULL_RANGE, &d->net[1], err))
         goto fail;
     *out = d;
     return 0;
@@ -305,6 +308,8 @@ static int detect_windows(face_detector *d, const img_view *frame, unsigned mode
                           int first, int count_w, face_list *out, ptim_error *err)
 {
     out->count = 0;
+    if (!models)
+        models = d->s.models;
     if (!frame || frame->width <= 0 || frame->height <= 0 || !frame->data[0])
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "face detector: empty frame");
     if (ptim_fault_hit(PTIM_FAULT_DETECT))
@@ -370,10 +375,10 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
     return detect_windows(d, frame, models, tiles, 0, MAX_WINDOWS, out, err);
 }
 
-int face_detector_detect_windows(face_detector *d, const img_view *frame, int first, int count,
-                                 face_list *out, ptim_error *err)
+int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
+                                 int first, int count, face_list *out, ptim_error *err)
 {
-    return detect_windows(d, frame, d->s.models, d->s.tiles, first, count, out, err);
+    return detect_windows(d, frame, models, d->s.tiles, first, count, out, err);
 }
 
 int face_detector_detect(face_detector *d, const img_view *frame, face_list *out, ptim_error *err)

@@ -12,10 +12,13 @@
  * threshold 0.3, and call face_detector_create_with().
  *
  * A detector is not thread-safe; use one per thread. Detect allocates nothing.
+ * `models` arguments: 0 means the settings' models.
  * Each face it returns has id 0, flags FACE_DETECTED, score, box, keypoints,
  * roll and align (from the keypoints) set; landmarks come from face/landmarks. */
 #ifndef PTIM_FACE_DETECTOR_H
 #define PTIM_FACE_DETECTOR_H
+
+#include <stdbool.h>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -32,6 +35,8 @@ enum face_det_models {
 
 typedef struct face_detector_settings {
     unsigned models;      /* enum face_det_models: which models run on each window */
+    bool auto_model;      /* detector.model=auto: both loaded; detect() runs full range, the
+                             tracker picks short range while every face it follows is close */
     float threshold;      /* minimum score 0..1 */
     int max_faces;        /* most faces returned, best first (0 = all, at most FACE_LIST_MAX) */
     int min_face_px;      /* drop faces narrower than this */
@@ -42,7 +47,7 @@ typedef struct face_detector_settings {
 
 typedef struct face_detector face_detector;
 
-/* Settings from a snapshot: detector.model (auto = full range), threshold,
+/* Settings from a snapshot: detector.model (see auto_model), threshold,
  * max_faces, min_face_px, tiles; system.model_dir; workers. */
 int face_detector_settings_from_config(const ptim_config *cfg, face_detector_settings *s,
                                        ptim_error *err);
@@ -64,8 +69,8 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
 /* Only windows [first, first + count) of the frame's window list (0 is the
  * whole frame, 1.. the tiles, row by row): the tracker spreads a tiled scan
  * over several frames with this. */
-int face_detector_detect_windows(face_detector *d, const img_view *frame, int first, int count,
-                                 face_list *out, ptim_error *err);
+int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
+                                 int first, int count, face_list *out, ptim_error *err);
 
 /* How many windows (whole frame + tiles) a frame of w x h is cut into for
  * `tiles` (for benchmarks and logs). */

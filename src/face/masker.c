@@ -38,6 +38,7 @@ struct face_masker {
     img_scratch work, rgb;
     img_image overlay; /* RGBA copy of mask.image */
     face_swap *swap;
+    const img_view *swap_from, *overlay_from; /* the asset views the copies were made from */
 };
 
 static int pick(const char *v, const char *const *names, int n)
@@ -147,7 +148,8 @@ done:
 
 static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker_assets *a, ptim_error *err)
 {
-    if (m->set.mode == MODE_IMAGE && a && a->overlay) {
+    /* The same pictures handed in again (a reconfigure): keep the copies. */
+    if (m->set.mode == MODE_IMAGE && a && a->overlay && a->overlay != m->overlay_from) {
         const img_view *o = a->overlay;
         img_image copy;
         if (img_image_alloc(&copy, IMG_FMT_RGBA, o->width, o->height))
@@ -166,8 +168,9 @@ static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker
         }
         img_image_free(&m->overlay);
         m->overlay = copy;
+        m->overlay_from = o;
     }
-    if (m->set.mode == MODE_SWAP && a && a->identity) {
+    if (m->set.mode == MODE_SWAP && a && a->identity && a->identity != m->swap_from) {
         face idf;
         face_swap *s;
         if (identity_face_of(cfg, a, &idf, err))
@@ -176,6 +179,7 @@ static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker
             return -1;
         face_swap_destroy(m->swap);
         m->swap = s;
+        m->swap_from = a->identity;
     }
     if (m->set.mode == MODE_IMAGE && !m->overlay.memory)
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,

@@ -40,6 +40,9 @@ typedef struct face_masker_assets {
 int face_masker_create(const ptim_config *cfg, const face_masker_assets *assets,
                        face_masker **out, ptim_error *err);
 void face_masker_destroy(face_masker *masker);
+/* New settings from a newer snapshot. The overlay and identity are copied
+ * again only when `assets` hands in a different view than last time (the
+ * pipeline passes the same assets on every reconfigure). */
 int face_masker_reconfigure(face_masker *masker, const ptim_config *cfg,
                             const face_masker_assets *assets, ptim_error *err);
 /* Mask every face of `faces` in `frame` (YUV420P, NV12, RGB24 or BGR24), in place. */

@@ -1,5 +1,4 @@
-/* face/models — see models.h. (Replace face_model_dir's body by core's
- * ptim_model_dir() once that is on main.) */
+/* face/models — see models.h. */
 #include "face/models.h"
 
 #include <stdio.h>
@@ -12,10 +11,9 @@
 
 const char *face_model_dir(const ptim_config *cfg)
 {
-    const char *dir = cfg ? ptim_config_str(cfg, "system.model_dir") : NULL;
-    if (dir && *dir)
-        return dir;
-    dir = getenv("PTIM_SYSTEM_MODEL_DIR");
+    if (cfg)
+        return ptim_model_dir(cfg); /* system.model_dir, its variable, installed or source models */
+    const char *dir = getenv("PTIM_SYSTEM_MODEL_DIR");
     if (dir && *dir)
         return dir;
     return PTIM_SOURCE_DIR "/models";

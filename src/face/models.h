@@ -8,8 +8,8 @@
 #include "core/config.h"
 #include "core/error.h"
 
-/* The model directory: system.model_dir, else $PTIM_SYSTEM_MODEL_DIR, else the
- * source tree's models/ (cfg may be NULL). */
+/* The model directory: core's ptim_model_dir(cfg); with no config,
+ * $PTIM_SYSTEM_MODEL_DIR, else the source tree's models/. */
 const char *face_model_dir(const ptim_config *cfg);
 /* dir/file into out; -1 with a PTIM_ERR_MODEL sentence when it does not fit. */
 int face_model_path(const char *dir, const char *file, char *out, size_t cap, ptim_error *err);

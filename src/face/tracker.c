@@ -20,6 +20,7 @@
 
 #define MATCH_IOU 0.3f     /* a detection belongs to a track above this overlap */
 #define DUPLICATE_IOU 0.5f /* two tracks this alike are one face */
+#define CLOSE_FACE 0.25f   /* a face taller than this fraction of the frame is close */
 
 typedef struct track {
     bool active;
@@ -249,7 +250,20 @@ static void merge_lists(face_list *a, const face_list *b)
 static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim_error *err)
 {
     t->found.count = 0;
-    if (whole && face_detector_detect_windows(t->det, frame, 0, 1, &t->found, err))
+    /* detector.model=auto: short range on the whole frame while every face
+     * followed is close (webcam-like), full range otherwise; tiles always
+     * use full range. */
+    unsigned models = 0;
+    if (face_detector_settings_of(t->det)->auto_model) {
+        int close = 0, active = 0;
+        for (int i = 0; i < FACE_LIST_MAX; i++)
+            if (t->tracks[i].active) {
+                active++;
+                close += t->tracks[i].f.box[3] > CLOSE_FACE * frame->height;
+            }
+        models = active && close == active ? FACE_DET_SHORT : FACE_DET_FULL;
+    }
+    if (whole && face_detector_detect_windows(t->det, frame, models, 0, 1, &t->found, err))
         return -1;
     int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
                                            frame->height) - 1;
@@ -262,7 +276,7 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim
     int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
-    if (face_detector_detect_windows(t->det, frame, 1 + t->tile_cursor, slice, &t->more, err))
+    if (face_detector_detect_windows(t->det, frame, 0, 1 + t->tile_cursor, slice, &t->more, err))
         return -1;
     t->tile_cursor = (t->tile_cursor + slice) % tiles;
     merge_lists(&t->found, &t->more);

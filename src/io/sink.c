@@ -171,6 +171,10 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
     av_freep(&s->oc->url);
     s->oc->url = av_strdup(s->url);
     s->ofmt = s->oc->oformat;
+    /* Matroska stores presentation times, so the B-frame delay of the first
+     * decode times need not shift the whole timeline (the input's times stay). */
+    if (!strcmp(s->ofmt->name, "matroska") || !strcmp(s->ofmt->name, "webm"))
+        s->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     s->vcodec = choose_video_codec(s);
     if (!s->vcodec) {
         io_sink_close(s);
@@ -238,6 +242,9 @@ static int start_encoder(io_sink *s, const AVFrame *f, ptim_error *err)
     e->pix_fmt = choose_pix_fmt(s, f->format);
     e->sample_aspect_ratio = f->sample_aspect_ratio;
     e->time_base = s->in.time_base.num > 0 ? s->in.time_base : (AVRational){1, 25};
+    /* AVI counts frames instead of storing times: its rate is its time base. */
+    if (!strcmp(s->ofmt->name, "avi") && s->in.frame_rate.num > 0)
+        e->time_base = av_inv_q(s->in.frame_rate);
     if (s->in.frame_rate.num > 0)
         e->framerate = s->in.frame_rate;
     e->color_range = f->color_range;
@@ -400,6 +407,9 @@ int io_sink_write_frame(io_sink *s, const AVFrame *f, ptim_error *err)
     if (!ref)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     ref->pict_type = AV_PICTURE_TYPE_NONE;
+    AVRational in_tb = s->in.time_base.num > 0 ? s->in.time_base : (AVRational){1, 25};
+    if (av_cmp_q(in_tb, s->enc->time_base))
+        ref->pts = av_rescale_q(ref->pts, in_tb, s->enc->time_base);
     int r = avcodec_send_frame(s->enc, ref);
     av_frame_free(&ref);
     if (r < 0)

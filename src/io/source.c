@@ -181,7 +181,10 @@ static int open_streams(io_source *src, ptim_error *err)
     }
     io_source_info *in = &src->info;
     in->time_base = vs->time_base;
-    in->frame_rate = av_guess_frame_rate(src->fmt, vs, NULL);
+    /* The container's own rate (not a rounded guess), so the output keeps it. */
+    in->frame_rate = vs->avg_frame_rate.num > 0 ? vs->avg_frame_rate
+                     : vs->r_frame_rate.num > 0 ? vs->r_frame_rate
+                                                : av_guess_frame_rate(src->fmt, vs, NULL);
     in->width = vs->codecpar->width;
     in->height = vs->codecpar->height;
     in->video_par = vs->codecpar;

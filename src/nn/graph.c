@@ -21,6 +21,7 @@ static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_CONCAT] = "CONCATENATION",
     [NN_OP_RESIZE_BILINEAR] = "RESIZE_BILINEAR",
     [NN_OP_COPY] = "DEQUANTIZE",
+    [NN_OP_ADD_PADDED] = "ADD(PAD)",
 };
 
 const char *nn_op_kind_name(nn_op_kind kind)
@@ -310,6 +311,41 @@ static void fuse_activations(nn_graph *g)
     count_consumers(g);
 }
 
+/* BlazeFace residuals add a block's output to its input padded with zero
+ * channels: ADD(a, PAD(b)). One pass that adds b into a's first channels
+ * replaces a copy of the whole padded tensor. */
+static void fuse_channel_pads(nn_graph *g)
+{
+    for (int i = 0; i < g->n_ops; i++) {
+        nn_op *p = &g->ops[i];
+        if (p->dead || p->kind != NN_OP_PAD)
+            continue;
+        const nn_tensor *x = &g->tensors[p->inputs[0]];
+        nn_tensor *mid = &g->tensors[p->output];
+        int r = x->rank, only_channels_after = r >= 1 && p->pads[r - 1][0] == 0 && p->pads[r - 1][1] > 0;
+        for (int d = 0; d < r - 1; d++)
+            only_channels_after &= p->pads[d][0] == 0 && p->pads[d][1] == 0;
+        if (!only_channels_after || mid->consumers != 1 || mid->is_output)
+            continue;
+        for (int j = i + 1; j < g->n_ops; j++) {
+            nn_op *a = &g->ops[j];
+            if (a->dead || a->kind != NN_OP_ADD || (a->inputs[0] != p->output && a->inputs[1] != p->output))
+                continue;
+            int other = a->inputs[0] == p->output ? a->inputs[1] : a->inputs[0];
+            if (other != p->output && same_shape(&g->tensors[other], mid)) {
+                a->kind = NN_OP_ADD_PADDED;
+                a->inputs[0] = other;
+                a->inputs[1] = p->inputs[0];
+                p->dead = 1;
+                mid->producer = -1;
+                g->tensors[p->inputs[0]].consumers++;
+                mid->consumers = 0;
+            }
+            break;
+        }
+    }
+}
+
 static int root_of(const nn_graph *g, int t, size_t *offset)
 {
     size_t off = 0;
@@ -474,6 +510,10 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err)
     if (fold_constants(g, err))
         return -1;
     fuse_activations(g);
+    if (nn_add_padded_is_fast()) {
+        fuse_channel_pads(g);
+        count_consumers(g);
+    }
     plan_aliases(g);
     return plan_arena(g, err);
 }

@@ -33,6 +33,7 @@ typedef enum nn_op_kind {
     NN_OP_CONCAT,
     NN_OP_RESIZE_BILINEAR,
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
+    NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -95,6 +96,10 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err);
 
 const char *nn_op_kind_name(nn_op_kind kind);
 
+/* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
+int nn_add_padded_is_fast(void);
+/* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
+void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 
@@ -106,6 +111,9 @@ struct nn_model {
     nn_graph *graph;
 };
 
+/* The runner's storage of every tensor (for profiling tools). */
+float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
 int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out,
@@ -113,5 +121,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);
 int nn_xnn_runtime_count(const nn_xnn_plan *plan);
+/* Times each live operator alone on XNNPACK (ms per run into ms_per_op[op index]). */
+int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *ms_per_op, ptim_error *err);
 
 #endif

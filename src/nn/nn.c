@@ -121,3 +121,8 @@ int nn_runner_run(nn_runner *runner, ptim_error *err)
     }
     return 0;
 }
+
+float *const *nn_runner_tensor_ptrs(nn_runner *runner)
+{
+    return runner->ptr;
+}

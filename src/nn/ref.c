@@ -155,6 +155,89 @@ static void add(const nn_graph *g, const nn_op *op, float *const *ptr)
                 }
 }
 
+/* ADD of a padded residual (see fuse_channel_pads): per pixel, b's channels
+ * add into a's first ones. The vector versions use masked loads, so any
+ * channel count runs without a scalar tail; the graph fuses only where one
+ * of them runs (nn_add_padded_is_fast). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static void add_padded_avx512(const float *pa, const float *pb, float *out,
+                                                                 size_t pixels, size_t ca, size_t cb, float lo,
+                                                                 float hi)
+{
+    __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < ca; c += 16) {
+            size_t na = ca - c < 16 ? ca - c : 16, nb = cb > c ? (cb - c < 16 ? cb - c : 16) : 0;
+            __mmask16 ma = (__mmask16)((1u << na) - 1), mb = (__mmask16)((1u << nb) - 1);
+            __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(ma, pa + c), _mm512_maskz_loadu_ps(mb, pb + c));
+            _mm512_mask_storeu_ps(out + c, ma, _mm512_min_ps(_mm512_max_ps(v, vlo), vhi));
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void add_padded_avx2(const float *pa, const float *pb, float *out,
+                                                            size_t pixels, size_t ca, size_t cb, float lo, float hi)
+{
+    __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < ca; c += 8) {
+            int na = (int)(ca - c < 8 ? ca - c : 8), nb = (int)(cb > c ? (cb - c < 8 ? cb - c : 8) : 0);
+            __m256i ma = _mm256_cmpgt_epi32(_mm256_set1_epi32(na), lanes);
+            __m256i mb = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), lanes);
+            __m256 v = _mm256_add_ps(_mm256_maskload_ps(pa + c, ma), _mm256_maskload_ps(pb + c, mb));
+            _mm256_maskstore_ps(out + c, ma, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+        }
+    }
+}
+#endif
+
+int nn_add_padded_is_fast(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") || __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
+    size_t ca = (size_t)a->dims[a->rank - 1], cb = (size_t)b->dims[b->rank - 1], pixels = a->count / ca;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512f")) {
+        add_padded_avx512(ptr[op->inputs[0]], ptr[op->inputs[1]], ptr[op->output], pixels, ca, cb, op->act_min,
+                          op->act_max);
+        return;
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        add_padded_avx2(ptr[op->inputs[0]], ptr[op->inputs[1]], ptr[op->output], pixels, ca, cb, op->act_min,
+                        op->act_max);
+        return;
+    }
+#endif
+    nn_ref_run_op(g, op, ptr);
+}
+
+/* The reference keeps the plain loop, so tests compare the vector kernel against it. */
+static void add_padded(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
+    const float *pa = ptr[op->inputs[0]], *pb = ptr[op->inputs[1]];
+    float *out = ptr[op->output];
+    size_t ca = (size_t)a->dims[a->rank - 1], cb = (size_t)b->dims[b->rank - 1], pixels = a->count / ca;
+    float lo = op->act_min, hi = op->act_max;
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < cb; c++)
+            out[c] = clampf(pa[c] + pb[c], lo, hi);
+        for (size_t c = cb; c < ca; c++)
+            out[c] = clampf(pa[c], lo, hi);
+    }
+}
+
 static void prelu(const nn_graph *g, const nn_op *op, float *const *ptr)
 {
     const nn_tensor *al = &g->tensors[op->inputs[1]], *y = &g->tensors[op->output];
@@ -275,6 +358,7 @@ void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
     case NN_OP_DWCONV2D: dwconv2d(g, op, ptr); break;
     case NN_OP_MAXPOOL2D: maxpool2d(g, op, ptr); break;
     case NN_OP_ADD: add(g, op, ptr); break;
+    case NN_OP_ADD_PADDED: add_padded(g, op, ptr); break;
     case NN_OP_PRELU: prelu(g, op, ptr); break;
     case NN_OP_CLAMP: clamp(g, op, ptr); break;
     case NN_OP_PAD: pad(g, op, ptr); break;

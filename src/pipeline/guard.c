@@ -13,7 +13,8 @@ ptim_guard_action ptim_guard_check(const ptim_guard_policy *p, bool analyzed,
     *reason = PTIM_GUARD_REASON_NONE;
     if (!analyzed)
         *reason = PTIM_GUARD_REASON_NOT_ANALYZED;
-    else if (result_age_ms < 0 || (p->max_result_age_ms >= 0 && result_age_ms > p->max_result_age_ms))
+    else if (result_age_ms < 0 || result_age_ms == PTIM_GUARD_AGE_EXPIRED ||
+             (p->max_result_age_ms >= 0 && result_age_ms > p->max_result_age_ms))
         *reason = PTIM_GUARD_REASON_STALE;
     if (*reason == PTIM_GUARD_REASON_NONE)
         return PTIM_GUARD_MASKED;

@@ -37,7 +37,11 @@ typedef struct ptim_guard_policy {
     bool unsafe_passthrough;
 } ptim_guard_policy;
 
-/* Before rendering: may the frame be masked and written? */
+/* result_age_ms of an analysis that ran past its deadline: stale under any policy. */
+#define PTIM_GUARD_AGE_EXPIRED INT64_MAX
+
+/* Before rendering: may the frame be masked and written? result_age_ms < 0
+ * means unknown (treated as stale). */
 ptim_guard_action ptim_guard_check(const ptim_guard_policy *policy, bool analyzed,
                                    int64_t result_age_ms, ptim_guard_reason *reason);
 

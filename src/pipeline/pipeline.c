@@ -608,7 +608,7 @@ static void *render_thread(void *arg)
             }
         }
         int64_t t0 = now_us();
-        int64_t age_ms = f->stale ? INT64_MAX : (f->t_analyzed_us - f->t_in_us) / 1000;
+        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : (f->t_analyzed_us - f->t_in_us) / 1000;
         f->action = ptim_guard_check(&pol, f->analyzed, age_ms, &f->reason);
         if (f->action == PTIM_GUARD_MASKED) {
             ptim_error err = {0};
@@ -915,14 +915,6 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         pthread_join(th[i], NULL);
     res->interrupted = *d.stop != 0;
 
-    if (!atomic_load(&p->failed)) {
-        ptim_error e = {0};
-        if (audio_drain(p, INT64_MAX, &e) < 0 || io_sink_finish(p->sink, &e) < 0) {
-            res->status = 1;
-            res->error = e;
-            count_error(p, e.category);
-        }
-    }
     const io_source_counters *sc = io_source_get_counters(p->src);
     res->source_frames_corrupt = sc->frames_corrupt;
     res->source_packets_corrupt = sc->packets_corrupt;
@@ -930,13 +922,40 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     res->source_reopens = sc->reopens;
     if (sc->packets_corrupt)
         p->st->errors[PTIM_ERR_DECODE] += sc->packets_corrupt;
+    /* A file that ends before the frames its header promises is truncated or
+     * damaged: the output would silently lack part of the video, so the job fails. */
+    if (res->status == 0 && !res->interrupted && !d.live && in->kind == IO_SOURCE_FILE &&
+        sc->frames > 0 && !ptim_config_bool(cfg, "source.loop")) {
+        int64_t tolerance = 2 + in->nb_frames / 200;
+        double end_s = (p->last_pts + p->frame_dur) * av_q2d(p->tb);
+        if (in->nb_frames > 0 && sc->frames + tolerance < in->nb_frames)
+            res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                                            "%s ended early: %lld of its %lld frames could be "
+                                            "read (the file is truncated or damaged)",
+                                            d.input, (long long)sc->frames, (long long)in->nb_frames);
+        else if (in->nb_frames <= 0 && in->duration_s > 0 && end_s + 1.0 < in->duration_s)
+            res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                                            "%s ended early: frames up to %.1f s of its %.1f s "
+                                            "could be read (the file is truncated or damaged)",
+                                            d.input, end_s, in->duration_s);
+        if (res->status)
+            count_error(p, PTIM_ERR_DECODE);
+    }
     if (res->status == 0 && sc->frames == 0 && atomic_load(&p->st->frames_in) == 0) {
         res->status = 1;
         ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
                        "%s: no frame could be decoded", d.input);
     }
+    if (!atomic_load(&p->failed) && res->status == 0) {
+        ptim_error e = {0};
+        if (audio_drain(p, INT64_MAX, &e) < 0 || io_sink_finish(p->sink, &e) < 0) {
+            res->status = 1;
+            res->error = e;
+            count_error(p, e.category);
+        }
+    }
     p->st->wall_s = (now_us() - p->t_start_us) / 1e6;
-    close_all(p);
+    close_all(p); /* an unfinished sink removes NAME.partial */
     return res->status;
 }
 
