@@ -34,6 +34,7 @@ typedef enum nn_op_kind {
     NN_OP_RESIZE_BILINEAR,
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
     NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
+    NN_OP_CONV1X1_ADD, /* 1x1 convolution plus a residual (inputs x, w, bias, r): CONV_2D fused into its ADD */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -72,6 +73,8 @@ typedef struct nn_op {
     int in_place;     /* concat done by the arena plan: producers write into it */
     /* resize */
     int align_corners, half_pixel_centers;
+    /* CONV1X1_ADD: weights as [K][N rounded up to 16] then the bias (owned) */
+    float *packed;
 } nn_op;
 
 typedef struct nn_graph {
@@ -98,6 +101,12 @@ const char *nn_op_kind_name(nn_op_kind kind);
 
 /* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
 int nn_add_padded_is_fast(void);
+/* Whether this CPU runs CONV1X1_ADD faster than XNNPACK's convolution and a separate ADD. */
+int nn_conv1x1_add_is_fast(void);
+void nn_conv1x1_add_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
+/* 3x3 depthwise convolution with AVX-512 (the XNNPACK backend runs it between runtimes). */
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op);
+void nn_dwconv3x3_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
 void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
@@ -113,6 +122,8 @@ struct nn_model {
 
 /* The runner's storage of every tensor (for profiling tools). */
 float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+/* XNNPACK runtimes the runner's plan uses (0 on the reference backend). */
+int nn_runner_xnn_runtimes(const nn_runner *runner);
 
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
