@@ -83,7 +83,8 @@ static const AVCodec *choose_video_codec(io_sink *s)
         return avcodec_find_encoder(av_guess_codec(s->ofmt, NULL, s->target, NULL, AVMEDIA_TYPE_VIDEO));
     if (!strcmp(name, "webm"))
         return avcodec_find_encoder_by_name("libvpx-vp9");
-    if (avformat_query_codec(s->ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1) {
+    /* 1: supported, 0: not, < 0: the muxer does not say (mpegts): H.264 then */
+    if (avformat_query_codec(s->ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) != 0) {
         const AVCodec *c = avcodec_find_encoder_by_name("libx264");
         if (c)
             return c;

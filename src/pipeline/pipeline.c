@@ -363,7 +363,7 @@ static void *source_thread(void *arg)
 {
     pl *p = arg;
     AVFrame *last = NULL; /* for filler frames while a live source is away */
-    int64_t last_accept_us = INT64_MIN;
+    int64_t last_accept_us = -1; /* none yet */
     int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
     for (;;) {
         if (*p->desc->stop || atomic_load(&p->failed))
@@ -412,7 +412,7 @@ static void *source_thread(void *arg)
         ptim_hist_add(&p->st->stage[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
         if (p->desc->live && min_gap_us) {
             int64_t t = now_us();
-            if (t - last_accept_us < min_gap_us) {
+            if (last_accept_us >= 0 && t - last_accept_us < min_gap_us) {
                 atomic_fetch_add(&p->st->frames_dropped_rate, 1);
                 av_frame_free(&av);
                 continue;
