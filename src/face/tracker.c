@@ -200,6 +200,12 @@ static int measure_detected(face_tracker *t, track *k, const face *d, const img_
 
 static track *open_track(face_tracker *t)
 {
+    /* detector.max_faces bounds the faces followed, not only those detected. */
+    int max = t->s.det.max_faces, active = 0;
+    for (int i = 0; i < FACE_LIST_MAX; i++)
+        active += t->tracks[i].active;
+    if (max > 0 && active >= max)
+        return NULL;
     for (int i = 0; i < FACE_LIST_MAX; i++) {
         track *k = &t->tracks[i];
         if (!k->active) {
@@ -328,7 +334,7 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
             continue;
         track *tk = open_track(t);
         if (!tk)
-            break;
+            break; /* detections come best first: the weakest go */
         tk->last_update_ms = t_ms;
         if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
             return -1;
