@@ -45,15 +45,17 @@ const ptim_option ptim_options[] = {
     {"mask.shape", PTIM_OPT_ENUM, "contour", U, "contour|ellipse|box", true, "Masked region: landmark contour, ellipse or box around the detection"},
     {"mask.scale", PTIM_OPT_FLOAT, "1.3", 1.0, 4.0, NULL, true, "Grow the masked region: each side grows by (scale-1) x size"},
     {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
+    {"mask.blur_strength", PTIM_OPT_FLOAT, "0.12", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.12 leaves nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
+    {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},
     {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
     {"mask.image", PTIM_OPT_PATH, "", U, NULL, true, "Image: picture (PNG with alpha) drawn over each face"},
 
     /* swap and merge */
     {"swap.identity", PTIM_OPT_PATH, "", U, NULL, true, "Swap: photo of exactly one face whose identity replaces every face"},
     {"swap.keep_mouth", PTIM_OPT_BOOL, "false", U, NULL, true, "Swap: keep the person's own open mouth"},
-    {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels"},
-    {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: blur the blend mask edge over this many pixels"},
+    {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels of a 256-pixel-wide face (scaled with the face)"},
+    {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: soften the blend mask edge over this many pixels of a 256-pixel-wide face (scaled with the face)"},
     {"merge.opacity", PTIM_OPT_FLOAT, "1.0", 0.0, 1.0, NULL, true, "Swap: opacity of the swapped face"},
     {"merge.color_transfer", PTIM_OPT_ENUM, "rct", U, "rct|none", true, "Swap: colour transfer to the target's skin"},
 
@@ -66,12 +68,16 @@ const ptim_option ptim_options[] = {
     {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},
     {"source.realtime", PTIM_OPT_BOOL, "false", U, NULL, false, "Play a file at its own frame rate, as a camera would"},
     {"source.loop", PTIM_OPT_BOOL, "false", U, NULL, false, "Rewind a file source at its end"},
+    {"source.reconnect_attempts", PTIM_OPT_INT, "5", 0, 1000, NULL, false, "Live mode: reopen a camera or stream that failed this many times before giving up"},
+    {"source.reconnect_backoff_ms", PTIM_OPT_INT, "250", 10, 60000, NULL, false, "Live mode: wait before the first reopen (doubles each time, up to 5 s)"},
+    {"source.read_timeout_ms", PTIM_OPT_INT, "5000", 0, 600000, NULL, false, "Network sources: a read that brings no data for this long counts as a failure (0 = FFmpeg's default)"},
 
     /* output */
     {"output.target", PTIM_OPT_STRING, "", U, NULL, false, "Default output of `ptim run` (file, v4l2:/dev/videoN, udp://, rtmp://, -, null)"},
     {"output.crf", PTIM_OPT_INT, "23", 0, 63, NULL, false, "Encoder constant rate factor"},
     {"output.preset", PTIM_OPT_ENUM, "veryfast", U, "ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow", false, "libx264 preset"},
     {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, true, "Live mode: delay output evenly by this much (audio sync)"},
+    {"output.write_retries", PTIM_OPT_INT, "3", 0, 100, NULL, false, "Retry a failed encoder or muxer write this often before failing"},
 
     /* audio */
     {"audio.enabled", PTIM_OPT_BOOL, "true", U, NULL, false, "Copy the audio track to the output"},
@@ -81,6 +87,7 @@ const ptim_option ptim_options[] = {
     /* privacy */
     {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
+    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, true, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
 };
 
 const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);

@@ -377,8 +377,11 @@ static int read_int_list(fb *f, size_t start, uint32_t n, int32_t min_index, int
     for (uint32_t k = 0; k < n; k++) {
         int32_t v;
         memcpy(&v, f->p + start + 4 * k, 4);
-        if (v < min_index || v >= max_index)
+        if (v < min_index || v >= max_index) {
+            free(*out);
+            *out = NULL;
             return fail(f, "%s refers to tensor %d, out of range", what, (int)v);
+        }
         (*out)[k] = v;
     }
     return 0;

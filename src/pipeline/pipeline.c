@@ -1,0 +1,1113 @@
+/* pipeline/pipeline — the four stage threads, their queues and policies.
+ *
+ * Frames are pl_frame records from a small free list (the face_list inside is
+ * large, so records are recycled, never allocated per frame); the pixels are
+ * the decoder's refcounted AVFrame, passed along, not copied. The main thread
+ * supervises: it turns *stop into an interrupt of the source and joins. */
+#include "pipeline/pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <libavutil/frame.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/time.h>
+#include <libswscale/swscale.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/fault.h"
+#include "core/mem.h"
+#include "face/tracker.h"
+#include "io/sink.h"
+#include "io/source.h"
+#include "pipeline/guard.h"
+#include "pipeline/queue.h"
+
+typedef struct pl_frame {
+        AVFrame *av;
+    int64_t index;
+    int64_t t_in_us, t_analyzed_us;
+    bool analyzed, filler, stale, dropped;
+    ptim_guard_action action;
+    ptim_guard_reason reason;
+    ptim_cover cover;
+    face_list faces;
+} pl_frame;
+
+typedef struct audio_item {
+    struct audio_item *next;
+    AVPacket *pkt;
+    int64_t t_us;
+} audio_item;
+
+#define AUDIO_QUEUE_MAX 20000
+
+typedef struct pl {
+    const ptim_pipeline_desc *desc;
+    ptim_pipeline_result *res;
+    ptim_pipeline_stats *st;
+    io_source *src;
+    io_sink *sink;
+    face_tracker *tracker;
+    face_masker *masker;
+    ptim_queue *q_analyze, *q_render, *q_sink;
+    ptim_histogram *hist[PTIM_STAGE__COUNT];
+    AVRational tb, atb;
+    int64_t t_start_us;
+    int64_t expected_frames;
+    /* frame records and pixel buffers we allocate come from core/mem */
+    ptim_mem_pool *pool;
+    /* audio packets on their way to the sink, in source order */
+    pthread_mutex_t audio_lock;
+    audio_item *a_head, *a_tail;
+    int a_count;
+    /* hot reload: the analyze thread polls, the render thread follows */
+    pthread_mutex_t cfg_lock;
+    ptim_config *cfg_latest;
+    atomic_int cfg_gen;
+    /* failure: the first fatal error wins */
+    atomic_bool failed, stopping;
+    pthread_mutex_t err_lock;
+    bool have_fatal;
+    /* timeline the pipeline guarantees rising (filler frames in between reopens) */
+    int64_t last_pts, pts_shift, frame_dur;
+    bool pts_started;
+    /* settings read at start */
+    int target_fps, target_delay_ms, reconnect_attempts, reconnect_backoff_ms, cells_across;
+    bool warned_analysis, warned_render;
+} pl;
+
+static int64_t now_us(void) { return av_gettime_relative(); }
+
+static void record(ptim_histogram *h, double ms)
+{
+    if (h)
+        ptim_histogram_record_ms(h, ms);
+}
+
+static void count_error(pl *p, ptim_err_category c)
+{
+    if ((unsigned)c < PTIM_ERR__COUNT)
+        atomic_fetch_add(&p->st->errors[c], 1);
+}
+
+/* Every error goes through core/error (policy, errors.log, statistics) and
+ * is counted for this run; returns the policy's answer. */
+static ptim_recovery report(pl *p, const char *stage, const ptim_error *err,
+                            ptim_recovery_state *rs, int *delay_ms)
+{
+    count_error(p, err->category);
+    return ptim_error_handle(stage, err, rs, delay_ms);
+}
+
+/* The run cannot go on (the error was reported where it happened). */
+static void fail(pl *p, int status, const ptim_error *err)
+{
+    pthread_mutex_lock(&p->err_lock);
+    if (!p->have_fatal) {
+        p->have_fatal = true;
+        p->res->status = status;
+        p->res->error = *err;
+    }
+    pthread_mutex_unlock(&p->err_lock);
+    atomic_store(&p->failed, true);
+    io_source_interrupt(p->src);
+}
+
+/* ---- frame records ---- */
+
+static pl_frame *frame_get(pl *p)
+{
+    if (ptim_fault_hit(PTIM_FAULT_ALLOC))
+        return NULL;
+    ptim_error err;
+    pl_frame *f = ptim_mem_alloc(p->pool, sizeof *f, PTIM_MEM_HIGH, &err);
+    if (!f)
+        return NULL;
+    atomic_fetch_add(&p->st->pool_allocs, 1);
+    long long in_use = atomic_fetch_add(&p->st->pool_in_use, 1) + 1;
+    long long peak = atomic_load(&p->st->pool_peak);
+    while (in_use > peak && !atomic_compare_exchange_weak(&p->st->pool_peak, &peak, in_use))
+        ;
+    f->av = NULL;
+    f->index = 0;
+    f->t_in_us = f->t_analyzed_us = 0;
+    f->analyzed = f->filler = f->stale = f->dropped = false;
+    f->action = PTIM_GUARD_COVER;
+    f->reason = PTIM_GUARD_REASON_NONE;
+    f->cover = PTIM_COVER_BLUR;
+    f->faces.count = 0;
+    return f;
+}
+
+static void frame_put(pl *p, pl_frame *f)
+{
+    if (!f)
+        return;
+    av_frame_free(&f->av);
+    atomic_fetch_sub(&p->st->pool_in_use, 1);
+    ptim_mem_free(p->pool, f);
+}
+
+static void pool_buffer_free(void *opaque, uint8_t *data) { ptim_mem_free(opaque, data); }
+
+/* A frame of the same format and size as `like`, its pixels in a core/mem
+ * buffer (frames in flight: high priority); with copy, the pixels too. */
+static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+{
+    if (ptim_fault_hit(PTIM_FAULT_ALLOC))
+        return NULL;
+    int size = av_image_get_buffer_size(like->format, like->width, like->height, 64);
+    if (size <= 0)
+        return NULL;
+    ptim_error err;
+    uint8_t *mem = ptim_mem_alloc(p->pool, (size_t)size + 64, PTIM_MEM_HIGH, &err);
+    if (!mem)
+        return NULL;
+    AVFrame *f = av_frame_alloc();
+    AVBufferRef *buf = f ? av_buffer_create(mem, size + 64, pool_buffer_free, p->pool, 0) : NULL;
+    if (!buf) {
+        av_frame_free(&f);
+        ptim_mem_free(p->pool, mem);
+        return NULL;
+    }
+    f->buf[0] = buf;
+    f->format = like->format;
+    f->width = like->width;
+    f->height = like->height;
+    av_image_fill_arrays(f->data, f->linesize, mem, like->format, like->width, like->height, 64);
+    av_frame_copy_props(f, like);
+    if (copy && av_frame_copy(f, like) < 0)
+        av_frame_free(&f);
+    return f;
+}
+
+/* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
+static int forward(pl *p, ptim_queue *q, pl_frame *f)
+{
+    if (!p->desc->live) {
+        if (ptim_queue_push(q, f) < 0) {
+            frame_put(p, f);
+            return -1;
+        }
+        return 0;
+    }
+    void *evicted = NULL;
+    if (ptim_queue_push_newest(q, f, &evicted) < 0) {
+        frame_put(p, f);
+        return -1;
+    }
+    if (evicted) {
+        atomic_fetch_add(&p->st->frames_dropped_live, 1);
+        frame_put(p, evicted);
+    }
+    return 0;
+}
+
+/* ---- audio hand-over ---- */
+
+static void audio_push(pl *p, AVPacket *pkt)
+{
+    audio_item *a = malloc(sizeof *a);
+    if (!a) {
+        av_packet_free(&pkt);
+        return;
+    }
+    a->pkt = pkt;
+    a->next = NULL;
+    int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    a->t_us = ts == AV_NOPTS_VALUE ? INT64_MIN : av_rescale_q(ts, p->atb, AV_TIME_BASE_Q);
+    pthread_mutex_lock(&p->audio_lock);
+    if (p->a_tail)
+        p->a_tail->next = a;
+    else
+        p->a_head = a;
+    p->a_tail = a;
+    p->a_count++;
+    audio_item *old = NULL;
+    if (p->a_count > AUDIO_QUEUE_MAX) { /* video stalled for minutes: keep the newest */
+        old = p->a_head;
+        p->a_head = old->next;
+        p->a_count--;
+    }
+    pthread_mutex_unlock(&p->audio_lock);
+    if (old) {
+        av_packet_free(&old->pkt);
+        free(old);
+    }
+}
+
+/* Write audio up to video time `t_us` (INT64_MAX: all). Sink thread only. */
+static int audio_drain(pl *p, int64_t t_us, ptim_error *err)
+{
+    for (;;) {
+        pthread_mutex_lock(&p->audio_lock);
+        audio_item *a = p->a_head;
+        if (a && (a->t_us <= t_us || t_us == INT64_MAX)) {
+            p->a_head = a->next;
+            if (!p->a_head)
+                p->a_tail = NULL;
+            p->a_count--;
+        } else {
+            a = NULL;
+        }
+        pthread_mutex_unlock(&p->audio_lock);
+        if (!a)
+            return 0;
+        int r = io_sink_write_audio(p->sink, a->pkt, err);
+        av_packet_free(&a->pkt);
+        free(a);
+        if (r < 0)
+            return -1;
+    }
+}
+
+static void audio_clear(pl *p)
+{
+    while (p->a_head) {
+        audio_item *a = p->a_head;
+        p->a_head = a->next;
+        av_packet_free(&a->pkt);
+        free(a);
+    }
+    p->a_tail = NULL;
+    p->a_count = 0;
+}
+
+/* ---- pixel formats ---- */
+
+static bool view_of(const AVFrame *f, img_view *v)
+{
+    memset(v, 0, sizeof *v);
+    switch (f->format) {
+    case AV_PIX_FMT_YUV420P:
+    case AV_PIX_FMT_YUVJ420P: v->format = IMG_FMT_YUV420P; break;
+    case AV_PIX_FMT_NV12: v->format = IMG_FMT_NV12; break;
+    case AV_PIX_FMT_RGB24: v->format = IMG_FMT_RGB24; break;
+    case AV_PIX_FMT_BGR24: v->format = IMG_FMT_BGR24; break;
+    default: return false;
+    }
+    v->width = f->width;
+    v->height = f->height;
+    for (int i = 0; i < img_format_planes(v->format); i++) {
+        v->data[i] = f->data[i];
+        v->stride[i] = f->linesize[i];
+    }
+    return true;
+}
+
+/* Formats the masker does not draw in are converted once at the source:
+ * pictures to RGB24, other video to YUV420P. Common decoders never need it. */
+static AVFrame *normalize(AVFrame *f)
+{
+    img_view v;
+    if (view_of(f, &v))
+        return f;
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(f->format);
+    enum AVPixelFormat want = d && (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL))
+                                  ? AV_PIX_FMT_RGB24
+                                  : AV_PIX_FMT_YUV420P;
+    AVFrame *o = av_frame_alloc();
+    struct SwsContext *sws = sws_getContext(f->width, f->height, f->format, f->width, f->height,
+                                            want, SWS_BICUBIC, NULL, NULL, NULL);
+    if (!o || !sws) {
+        av_frame_free(&o);
+        sws_freeContext(sws);
+        av_frame_free(&f);
+        return NULL;
+    }
+    o->format = want;
+    o->width = f->width;
+    o->height = f->height;
+    if (av_frame_get_buffer(o, 0) < 0) {
+        av_frame_free(&o);
+        sws_freeContext(sws);
+        av_frame_free(&f);
+        return NULL;
+    }
+    av_frame_copy_props(o, f);
+    sws_scale(sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, o->data, o->linesize);
+    sws_freeContext(sws);
+    av_frame_free(&f);
+    return o;
+}
+
+/* ---- source stage ---- */
+
+static void shift_timeline(pl *p, AVFrame *f)
+{
+    f->pts += p->pts_shift;
+    if (p->pts_started && f->pts <= p->last_pts) {
+        int64_t add = p->last_pts + p->frame_dur - f->pts;
+        p->pts_shift += add;
+        f->pts += add;
+    }
+    p->pts_started = true;
+    p->last_pts = f->pts;
+}
+
+static int emit(pl *p, AVFrame *av, bool filler)
+{
+    pl_frame *f = frame_get(p);
+    if (!f) {
+        atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
+        count_error(p, PTIM_ERR_MEMORY);
+        av_frame_free(&av);
+        return 0;
+    }
+    f->av = av;
+    f->filler = filler;
+    f->index = atomic_fetch_add(&p->st->frames_in, 1);
+    f->t_in_us = now_us();
+    if (filler)
+        atomic_fetch_add(&p->st->frames_filler, 1);
+    return forward(p, p->q_analyze, f);
+}
+
+/* The source is away: keep the output alive with covered copies of the last
+ * frame while reopening with backoff. Returns 0 when it is back. */
+static int reconnect(pl *p, AVFrame *last, int first_delay_ms, ptim_recovery_state *rs, ptim_error *err)
+{
+    int backoff = first_delay_ms > 0 ? first_delay_ms : p->reconnect_backoff_ms;
+    int64_t tick_us = 1000000 / (p->target_fps > 0 ? p->target_fps : 30);
+    for (int attempt = 1; attempt <= p->reconnect_attempts; attempt++) {
+        int64_t until = now_us() + (int64_t)backoff * 1000;
+        while (now_us() < until) {
+            if (*p->desc->stop || atomic_load(&p->failed))
+                return -1;
+            if (last) { /* keep the output running, covered: these frames are never analysed */
+                AVFrame *fill = av_frame_clone(last);
+                if (fill) {
+                    fill->pts = p->last_pts + p->frame_dur;
+                    p->last_pts = fill->pts;
+                    emit(p, fill, true);
+                }
+            }
+            av_usleep((unsigned)tick_us);
+        }
+        if (io_source_reopen(p->src, err) == 0) {
+            atomic_fetch_add(&p->st->recoveries, 1);
+            ptim_error_resolved(rs, 1);
+            fprintf(stderr, "ptim: %s is back (attempt %d)\n", p->desc->input, attempt);
+            return 0;
+        }
+        int delay = 0;
+        if (report(p, "source", err, rs, &delay) == PTIM_RECOVER_ABORT)
+            break;
+        backoff = delay > 0 ? delay : (backoff * 2 > 5000 ? 5000 : backoff * 2);
+    }
+    ptim_error_resolved(rs, 0);
+    return -1;
+}
+
+static void *source_thread(void *arg)
+{
+    pl *p = arg;
+    AVFrame *last = NULL; /* for filler frames while a live source is away */
+    int64_t last_accept_us = -1; /* none yet */
+    int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
+    for (;;) {
+        if (*p->desc->stop || atomic_load(&p->failed))
+            break;
+        AVFrame *av = NULL;
+        AVPacket *pkt = NULL;
+        ptim_error err = {0};
+        int64_t t0 = now_us();
+        int r = io_source_next(p->src, &av, &pkt, &err);
+        if (r == 1)
+            break;
+        if (r < 0) {
+            if (*p->desc->stop)
+                break;
+            ptim_recovery_state rs = {0};
+            int delay = 0;
+            ptim_recovery act = report(p, "source", &err, &rs, &delay);
+            if (!p->desc->live || act == PTIM_RECOVER_ABORT) {
+                /* a file that fails to read does not get better by reopening */
+                ptim_error_resolved(&rs, 0);
+                fail(p, 1, &err);
+                break;
+            }
+            fprintf(stderr, "ptim: %s; reconnecting (output continues on covered frames)\n",
+                    err.message);
+            ptim_error rerr = {0};
+            if (reconnect(p, last, act == PTIM_RECOVER_RETRY ? delay : 0, &rs, &rerr) < 0) {
+                if (*p->desc->stop)
+                    break;
+                ptim_error_set(&err, err.category, PTIM_SEV_HIGH,
+                               "%s stopped and could not be reopened after %d attempts (%s)",
+                               p->desc->input, p->reconnect_attempts,
+                               rerr.message[0] ? rerr.message : err.message);
+                fail(p, 1, &err);
+                break;
+            }
+            continue;
+        }
+        if (pkt) {
+            if (p->pts_shift) {
+                int64_t s = av_rescale_q(p->pts_shift, p->tb, p->atb);
+                if (pkt->pts != AV_NOPTS_VALUE)
+                    pkt->pts += s;
+                if (pkt->dts != AV_NOPTS_VALUE)
+                    pkt->dts += s;
+            }
+            audio_push(p, pkt);
+            continue;
+        }
+        record(p->hist[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
+        if (p->desc->live && min_gap_us) {
+            int64_t t = now_us();
+            if (last_accept_us >= 0 && t - last_accept_us < min_gap_us) {
+                atomic_fetch_add(&p->st->frames_dropped_rate, 1);
+                av_frame_free(&av);
+                continue;
+            }
+            last_accept_us = t;
+        }
+        if (!(av = normalize(av))) {
+            atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
+            count_error(p, PTIM_ERR_MEMORY);
+            continue;
+        }
+        shift_timeline(p, av);
+        if (p->desc->live) {
+            av_frame_free(&last);
+            last = av_frame_clone(av);
+        }
+        if (emit(p, av, false) < 0)
+            break;
+    }
+    av_frame_free(&last);
+    ptim_queue_close(p->q_analyze);
+    return NULL;
+}
+
+/* ---- analyze stage ---- */
+
+static void poll_config(pl *p, int64_t *next_poll_us)
+{
+    if (!p->desc->poll_config || now_us() < *next_poll_us)
+        return;
+    *next_poll_us = now_us() + 100000;
+    ptim_config *cfg = p->desc->poll_config(p->desc->poll_opaque);
+    if (!cfg)
+        return;
+    ptim_error err = {0};
+    if (p->tracker && face_tracker_reconfigure(p->tracker, cfg, &err) < 0) {
+        count_error(p, err.category);
+        fprintf(stderr, "ptim: new settings not applied to face analysis: %s\n", err.message);
+    }
+    pthread_mutex_lock(&p->cfg_lock);
+    ptim_config_release(p->cfg_latest);
+    p->cfg_latest = cfg;
+    pthread_mutex_unlock(&p->cfg_lock);
+    atomic_fetch_add(&p->cfg_gen, 1);
+    atomic_fetch_add(&p->st->reconfigures, 1);
+}
+
+static void *analyze_thread(void *arg)
+{
+    pl *p = arg;
+    int64_t next_poll = 0;
+    for (;;) {
+        void *item;
+        int r = ptim_queue_pop(p->q_analyze, &item, 100);
+        poll_config(p, &next_poll);
+        if (r < 0)
+            break;
+        if (r == 0)
+            continue;
+        pl_frame *f = item;
+        int64_t t0 = now_us();
+        img_view v;
+        if (!f->filler && p->tracker && view_of(f->av, &v)) {
+            ptim_error err = {0};
+            int64_t t_ms = av_rescale_q(f->av->pts, p->tb, (AVRational){1, 1000});
+            if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
+                f->analyzed = true;
+            } else {
+                report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
+                f->faces.count = 0;
+                if (!p->warned_analysis) {
+                    p->warned_analysis = true;
+                    fprintf(stderr, "ptim: face analysis failed on frame %lld (%s); such frames are covered\n",
+                            (long long)f->index, err.message);
+                }
+            }
+        }
+        if (ptim_fault_hit(PTIM_FAULT_ANALYZE_TIMEOUT))
+            f->stale = true; /* as if analysis ran past its deadline */
+        f->t_analyzed_us = now_us();
+        record(p->hist[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
+        forward(p, p->q_render, f);
+    }
+    ptim_queue_close(p->q_render);
+    return NULL;
+}
+
+/* ---- render stage ---- */
+
+static void read_policy(pl *p, const ptim_config *cfg, ptim_guard_policy *pol)
+{
+    pol->max_result_age_ms = p->desc->live ? ptim_config_int(cfg, "privacy.max_result_age_ms") : -1;
+    int c = ptim_cover_parse(ptim_config_str(cfg, "privacy.on_failure"));
+    pol->on_failure = c < 0 ? PTIM_COVER_BLUR : (ptim_cover)c;
+    pol->unsafe_passthrough = p->desc->unsafe_passthrough;
+}
+
+static bool full_range(const AVFrame *f)
+{
+    return f->color_range == AVCOL_RANGE_JPEG || f->format == AV_PIX_FMT_YUVJ420P ||
+           f->format == AV_PIX_FMT_RGB24 || f->format == AV_PIX_FMT_BGR24;
+}
+
+/* Cover per policy; never lets the frame out unmasked. */
+static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_scratch *scratch)
+{
+    f->action = PTIM_GUARD_COVER;
+    f->cover = pol->on_failure;
+    if (pol->on_failure == PTIM_COVER_DROP) {
+        f->dropped = true;
+        av_frame_free(&f->av);
+        atomic_fetch_add(&p->st->frames_dropped_guard, 1);
+        return;
+    }
+    img_view src, dst;
+    view_of(f->av, &src);
+    AVFrame *out = f->av;
+    if (!av_frame_is_writable(f->av)) {
+        /* the decoder still holds these pixels: cover into a new buffer */
+        out = pool_frame(p, f->av, false);
+        if (!out) { /* no memory for a cover: the frame is not written */
+            f->dropped = true;
+            av_frame_free(&f->av);
+            atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
+            count_error(p, PTIM_ERR_MEMORY);
+            return;
+        }
+        atomic_fetch_add(&p->st->cover_buffers, 1);
+    }
+    view_of(out, &dst);
+    if (ptim_cover_frame(&src, &dst, pol->on_failure, full_range(f->av), p->cells_across, scratch) < 0) {
+        if (out != f->av)
+            av_frame_free(&out);
+        f->dropped = true;
+        av_frame_free(&f->av);
+        atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
+        count_error(p, PTIM_ERR_MEMORY);
+        return;
+    }
+    if (out != f->av) {
+        av_frame_free(&f->av);
+        f->av = out;
+    }
+    atomic_fetch_add(&p->st->frames_covered, 1);
+    atomic_fetch_add(&p->st->covered_by_reason[f->reason], 1);
+}
+
+/* The decoder may still reference a frame's pixels (a reference frame for
+ * the next ones): masking in place would corrupt decoding, so such a frame
+ * gets its own copy first. Counted, since it is the one full-frame copy. */
+static bool make_writable(pl *p, pl_frame *f)
+{
+    if (av_frame_is_writable(f->av))
+        return true;
+    atomic_fetch_add(&p->st->frame_copies, 1);
+    AVFrame *copy = pool_frame(p, f->av, true);
+    if (!copy)
+        return false;
+    av_frame_free(&f->av);
+    f->av = copy;
+    return true;
+}
+
+static void *render_thread(void *arg)
+{
+    pl *p = arg;
+    ptim_guard_policy pol;
+    read_policy(p, p->desc->cfg, &pol);
+    ptim_cover_scratch scratch = {0};
+    int gen = 0;
+    for (;;) {
+        void *item;
+        if (ptim_queue_pop(p->q_render, &item, -1) < 0)
+            break;
+        pl_frame *f = item;
+        if (atomic_load(&p->cfg_gen) != gen) {
+            gen = atomic_load(&p->cfg_gen);
+            pthread_mutex_lock(&p->cfg_lock);
+            ptim_config *cfg = ptim_config_retain(p->cfg_latest);
+            pthread_mutex_unlock(&p->cfg_lock);
+            if (cfg) {
+                read_policy(p, cfg, &pol);
+                ptim_error err = {0};
+                if (p->masker && face_masker_reconfigure(p->masker, cfg, p->desc->assets, &err) < 0) {
+                    count_error(p, err.category);
+                    fprintf(stderr, "ptim: new settings not applied to masking: %s\n", err.message);
+                }
+                ptim_config_release(cfg);
+            }
+        }
+        int64_t t0 = now_us();
+        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : (f->t_analyzed_us - f->t_in_us) / 1000;
+        f->action = ptim_guard_check(&pol, f->analyzed, age_ms, &f->reason);
+        if (f->action == PTIM_GUARD_MASKED) {
+            ptim_error err = {0};
+            bool ok = false;
+            if (!p->masker) {
+                ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "no masker");
+            } else if (!make_writable(p, f)) {
+                ptim_error_set(&err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for a frame copy");
+            } else {
+                img_view v;
+                view_of(f->av, &v);
+                if (ptim_fault_hit(PTIM_FAULT_RENDER))
+                    ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "masking failed (injected)");
+                else if (face_masker_render(p->masker, &v, &f->faces, &err) == 0)
+                    ok = true;
+            }
+            if (ok) {
+                atomic_fetch_add(&p->st->frames_masked, 1);
+                atomic_fetch_add(&p->st->faces, f->faces.count);
+            } else {
+                if (p->masker) /* without a masker every frame fails: reported once at start */
+                    report(p, "render", &err, NULL, NULL);
+                else
+                    count_error(p, err.category);
+                if (!p->warned_render && p->masker) {
+                    p->warned_render = true;
+                    fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are covered\n",
+                            (long long)f->index, err.message);
+                }
+                f->reason = PTIM_GUARD_REASON_RENDER;
+                if (pol.unsafe_passthrough) {
+                    f->action = PTIM_GUARD_PASSTHROUGH;
+                    atomic_fetch_add(&p->st->frames_passthrough, 1);
+                } else {
+                    cover(p, f, &pol, &scratch);
+                }
+            }
+        } else if (f->action == PTIM_GUARD_PASSTHROUGH) {
+            atomic_fetch_add(&p->st->frames_passthrough, 1);
+        } else {
+            cover(p, f, &pol, &scratch);
+        }
+        record(p->hist[PTIM_STAGE_RENDER], (now_us() - t0) / 1000.0);
+        forward(p, p->q_sink, f);
+    }
+    ptim_cover_scratch_free(&scratch);
+    ptim_queue_close(p->q_sink);
+    return NULL;
+}
+
+/* ---- sink stage ---- */
+
+static void audit_line(pl *p, const pl_frame *f)
+{
+    FILE *a = p->desc->audit;
+    if (!a)
+        return;
+    const char *guard = f->dropped ? "dropped"
+                        : f->action == PTIM_GUARD_MASKED ? "masked"
+                        : f->action == PTIM_GUARD_PASSTHROUGH ? "unsafe_passthrough"
+                                                              : "covered";
+    int64_t pts = f->av ? f->av->pts : -1;
+    fprintf(a, "{\"frame\":%lld,\"pts\":%lld,\"time\":%.6f,\"guard\":\"%s\"", (long long)f->index,
+            (long long)pts, f->av ? pts * av_q2d(p->tb) : -1.0, guard);
+    if (f->action != PTIM_GUARD_MASKED)
+        fprintf(a, ",\"reason\":\"%s\"", ptim_guard_reason_name(f->reason));
+    if (f->action == PTIM_GUARD_COVER)
+        fprintf(a, ",\"cover\":\"%s\"", ptim_cover_name(f->cover));
+    if (f->filler)
+        fprintf(a, ",\"filler\":true");
+    fprintf(a, ",\"faces\":[");
+    int shown = f->action == PTIM_GUARD_MASKED ? f->faces.count : 0;
+    for (int i = 0; i < shown; i++) {
+        const face *fc = &f->faces.faces[i];
+        fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"}",
+                i ? "," : "", fc->id, fc->box[0], fc->box[1], fc->box[2], fc->box[3], fc->score,
+                (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected" : "tracked");
+    }
+    fprintf(a, "]}\n");
+}
+
+static void progress(pl *p, int64_t *next_us, bool final)
+{
+    if (!p->desc->progress)
+        return;
+    int64_t t = now_us();
+    if (!final && t < *next_us)
+        return;
+    *next_us = t + 500000;
+    double el = (t - p->t_start_us) / 1e6;
+    long long done = atomic_load(&p->st->frames_out);
+    double fps = el > 0 ? done / el : 0;
+    if (p->expected_frames > 0 && fps > 0 && !p->desc->live)
+        fprintf(stderr, "\rptim: frame %lld/%lld  %.1f fps  ETA %.0f s   ", done,
+                (long long)p->expected_frames, fps,
+                (p->expected_frames - done) > 0 ? (p->expected_frames - done) / fps : 0.0);
+    else
+        fprintf(stderr, "\rptim: frame %lld  %.1f fps   ", done, fps);
+    if (final)
+        fputc('\n', stderr);
+}
+
+static void *sink_thread(void *arg)
+{
+    pl *p = arg;
+    int64_t next_progress = 0;
+    for (;;) {
+        void *item;
+        if (ptim_queue_pop(p->q_sink, &item, -1) < 0)
+            break;
+        pl_frame *f = item;
+        if (atomic_load(&p->failed)) {
+            frame_put(p, f);
+            continue;
+        }
+        audit_line(p, f);
+        if (f->dropped) {
+            frame_put(p, f);
+            continue;
+        }
+        if (p->desc->live && p->target_delay_ms > 0) {
+            int64_t due = f->t_in_us + (int64_t)p->target_delay_ms * 1000;
+            while (now_us() < due && !*p->desc->stop)
+                av_usleep((unsigned)(due - now_us() > 20000 ? 20000 : due - now_us()));
+        }
+        int64_t t0 = now_us();
+        ptim_error err = {0};
+        if (audio_drain(p, av_rescale_q(f->av->pts, p->tb, AV_TIME_BASE_Q), &err) < 0 ||
+            io_sink_write_frame(p->sink, f->av, &err) < 0) {
+            count_error(p, err.category); /* the sink reported each attempt to core/error */
+            fail(p, 1, &err);
+            frame_put(p, f);
+            continue;
+        }
+        int64_t t1 = now_us();
+        if (atomic_fetch_add(&p->st->frames_out, 1) == 0) {
+            p->st->startup_ms[PTIM_JOB_STARTUP_FIRST_FRAME] = (t1 - p->t_start_us) / 1000.0;
+            if (ptim_startup_ms(PTIM_STARTUP_FIRST_FRAME) < 0)
+                ptim_startup_end(PTIM_STARTUP_FIRST_FRAME); /* the process's first frame */
+        }
+        record(p->hist[PTIM_STAGE_SINK], (t1 - t0) / 1000.0);
+        record(p->hist[PTIM_STAGE_LATENCY], (t1 - f->t_in_us) / 1000.0);
+        frame_put(p, f);
+        progress(p, &next_progress, false);
+    }
+    if (atomic_load(&p->st->frames_out) || p->desc->progress)
+        progress(p, &next_progress, true);
+    return NULL;
+}
+
+/* ---- setup and supervision ---- */
+
+static void close_all(pl *p)
+{
+    io_sink_close(p->sink);
+    io_source_close(p->src);
+    face_tracker_destroy(p->tracker);
+    face_masker_destroy(p->masker);
+    ptim_queue_destroy(p->q_analyze);
+    ptim_queue_destroy(p->q_render);
+    ptim_queue_destroy(p->q_sink);
+    audio_clear(p);
+    ptim_mem_pool_destroy(p->pool); /* last: frames above held its buffers */
+    ptim_config_release(p->cfg_latest);
+    pthread_mutex_destroy(&p->audio_lock);
+    pthread_mutex_destroy(&p->cfg_lock);
+    pthread_mutex_destroy(&p->err_lock);
+}
+
+static double ms_since(int64_t t0) { return (now_us() - t0) / 1000.0; }
+
+int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
+{
+    memset(res, 0, sizeof *res);
+    static volatile sig_atomic_t never;
+    ptim_pipeline_desc d = *desc;
+    if (!d.stop)
+        d.stop = &never;
+    pl pp = {0}, *p = &pp;
+    p->desc = &d;
+    p->res = res;
+    p->st = &res->stats;
+    pthread_mutex_init(&p->audio_lock, NULL);
+    pthread_mutex_init(&p->cfg_lock, NULL);
+    pthread_mutex_init(&p->err_lock, NULL);
+    p->t_start_us = now_us();
+    for (int i = 0; i < PTIM_STAGE__COUNT; i++) { /* per run: a directory job runs many */
+        char name[64];
+        snprintf(name, sizeof name, "pipeline.%s", ptim_stage_name(i));
+        if ((p->hist[i] = ptim_histogram_get(name)))
+            ptim_histogram_reset(p->hist[i]);
+    }
+    const ptim_config *cfg = d.cfg;
+    p->target_fps = (int)ptim_config_int(cfg, "performance.target_fps");
+    p->target_delay_ms = (int)ptim_config_int(cfg, "output.target_delay_ms");
+    p->reconnect_attempts = (int)ptim_config_int(cfg, "source.reconnect_attempts");
+    p->reconnect_backoff_ms = (int)ptim_config_int(cfg, "source.reconnect_backoff_ms");
+    p->cells_across = (int)ptim_config_int(cfg, "privacy.blur_cells");
+    int qsize = (int)ptim_config_int(cfg, "performance.frame_buffer_size");
+    ptim_error err = {0};
+    if (ptim_mem_pool_create_from_config(cfg, &p->pool, &err) < 0) {
+        res->status = ptim_error_exit_status(&err);
+        res->error = err;
+        close_all(p);
+        return res->status;
+    }
+
+    int64_t t = now_us();
+    bool first_run = ptim_startup_ms(PTIM_STARTUP_SOURCE) < 0;
+    if (first_run)
+        ptim_startup_begin(PTIM_STARTUP_SOURCE);
+    io_source_options so = {
+        .input = d.input,
+        .realtime = ptim_config_bool(cfg, "source.realtime"),
+        .loop = ptim_config_bool(cfg, "source.loop"),
+        .audio = d.audio,
+        .read_timeout_ms = (int)ptim_config_int(cfg, "source.read_timeout_ms"),
+    };
+    if (io_source_open(&so, &p->src, &err) < 0) {
+        res->status = 2;
+        res->error = err;
+        count_error(p, err.category);
+        close_all(p);
+        return res->status;
+    }
+    p->st->startup_ms[PTIM_JOB_STARTUP_SOURCE_OPEN] = ms_since(t);
+    if (first_run)
+        ptim_startup_end(PTIM_STARTUP_SOURCE);
+    const io_source_info *in = io_source_get_info(p->src);
+    p->tb = in->time_base;
+    p->atb = in->audio_time_base;
+    p->expected_frames = in->nb_frames;
+    if (!p->expected_frames && in->duration_s > 0 && in->frame_rate.num > 0)
+        p->expected_frames = (int64_t)(in->duration_s * av_q2d(in->frame_rate) + 0.5);
+    p->frame_dur = in->frame_rate.num > 0 ? av_rescale_q(1, av_inv_q(in->frame_rate), p->tb) : 1;
+    if (p->frame_dur < 1)
+        p->frame_dur = 1;
+
+    t = now_us();
+    if (first_run)
+        ptim_startup_begin(PTIM_STARTUP_SINK);
+    const char *voice = ptim_config_str(cfg, "audio.voice");
+    io_sink_options sko = {
+        .target = d.output,
+        .crf = (int)ptim_config_int(cfg, "output.crf"),
+        .preset = ptim_config_str(cfg, "output.preset"),
+        .live = d.live,
+        .audio = d.audio,
+        .voice = {.voice = !strcmp(voice, "pitch") ? IO_VOICE_PITCH : IO_VOICE_NONE,
+                  .pitch_semitones = ptim_config_float(cfg, "audio.pitch_semitones")},
+        .write_retries = (int)ptim_config_int(cfg, "output.write_retries"),
+    };
+    if (io_sink_open(&sko, in, &p->sink, &err) < 0) {
+        res->status = 2;
+        res->error = err;
+        count_error(p, err.category);
+        close_all(p);
+        return res->status;
+    }
+    p->st->startup_ms[PTIM_JOB_STARTUP_SINK_OPEN] = ms_since(t);
+    if (first_run) {
+        ptim_startup_end(PTIM_STARTUP_SINK);
+        ptim_startup_begin(PTIM_STARTUP_MODELS);
+        ptim_startup_begin(PTIM_STARTUP_FIRST_FRAME);
+    }
+    snprintf(res->sink_description, sizeof res->sink_description, "%s", io_sink_describe(p->sink));
+
+    /* Face analysis and masking that cannot start are not fatal: the guard
+     * then covers every frame, which is exactly fail-closed. */
+    t = now_us();
+    if (face_tracker_create(cfg, &p->tracker, &err) < 0) {
+        p->tracker = NULL;
+        count_error(p, err.category); /* not a failure of the run: the guard covers */
+        fprintf(stderr, "ptim: face analysis unavailable (%s): every frame will be covered\n",
+                err.message);
+        p->warned_analysis = true;
+    }
+    p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
+    t = now_us();
+    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0) {
+        p->masker = NULL;
+        count_error(p, err.category);
+        fprintf(stderr, "ptim: face masking unavailable (%s): every frame will be covered\n",
+                err.message);
+        p->warned_render = true;
+    }
+    p->st->startup_ms[PTIM_JOB_STARTUP_MASKER] = ms_since(t);
+    if (first_run)
+        ptim_startup_end(PTIM_STARTUP_MODELS);
+    if (d.unsafe_passthrough)
+        fprintf(stderr, "ptim: WARNING: --unsafe-passthrough: frames that could not be masked are "
+                        "written UNMASKED and faces on them are visible\n");
+
+    p->q_analyze = ptim_queue_create(qsize);
+    p->q_render = ptim_queue_create(qsize);
+    p->q_sink = ptim_queue_create(qsize);
+    if (!p->q_analyze || !p->q_render || !p->q_sink) {
+        res->status = 1;
+        ptim_error_set(&res->error, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+        close_all(p);
+        return 1;
+    }
+
+    pthread_t th[4];
+    void *(*fn[4])(void *) = {source_thread, analyze_thread, render_thread, sink_thread};
+    int started = 0;
+    for (; started < 4; started++)
+        if (pthread_create(&th[started], NULL, fn[started], p) != 0)
+            break;
+    if (started < 4) {
+        ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_CRITICAL, "cannot start pipeline threads");
+        report(p, "pipeline", &err, NULL, NULL);
+        fail(p, 1, &err);
+        ptim_queue_close(p->q_analyze);
+        ptim_queue_close(p->q_render);
+        ptim_queue_close(p->q_sink);
+    }
+    /* Supervise: a stop request interrupts a blocked read; the stages then drain. */
+    bool interrupted = false;
+    while (started == 4) {
+        if (*d.stop && !interrupted) {
+            interrupted = true;
+            io_source_interrupt(p->src);
+        }
+        if (pthread_tryjoin_np(th[3], NULL) == 0) {
+            started = 3;
+            break;
+        }
+        usleep(20000);
+    }
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    res->interrupted = *d.stop != 0;
+
+    const io_source_counters *sc = io_source_get_counters(p->src);
+    res->source_frames_corrupt = sc->frames_corrupt;
+    res->source_packets_corrupt = sc->packets_corrupt;
+    res->source_packets_dropped = sc->packets_dropped;
+    res->source_reopens = sc->reopens;
+    if (sc->packets_corrupt)
+        p->st->errors[PTIM_ERR_DECODE] += sc->packets_corrupt;
+    /* A file whose demuxer ends before the frames its header promises is
+     * truncated: the output would silently lack part of the video, so the job
+     * fails. (Packets that were read but could not be decoded are skipped and
+     * counted instead: the damage is reported, the rest is masked.) */
+    if (res->status == 0 && !res->interrupted && !d.live && in->kind == IO_SOURCE_FILE &&
+        sc->frames > 0 && !ptim_config_bool(cfg, "source.loop")) {
+        int64_t tolerance = 2 + in->nb_frames / 200;
+        double end_s = (p->last_pts + p->frame_dur) * av_q2d(p->tb);
+        if (in->nb_frames > 0 && sc->packets + tolerance < in->nb_frames)
+            res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                                            "%s ended early: %lld of its %lld frames could be "
+                                            "read (the file is truncated or damaged)",
+                                            d.input, (long long)sc->packets, (long long)in->nb_frames);
+        else if (in->nb_frames <= 0 && in->duration_s > 0 && end_s + 1.0 < in->duration_s)
+            res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                                            "%s ended early: frames up to %.1f s of its %.1f s "
+                                            "could be read (the file is truncated or damaged)",
+                                            d.input, end_s, in->duration_s);
+        if (res->status)
+            count_error(p, PTIM_ERR_DECODE);
+    }
+    if (res->status == 0 && sc->frames == 0 && atomic_load(&p->st->frames_in) == 0) {
+        res->status = 1;
+        ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                       "%s: no frame could be decoded", d.input);
+    }
+    if (!atomic_load(&p->failed) && res->status == 0) {
+        ptim_error e = {0};
+        if (audio_drain(p, INT64_MAX, &e) < 0 || io_sink_finish(p->sink, &e) < 0) {
+            res->status = 1;
+            res->error = e;
+            count_error(p, e.category);
+        }
+    }
+    p->st->wall_s = (now_us() - p->t_start_us) / 1e6;
+    for (int i = 0; i < PTIM_STAGE__COUNT; i++)
+        if (p->hist[i])
+            ptim_histogram_summary(p->hist[i], &p->st->stage[i]);
+    ptim_mem_get_stats(p->pool, &res->memory);
+    close_all(p); /* an unfinished sink removes NAME.partial */
+    return res->status;
+}
+
+void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
+                                    const ptim_pipeline_result *res)
+{
+    const ptim_pipeline_stats *s = &res->stats;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "input", desc->input);
+    cJSON_AddStringToObject(o, "output", desc->output);
+    cJSON_AddStringToObject(o, "writer", res->sink_description);
+    cJSON_AddStringToObject(o, "mode", desc->live ? "live" : "offline");
+    cJSON_AddNumberToObject(o, "status", res->status);
+    cJSON_AddBoolToObject(o, "interrupted", res->interrupted);
+    if (res->error.message[0])
+        cJSON_AddStringToObject(o, "error", res->error.message);
+    cJSON *fr = cJSON_AddObjectToObject(o, "frames");
+    cJSON_AddNumberToObject(fr, "in", (double)s->frames_in);
+    cJSON_AddNumberToObject(fr, "out", (double)s->frames_out);
+    cJSON_AddNumberToObject(fr, "masked", (double)s->frames_masked);
+    cJSON_AddNumberToObject(fr, "covered", (double)s->frames_covered);
+    cJSON_AddNumberToObject(fr, "passthrough_unsafe", (double)s->frames_passthrough);
+    cJSON_AddNumberToObject(fr, "filler", (double)s->frames_filler);
+    cJSON *dr = cJSON_AddObjectToObject(fr, "dropped");
+    cJSON_AddNumberToObject(dr, "guard", (double)s->frames_dropped_guard);
+    cJSON_AddNumberToObject(dr, "stale_live", (double)s->frames_dropped_live);
+    cJSON_AddNumberToObject(dr, "rate_cap", (double)s->frames_dropped_rate);
+    cJSON_AddNumberToObject(dr, "no_memory", (double)s->frames_dropped_alloc);
+    cJSON *cr = cJSON_AddObjectToObject(fr, "covered_by_reason");
+    for (int r = 1; r < PTIM_GUARD_REASON__COUNT; r++)
+        cJSON_AddNumberToObject(cr, ptim_guard_reason_name(r), (double)s->covered_by_reason[r]);
+    cJSON *src = cJSON_AddObjectToObject(o, "source");
+    cJSON_AddNumberToObject(src, "corrupt_frames", (double)res->source_frames_corrupt);
+    cJSON_AddNumberToObject(src, "corrupt_packets", (double)res->source_packets_corrupt);
+    cJSON_AddNumberToObject(src, "dropped_packets", (double)res->source_packets_dropped);
+    cJSON_AddNumberToObject(src, "reopens", (double)res->source_reopens);
+    cJSON_AddNumberToObject(o, "faces", (double)s->faces);
+    cJSON_AddNumberToObject(o, "wall_s", s->wall_s);
+    cJSON_AddNumberToObject(o, "fps", s->wall_s > 0 ? s->frames_out / s->wall_s : 0);
+    cJSON *st = cJSON_AddObjectToObject(o, "stages_ms");
+    for (int i = 0; i < PTIM_STAGE__COUNT; i++) {
+        const ptim_latency *l = &s->stage[i];
+        cJSON *h = cJSON_AddObjectToObject(st, ptim_stage_name(i));
+        cJSON_AddNumberToObject(h, "count", (double)l->count);
+        cJSON_AddNumberToObject(h, "mean", l->mean_ms);
+        cJSON_AddNumberToObject(h, "p50", l->p50_ms);
+        cJSON_AddNumberToObject(h, "p95", l->p95_ms);
+        cJSON_AddNumberToObject(h, "p99", l->p99_ms);
+        cJSON_AddNumberToObject(h, "max", l->max_ms);
+    }
+    cJSON *su = cJSON_AddObjectToObject(o, "startup_ms");
+    for (int i = 0; i < PTIM_JOB_STARTUP__COUNT; i++)
+        cJSON_AddNumberToObject(su, ptim_job_startup_name(i), s->startup_ms[i]);
+    cJSON *er = cJSON_AddObjectToObject(o, "errors");
+    for (int i = 1; i < PTIM_ERR__COUNT; i++)
+        cJSON_AddNumberToObject(er, ptim_err_category_name(i), (double)s->errors[i]);
+    cJSON_AddNumberToObject(o, "recoveries", (double)s->recoveries);
+    cJSON_AddNumberToObject(o, "reconfigures", (double)s->reconfigures);
+    cJSON *mem = cJSON_AddObjectToObject(o, "memory");
+    const ptim_mem_stats *m = &res->memory;
+    cJSON_AddNumberToObject(mem, "pool_budget_bytes", (double)m->budget);
+    cJSON_AddNumberToObject(mem, "pool_peak_bytes", (double)m->peak);
+    cJSON_AddNumberToObject(mem, "pool_requests", (double)m->requests);
+    cJSON_AddNumberToObject(mem, "pool_reused", (double)m->reused);
+    cJSON_AddNumberToObject(mem, "pool_reuse_rate", m->reuse_rate);
+    cJSON_AddNumberToObject(mem, "pool_failures", (double)m->failures);
+    cJSON_AddNumberToObject(mem, "frames_in_flight_peak", (double)s->pool_peak);
+    cJSON_AddNumberToObject(mem, "frame_copies", (double)s->frame_copies);
+    cJSON_AddNumberToObject(mem, "cover_buffers", (double)s->cover_buffers);
+    char *text = cJSON_PrintUnformatted(o);
+    if (text) {
+        fputs(text, f);
+        fputc('\n', f);
+    }
+    cJSON_free(text);
+    cJSON_Delete(o);
+}

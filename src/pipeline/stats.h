@@ -1,0 +1,62 @@
+/* pipeline/stats — what a pipeline run did: frame counts, guard actions,
+ * errors by category, per-stage latency percentiles (core/clock histograms
+ * "pipeline.<stage>", summarised at the end), startup stages. Counters are
+ * atomic, written by the stage threads, read once at the end for
+ * --stats-json. */
+#ifndef PTIM_PIPELINE_STATS_H
+#define PTIM_PIPELINE_STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "pipeline/guard.h"
+
+typedef enum ptim_stage {
+    PTIM_STAGE_SOURCE,  /* demux + decode */
+    PTIM_STAGE_ANALYZE, /* detect / track / landmarks */
+    PTIM_STAGE_RENDER,  /* mask or cover */
+    PTIM_STAGE_SINK,    /* encode + mux */
+    PTIM_STAGE_LATENCY, /* source out -> sink done, per frame */
+    PTIM_STAGE__COUNT
+} ptim_stage;
+
+typedef enum ptim_job_startup {
+    PTIM_JOB_STARTUP_SOURCE_OPEN,
+    PTIM_JOB_STARTUP_SINK_OPEN,
+    PTIM_JOB_STARTUP_TRACKER,
+    PTIM_JOB_STARTUP_MASKER,
+    PTIM_JOB_STARTUP_FIRST_FRAME, /* from run start to the first frame written */
+    PTIM_JOB_STARTUP__COUNT
+} ptim_job_startup;
+
+typedef struct ptim_pipeline_stats {
+    atomic_llong frames_in;       /* decoded frames handed to the pipeline */
+    atomic_llong frames_out;      /* frames written */
+    atomic_llong frames_masked;   /* written after masking succeeded */
+    atomic_llong frames_covered;  /* written covered by the guard */
+    atomic_llong frames_dropped_guard; /* on_failure=drop */
+    atomic_llong frames_dropped_live;  /* stale frames replaced by newer ones (live) */
+    atomic_llong frames_dropped_rate;  /* over performance.target_fps (live) */
+    atomic_llong frames_dropped_alloc; /* no memory for the frame */
+    atomic_llong frames_filler;   /* covered frames sent while the source was away */
+    atomic_llong frames_passthrough; /* --unsafe-passthrough, unmasked */
+    atomic_llong covered_by_reason[PTIM_GUARD_REASON__COUNT];
+    atomic_llong faces;           /* faces masked, summed over frames */
+    atomic_llong frame_copies;    /* copy-on-write of decoder-held frames before masking */
+    atomic_llong cover_buffers;   /* new buffers for covers of decoder-held frames */
+    atomic_llong errors[PTIM_ERR__COUNT];
+    atomic_llong recoveries;      /* errors recovered (reopens that worked, retries that passed) */
+    atomic_llong reconfigures;    /* hot reloads applied */
+    /* frame pool */
+    atomic_llong pool_allocs, pool_in_use, pool_peak; /* frame records (core/mem) */
+    ptim_latency stage[PTIM_STAGE__COUNT]; /* filled at the end of the run */
+    double startup_ms[PTIM_JOB_STARTUP__COUNT];
+    double wall_s;
+} ptim_pipeline_stats;
+
+const char *ptim_stage_name(ptim_stage s);
+const char *ptim_job_startup_name(ptim_job_startup s);
+
+#endif
