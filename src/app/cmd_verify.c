@@ -36,7 +36,7 @@ static void usage(FILE *f)
             "  --presence P       FaceMesh presence that counts as a face (0.9)\n"
             "  --detail C         detail correlation with the original that counts as\n"
             "                     unmasked (0.5)\n"
-            "  --no-landmarks     skip the FaceMesh check\n"
+            "  --no-landmarks     no FaceMesh: detections count unconfirmed, no landmarks check\n"
             "  --every N          check every Nth frame (1)\n"
             "  --max-frames N     stop after N frames (all)\n"
             "  (with -q/--quiet only the summary line is printed)\n"
