@@ -20,7 +20,7 @@ void verify_options_default(verify_options *opt)
         .presence_threshold = 0.9f,
         .unchanged_corr = 0.5f,
         .original_threshold = 0.5f,
-        .confirm_presence = 0.5f,
+        .confirm_presence = 0.8f,
         .confirm_min_px = 20.0f,
         .every = 1,
         .max_frames = 0,
