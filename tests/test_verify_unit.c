@@ -288,7 +288,7 @@ static void test_detection_needs_facemesh_confirmation(void **state)
     verify_report_free(&rep);
     assert_int_equal(verify_run(NULL, tmp("gap.avi"), NULL, &det, &rep, NULL), 0);
     assert_int_equal(rep.frames_leaked, 3);
-    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED | VERIFY_LANDMARKS);
+    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED);
     assert_true(fabsf(rep.leaks[0].hits[0].presence - 0.99f) < 1e-6f);
     verify_report_free(&rep);
     /* Faces too small for FaceMesh to judge count unconfirmed. */

@@ -20,7 +20,7 @@ void verify_options_default(verify_options *opt)
         .presence_threshold = 0.9f,
         .unchanged_corr = 0.5f,
         .original_threshold = 0.5f,
-        .confirm_presence = 0.5f,
+        .confirm_presence = 0.8f,
         .confirm_min_px = 20.0f,
         .every = 1,
         .max_frames = 0,
@@ -332,8 +332,8 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
         }
     }
 
-    /* The regions that should be masked: original faces (scaled to the
-     * masked frame), else whatever the detector saw on the masked frame. */
+    /* The regions that should be masked: the original's faces (scaled to
+     * the masked frame). */
     float regions[2 * FACE_LIST_MAX][4];
     float inner[2 * FACE_LIST_MAX][4]; /* eyes, nose and mouth: what identifies */
     float region_kp[2 * FACE_LIST_MAX][FACE_KEYPOINTS][2];
@@ -354,12 +354,10 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
         inner_region(regions[nregions], region_kp[nregions], inner[nregions]);
         region_score[nregions++] = f->score;
     }
-    if (!orig)
-        for (int i = 0; i < faces_m->count && nregions < 2 * FACE_LIST_MAX; i++) {
-            memcpy(regions[nregions], faces_m->faces[i].box, sizeof regions[0]);
-            memcpy(region_kp[nregions], faces_m->faces[i].keypoints, sizeof region_kp[0]);
-            region_score[nregions++] = 0.0f;
-        }
+    /* Masked file alone: no regions. FaceMesh on the detector's unsure
+     * guesses (0.3-0.5) was tried and rejected: on a whole-frame blur cover it
+     * boxes the whole person and FaceMesh, out of its depth at that scale,
+     * reports presence 0.9+ on an unrecognizable blob. */
 
     for (int r = 0; r < nregions; r++) {
         const float *box = regions[r];

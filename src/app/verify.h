@@ -10,9 +10,9 @@
  *              at least leak_threshold, and FaceMesh confirms it (presence
  *              >= confirm_presence) when the face is wide enough to judge
  *              (a face-shaped blur or fill alone scores 0.5-0.65);
- *   landmarks  FaceMesh finds a face (presence >= presence_threshold) on the
- *              masked frame inside a region where the original has a face
- *              (or, masked file alone, where the detector saw anything);
+ *   landmarks  (original given) FaceMesh finds a face (presence >=
+ *              presence_threshold) on the masked frame inside a region where
+ *              the original has a face;
  *   unchanged  (original given, same frame size) the fine detail of an
  *              original face's eyes, nose and mouth (the span of those
  *              keypoints, padded) is still there: the correlation of the

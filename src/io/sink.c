@@ -178,10 +178,11 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
         s->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     s->vcodec = choose_video_codec(s);
     if (!s->vcodec) {
+        ptim_error_set(err, PTIM_ERR_ENCODE, PTIM_SEV_HIGH,
+                       "%s: no video encoder for the %s container in this FFmpeg", opts->target,
+                       s->ofmt->name);
         io_sink_close(s);
-        return ptim_error_set(err, PTIM_ERR_ENCODE, PTIM_SEV_HIGH,
-                              "%s: no video encoder for the %s container in this FFmpeg",
-                              opts->target, s->ofmt->name);
+        return -1;
     }
     s->vst = avformat_new_stream(s->oc, NULL);
     if (!s->vst) {
@@ -208,10 +209,10 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
         r = avio_open2(&s->oc->pb, s->url, AVIO_FLAG_WRITE, NULL, &o);
         av_dict_free(&o);
         if (r < 0) {
+            ptim_error_set(err, s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_IO,
+                           PTIM_SEV_HIGH, "cannot write %s: %s", opts->target, av_err2str(r));
             io_sink_close(s);
-            return ptim_error_set(err, s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_IO,
-                                  PTIM_SEV_HIGH, "cannot write %s: %s", opts->target,
-                                  av_err2str(r));
+            return -1;
         }
     }
     *out = s;
