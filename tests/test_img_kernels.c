@@ -121,6 +121,53 @@ static void test_blur_masked_inside_and_outside(void **state)
     img_scratch_free(&work);
 }
 
+/* Strong blurs run at half resolution: within a few levels of the full
+ * filter on a structured picture, and still exact outside the mask. */
+static void test_strong_blur_matches_full_resolution(void **state)
+{
+    (void)state;
+    for (int c = 1; c <= 3; c++) {
+        int W = 301, H = 257, r = 12;
+        uint8_t *img = malloc(W * H * c), *orig = malloc(W * H * c), *ref = malloc(W * H * c);
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++)
+                for (int k = 0; k < c; k++)
+                    img[(y * W + x) * c + k] = (uint8_t)(((x / 23 + y / 17) & 1) * 120 + x / 3 + k * 20 + (rnd() & 15));
+        memcpy(orig, img, W * H * c);
+        img_plane p = {img, W * c, W, H, c, 0};
+        img_alpha m = {0};
+        assert_int_equal(img_alpha_begin(&m, 90, 70, 211, 191, W, H), 0);
+        img_alpha_ellipse(&m, 150, 130, 55, 55, 6);
+        img_scratch work = {0};
+        assert_int_equal(img_blur_masked(&p, &m, r, &work), 0);
+        int gx = m.x - 3 * r, gy = m.y - 3 * r, gw = m.width + 6 * r, gh = m.height + 6 * r;
+        assert_int_equal(img_box_blur3(orig + (gy * W + gx) * c, W * c, ref + (gy * W + gx) * c, W * c, gw, gh, c, r, &work), 0);
+        double sum = 0;
+        int n = 0, worst = 0;
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int a = 0;
+                if (x >= m.x && x < m.x + m.width && y >= m.y && y < m.y + m.height)
+                    a = m.a[(y - m.y) * m.stride + x - m.x];
+                for (int k = 0; k < c; k++) {
+                    int i = (y * W + x) * c + k;
+                    if (a == 0)
+                        assert_int_equal(img[i], orig[i]);
+                    else if (a == 255) {
+                        int d = abs(img[i] - ref[i]);
+                        worst = d > worst ? d : worst;
+                        sum += d, n++;
+                    }
+                }
+            }
+        if (!(worst <= 4 && sum / n < 1.0))
+            fail_msg("channels %d: worst %d, mean %.2f", c, worst, sum / n);
+        free(img), free(orig), free(ref);
+        img_alpha_free(&m);
+        img_scratch_free(&work);
+    }
+}
+
 static void test_pixelate_cells_are_means(void **state)
 {
     (void)state;
@@ -330,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_box_blur_matches_reference),
         cmocka_unit_test(test_box_radius_gives_sigma),
         cmocka_unit_test(test_blur_masked_inside_and_outside),
+        cmocka_unit_test(test_strong_blur_matches_full_resolution),
         cmocka_unit_test(test_pixelate_cells_are_means),
         cmocka_unit_test(test_polygon_area_and_feather),
         cmocka_unit_test(test_ellipse_area_and_clipping),

@@ -19,7 +19,11 @@ int img_box_radius(float sigma);
 
 /* Three passes of a box filter of radius r in x, then in y, over the region
  * grown by 3r (clipped to the plane; edges replicate), blended into the plane
- * under the mask. Returns -1 when out of memory (nothing written then). */
+ * under the mask. From radius IMG_BLUR_HALF_MIN_R on, the same spread is
+ * computed at half resolution and sampled back bilinearly (a quarter of the
+ * work, within a couple of levels of the full-resolution result). Returns -1
+ * when out of memory (nothing written then). */
+#define IMG_BLUR_HALF_MIN_R 6
 int img_blur_masked(img_plane *p, const img_alpha *m, int r, img_scratch *work);
 
 /* Cells of `cell` x `cell` plane pixels on a grid anchored at (gx, gy); each
