@@ -274,14 +274,16 @@ __attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *
     int ox_lo = (pl + sw - 1) / sw, ox_hi = (W - 3 + pl) / sw; /* inclusive */
     if (ox_hi > Wo - 1)
         ox_hi = Wo - 1;
-    for (int c0 = 0; c0 < C; c0 += 16) {
-        __mmask16 m = lanes_upto((size_t)C, (size_t)c0);
-        __m512 w[9];
-        for (int k = 0; k < 9; k++)
-            w[k] = _mm512_maskz_loadu_ps(m, wt + (size_t)k * C + c0);
-        __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
-        for (size_t row = row0; row < row1; row++) {
-            int n = (int)(row / (size_t)Ho), oy = (int)(row % (size_t)Ho);
+    /* Row outside, channel blocks inside: the three input rows stay in
+     * cache while every block of 16 channels passes over them. */
+    for (size_t row = row0; row < row1; row++) {
+        int n = (int)(row / (size_t)Ho), oy = (int)(row % (size_t)Ho);
+        for (int c0 = 0; c0 < C; c0 += 16) {
+            __mmask16 m = lanes_upto((size_t)C, (size_t)c0);
+            __m512 w[9];
+            for (int k = 0; k < 9; k++)
+                w[k] = _mm512_maskz_loadu_ps(m, wt + (size_t)k * C + c0);
+            __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
             {
                 const float *rows[3];
                 int valid[3];

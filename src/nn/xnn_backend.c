@@ -87,7 +87,8 @@ static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, floa
         return;
     }
     size_t units = nn_fast_units(g, op);
-    if (!pool || units < 2) {
+    /* Small operators stay on the caller: waking workers would cost more. */
+    if (!pool || units < 2 || g->tensors[op->output].count < 32768) {
         nn_fast_run(g, op, ptr, 0, units);
         return;
     }
