@@ -34,7 +34,7 @@ const ptim_option ptim_options[] = {
     {"track.hold_ms", PTIM_OPT_INT, "1000", 0, 60000, NULL, true, "Keep masking a lost face at its last place for this long (ms)"},
     {"track.smoothing", PTIM_OPT_BOOL, "true", U, NULL, true, "Smooth boxes and landmarks with a One Euro filter"},
     {"track.smoothing_min_cutoff", PTIM_OPT_FLOAT, "1.0", 0.01, 100.0, NULL, true, "One Euro filter minimum cutoff frequency (Hz): lower = less jitter"},
-    {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.05", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient: higher = less lag"},
+    {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.5", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient (per px/s of a 100 px face): higher = less lag"},
 
     /* landmarks */
     {"landmarks.enabled", PTIM_OPT_BOOL, "true", U, NULL, true, "Run FaceMesh (468 landmarks) on every tracked face"},

@@ -13,7 +13,8 @@
 const char *face_model_dir(const ptim_config *cfg);
 /* dir/file into out; -1 with a PTIM_ERR_MODEL sentence when it does not fit. */
 int face_model_path(const char *dir, const char *file, char *out, size_t cap, ptim_error *err);
-/* performance.max_processing_workers capped to the CPU cores (cfg may be NULL: 1). */
+/* Inference threads: performance.max_processing_workers capped to half the
+ * CPU cores, at least 1 (cfg may be NULL: 1). */
 int face_threads(const ptim_config *cfg);
 
 #endif
