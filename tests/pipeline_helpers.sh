@@ -11,7 +11,11 @@ trap 'rm -rf "$T"' EXIT
 FAILS=0
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
+# pass: "ok" only when nothing failed since the previous pass (a section).
+pass() {
+  if [ "$FAILS" = "${LAST_FAILS:-0}" ]; then echo "ok: $*"; else echo "not ok: $* (failures above)"; fi
+  LAST_FAILS=$FAILS
+}
 finish() {
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"
@@ -45,7 +49,7 @@ clip720_ts() {
 }
 
 frame_count() { ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$1" | head -1; }
-decoded_frames() { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1" | head -1; }
+decoded_frames() { { ffprobe -v error -select_streams v:0 -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$1" || true; } | head -1; }
 # Presentation times of the video packets, sorted, in seconds (6 decimals).
 video_times() { ffprobe -v error -select_streams v:0 -show_entries packet=pts_time -of csv=p=0 "$1" | sort -g; }
 audio_hash() { ffmpeg -v error -i "$1" -map 0:a:0 -c copy -f streamhash -hash sha256 - | cut -d= -f2; }

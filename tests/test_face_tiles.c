@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "face/detector.h"
+#include "face/tracker.h"
 #include "io/image_file.h"
 
 #define FW 1920
@@ -140,10 +141,61 @@ static void test_small_faces_found_with_tiles(void **state)
     img_image_free(&astro);
 }
 
+/* A 30 px face crossing a 1080p frame: the tracker's rolling tiled scan finds
+ * it within track.detect_interval frames, then follows it with one id and a
+ * box that keeps up (re-detected in its own tile each frame). */
+static void test_small_face_tracked_across_tiles(void **state)
+{
+    (void)state;
+    ptim_error err;
+    img_image astro, canvas;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/astronaut.png", getenv("PTIM_SAMPLES_DIR"));
+    assert_int_equal(io_image_load(path, IMG_FMT_RGB24, &astro, &err), 0);
+    assert_int_equal(img_image_alloc(&canvas, IMG_FMT_RGB24, FW, FH), 0);
+    const char *sets[] = {"performance.max_processing_workers=1", "detector.tiles=auto",
+                          "track.detect_interval=10"};
+    ptim_config *cfg;
+    face_tracker *tr;
+    assert_int_equal(ptim_config_new(sets, 3, &cfg, &err), 0);
+    assert_int_equal(face_tracker_create(cfg, &tr, &err), 0);
+    ptim_config_release(cfg);
+    static face_list list;
+    const float size = 30, s = size / ASTRO_FACE_W;
+    int id = -1, first = -1;
+    for (int i = 0; i < 30; i++) {
+        float cx = 500 + 12.0f * i, cy = 700 - 4.0f * i;
+        for (int y = 0; y < FH; y++)
+            memset(canvas.view.data[0] + y * canvas.view.stride[0], 120, 3 * FW);
+        paste_scaled(&astro.view, s, (int)(cx - ASTRO_FACE_CX * s), (int)(cy - ASTRO_FACE_CY * s),
+                     &canvas.view);
+        assert_int_equal(face_tracker_process(tr, &canvas.view, i * 33, &list, &err), 0);
+        if (first < 0) {
+            if (list.count == 0)
+                continue;
+            first = i;
+            id = list.faces[0].id;
+        }
+        assert_int_equal(list.count, 1);
+        const face *f = &list.faces[0];
+        assert_int_equal(f->id, id);
+        float fx = f->box[0] + f->box[2] / 2, fy = f->box[1] + f->box[3] / 2;
+        if (getenv("PTIM_TEST_VERBOSE"))
+            printf("frame %d: flags %x centre %.0f,%.0f (true %.0f,%.0f) w %.0f\n", i, f->flags, fx, fy, cx, cy, f->box[2]);
+        assert_true(fabsf(fx - cx) < 0.6f * size && fabsf(fy - cy) < 0.6f * size);
+    }
+    printf("30 px face moving 12 px/frame at 1080p: found at frame %d, followed with id %d\n", first, id);
+    assert_true(first >= 0 && first < 10);
+    face_tracker_destroy(tr);
+    img_image_free(&canvas);
+    img_image_free(&astro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_faces_found_with_tiles),
+        cmocka_unit_test(test_small_face_tracked_across_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,20 @@ if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/c720.webm"; then
   pass "720p -> webm (VP9)"
 fi
 
+# 3b. Rotation and colour properties survive
+ffmpeg -v error -y -i "$CLIP" -t 1 -c copy -metadata:s:v rotate=90 "$T/rot.mp4"
+if expect_status 0 "$PTIM_BIN" mask -q "$T/rot.mp4" -o "$T/rot_out.mp4"; then
+  [ "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 "$T/rot_out.mp4" | head -1)" = 90 ] ||
+    fail "rotation lost"
+fi
+ffmpeg -v error -y -i "$CLIP" -t 1 -vf scale=out_range=full -color_range pc -colorspace bt709 -color_primaries bt709 -color_trc bt709 \
+  -c:v libx264 -preset ultrafast -an "$T/col.mp4"
+if expect_status 0 "$PTIM_BIN" mask -q "$T/col.mp4" -o "$T/col_out.mp4"; then
+  props() { ffprobe -v error -select_streams v:0 -show_entries stream=color_range,color_space,color_primaries,color_transfer -of csv=p=0 "$1"; }
+  [ "$(props "$T/col_out.mp4")" = "$(props "$T/col.mp4")" ] || fail "colour properties: $(props "$T/col_out.mp4") vs $(props "$T/col.mp4")"
+  pass "rotation and colour properties kept"
+fi
+
 # 4. Voice masking: audio re-encoded through rubberband, same length
 if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/voice.mp4" --set audio.voice=pitch --set audio.pitch_semitones=-5; then
   [ "$(audio_hash "$T/voice.mp4")" != "$(audio_hash "$CLIP")" ] || fail "voice: audio unchanged"

@@ -56,6 +56,14 @@ check "unmasked copy alone leaks" 1 $?
 cat "$T/copy.txt"
 expect "text names frame 1, its time and box" grep -q "^LEAK frame 1 t=0.100s box=1[0-9][0-9],[0-9]*,[0-9]*x[0-9]*: detected" "$T/copy.txt"
 
+# ptim's own masking verifies clean too (the other modes: tests/test_faults_e2e.sh).
+for mode in blur; do
+    "$PTIM_BIN" mask -q "$T/orig.avi" -o "$T/ptim_$mode.mp4" --mode $mode >/dev/null 2>&1
+    check "ptim mask --mode $mode" 0 $?
+    "$PTIM_BIN" verify -q "$T/orig.avi" "$T/ptim_$mode.mp4"
+    check "ptim mask --mode $mode verifies clean" 0 $?
+done
+
 # 3. A masking gap on frames 2 and 3 only.
 $FF -i "$T/orig.avi" -filter_complex "$BLUR:enable='not(between(n,2,3))'" -c:v mpeg4 -q:v 2 "$T/gap.avi" || exit 1
 "$PTIM_BIN" verify --json "$T/orig.avi" "$T/gap.avi" >"$T/gap.json"

@@ -269,6 +269,38 @@ static void test_landmarks_check(void **state)
     verify_report_free(&rep);
 }
 
+/* A detector fooled by face-shaped blur (always 0.9): FaceMesh must confirm. */
+static int fooled_detect(void *ctx, const img_view *frame, face_list *out, ptim_error *err)
+{
+    fake_detect(ctx, frame, out, err);
+    out->faces[0].score = 0.9f;
+    return 0;
+}
+
+static void test_detection_needs_facemesh_confirmation(void **state)
+{
+    (void)state;
+    fake_ctx ctx = {0};
+    verify_detector det = {.ctx = &ctx, .detect = fooled_detect, .presence = fake_presence};
+    verify_report rep;
+    assert_int_equal(verify_run(NULL, tmp("blurred.avi"), NULL, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 0);
+    verify_report_free(&rep);
+    assert_int_equal(verify_run(NULL, tmp("gap.avi"), NULL, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 3);
+    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED);
+    assert_true(fabsf(rep.leaks[0].hits[0].presence - 0.99f) < 1e-6f);
+    verify_report_free(&rep);
+    /* Faces too small for FaceMesh to judge count unconfirmed. */
+    verify_options opt;
+    verify_options_default(&opt);
+    opt.confirm_min_px = 1000;
+    assert_int_equal(verify_run(NULL, tmp("blurred.avi"), &opt, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 20);
+    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED);
+    verify_report_free(&rep);
+}
+
 static void test_other_size_skips_unchanged_check(void **state)
 {
     (void)state;
@@ -361,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_dropped_frames_match_by_time),
         cmocka_unit_test(test_masked_alone_uses_detection_only),
         cmocka_unit_test(test_landmarks_check),
+        cmocka_unit_test(test_detection_needs_facemesh_confirmation),
         cmocka_unit_test(test_other_size_skips_unchanged_check),
         cmocka_unit_test(test_every_and_max_frames),
         cmocka_unit_test(test_bad_inputs_are_errors),

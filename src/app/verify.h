@@ -7,12 +7,15 @@
  * a face is still recognizable:
  *
  *   detected   the detector finds a face on the masked frame with a score of
- *              at least leak_threshold;
- *   landmarks  FaceMesh finds a face (presence >= presence_threshold) on the
- *              masked frame inside a region where the original has a face
- *              (or, masked file alone, where the detector saw anything);
- *   unchanged  (original given, same frame size) the fine detail inside an
- *              original face's box is still there: the correlation of the
+ *              at least leak_threshold, and FaceMesh confirms it (presence
+ *              >= confirm_presence) when the face is wide enough to judge
+ *              (a face-shaped blur or fill alone scores 0.5-0.65);
+ *   landmarks  (original given) FaceMesh finds a face (presence >=
+ *              presence_threshold) on the masked frame inside a region where
+ *              the original has a face;
+ *   unchanged  (original given, same frame size) the fine detail of an
+ *              original face's eyes, nose and mouth (the span of those
+ *              keypoints, padded) is still there: the correlation of the
  *              luma Laplacian of original and masked is >= unchanged_corr.
  *              This catches faces the detector misses on both (small ones)
  *              as long as the detector saw them on the original.
@@ -49,6 +52,9 @@ typedef struct verify_options {
     float presence_threshold; /* FaceMesh presence that counts as a face */
     float unchanged_corr;     /* detail correlation that counts as an unmasked region */
     float original_threshold; /* original detections at least this sure are the faces to check */
+    float confirm_presence;   /* a detection on the masked frame counts only when FaceMesh
+                               * finds a face there with at least this presence ... */
+    float confirm_min_px;     /* ... if it is at least this wide (px); smaller ones count as they are */
     int every;                /* check every Nth masked frame (1 = all) */
     int64_t max_frames;       /* stop after this many masked frames (0 = all) */
 } verify_options;

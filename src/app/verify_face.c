@@ -60,9 +60,12 @@ int verify_face_open(const ptim_config *cfg, bool landmarks, verify_face **out,
     s.threshold = VERIFY_RECALL_THRESHOLD;
     s.max_faces = 0;
     s.min_face_px = 0;
+    /* One thread: pthreadpool's workers spin while they wait, and on a busy
+     * machine that spinning cost ~90 % of verify's CPU time (perf). */
+    s.threads = 1;
     if (face_detector_create_with(&s, &vf->detector, err))
         goto fail;
-    if (landmarks && face_landmarker_create(cfg, &vf->landmarker, err))
+    if (landmarks && face_landmarker_create_with(s.model_dir, 1, &vf->landmarker, err))
         goto fail;
     *det = (verify_detector){.ctx = vf, .detect = vf_detect,
                              .presence = landmarks ? vf_presence : NULL};

@@ -20,6 +20,16 @@ static inline taps taps_at(float x, float y, int w, int h)
     taps t;
     x -= 0.5f;
     y -= 0.5f;
+    if (x >= 0.0f && y >= 0.0f && x < (float)(w - 1) && y < (float)(h - 1)) {
+        /* Inside: truncation is floor, no clamping (the common case). */
+        t.x0 = (int)x;
+        t.y0 = (int)y;
+        t.fx = x - (float)t.x0;
+        t.fy = y - (float)t.y0;
+        t.x1 = t.x0 + 1;
+        t.y1 = t.y0 + 1;
+        return t;
+    }
     float xf = floorf(x), yf = floorf(y);
     t.fx = x - xf;
     t.fy = y - yf;
@@ -48,31 +58,28 @@ static inline void yuv_to_rgb(float y, float u, float v, float rgb[3])
     rgb[2] = clampf(c + 2.017232f * u, 0.0f, 255.0f);
 }
 
-/* One sample in R, G, B (0..255) at frame point (x, y), inside the frame. */
-static inline void sample_rgb(const img_view *s, float x, float y, float rgb[3])
+/* One sample in R, G, B (0..255) at frame point (x, y), inside the frame.
+ * `fmt` is a constant at every call site below, so each format gets its own
+ * loop with the switch folded away. */
+static inline __attribute__((always_inline)) void sample_rgb(const img_view *s, img_format fmt,
+                                                             float x, float y, float rgb[3])
 {
     int w = s->width, h = s->height;
     taps t = taps_at(x, y, w, h);
-    switch (s->format) {
+    switch (fmt) {
     case IMG_FMT_RGB24:
     case IMG_FMT_BGR24:
     case IMG_FMT_RGBA: {
-        int bpp = s->format == IMG_FMT_RGBA ? 4 : 3;
+        int bpp = fmt == IMG_FMT_RGBA ? 4 : 3;
         const uint8_t *r0 = s->data[0] + (size_t)t.y0 * s->stride[0];
         const uint8_t *r1 = s->data[0] + (size_t)t.y1 * s->stride[0];
         int i0 = t.x0 * bpp, i1 = t.x1 * bpp;
         float a = lerp2(r0, r1, i0, i1, t.fx, t.fy);
         float b = lerp2(r0 + 1, r1 + 1, i0, i1, t.fx, t.fy);
         float c = lerp2(r0 + 2, r1 + 2, i0, i1, t.fx, t.fy);
-        if (s->format == IMG_FMT_BGR24) {
-            rgb[0] = c;
-            rgb[1] = b;
-            rgb[2] = a;
-        } else {
-            rgb[0] = a;
-            rgb[1] = b;
-            rgb[2] = c;
-        }
+        rgb[0] = fmt == IMG_FMT_BGR24 ? c : a;
+        rgb[1] = b;
+        rgb[2] = fmt == IMG_FMT_BGR24 ? a : c;
         return;
     }
     case IMG_FMT_GRAY8: {
@@ -89,7 +96,7 @@ static inline void sample_rgb(const img_view *s, float x, float y, float rgb[3])
         int cw = (w + 1) / 2, ch = (h + 1) / 2;
         taps c = taps_at(x * 0.5f, y * 0.5f, cw, ch);
         float U, V;
-        if (s->format == IMG_FMT_YUV420P) {
+        if (fmt == IMG_FMT_YUV420P) {
             const uint8_t *u0 = s->data[1] + (size_t)c.y0 * s->stride[1];
             const uint8_t *u1 = s->data[1] + (size_t)c.y1 * s->stride[1];
             const uint8_t *v0 = s->data[2] + (size_t)c.y0 * s->stride[2];
@@ -108,20 +115,11 @@ static inline void sample_rgb(const img_view *s, float x, float y, float rgb[3])
     }
 }
 
-int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, float scale,
-                   float bias, crop_border border, float *out)
+static inline __attribute__((always_inline)) void crop_loop(const img_view *src, img_format fmt,
+                                                            const float m[6], int out_w, int out_h,
+                                                            float scale, float bias,
+                                                            crop_border border, float *out)
 {
-    switch (src->format) {
-    case IMG_FMT_RGB24:
-    case IMG_FMT_BGR24:
-    case IMG_FMT_RGBA:
-    case IMG_FMT_GRAY8:
-    case IMG_FMT_YUV420P:
-    case IMG_FMT_NV12: break;
-    default: return -1;
-    }
-    if (src->width <= 0 || src->height <= 0 || out_w <= 0 || out_h <= 0)
-        return -1;
     const float W = (float)src->width, H = (float)src->height;
     for (int v = 0; v < out_h; v++) {
         float vc = v + 0.5f;
@@ -134,14 +132,32 @@ int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, 
             if (border == CROP_BORDER_ZERO && (x < 0.0f || y < 0.0f || x >= W || y >= H)) {
                 rgb[0] = rgb[1] = rgb[2] = 0.0f;
             } else {
-                sample_rgb(src, x, y, rgb);
+                sample_rgb(src, fmt, x, y, rgb);
             }
             o[0] = rgb[0] * scale + bias;
             o[1] = rgb[1] * scale + bias;
             o[2] = rgb[2] * scale + bias;
         }
     }
-    return 0;
+}
+
+int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, float scale,
+                   float bias, crop_border border, float *out)
+{
+    if (src->width <= 0 || src->height <= 0 || out_w <= 0 || out_h <= 0)
+        return -1;
+#define CROP_CASE(F)                                                                  \
+    case F: crop_loop(src, F, m, out_w, out_h, scale, bias, border, out); return 0;
+    switch (src->format) {
+        CROP_CASE(IMG_FMT_RGB24)
+        CROP_CASE(IMG_FMT_BGR24)
+        CROP_CASE(IMG_FMT_RGBA)
+        CROP_CASE(IMG_FMT_GRAY8)
+        CROP_CASE(IMG_FMT_YUV420P)
+        CROP_CASE(IMG_FMT_NV12)
+    }
+#undef CROP_CASE
+    return -1;
 }
 
 void crop_letterbox(float rx, float ry, float rw, float rh, int size, float m[6])

@@ -235,6 +235,25 @@ static int make_windows(int tiles, int w, int h, window *out)
     return n;
 }
 
+int face_detector_window_at(const face_detector *d, int w, int h, const float box[4])
+{
+    window win[MAX_WINDOWS];
+    int n = make_windows(d->s.tiles, w, h, win), best = 0;
+    float cx = box[0] + 0.5f * box[2], cy = box[1] + 0.5f * box[3], best_d = INFINITY;
+    for (int i = 1; i < n; i++) {
+        const window *t = &win[i];
+        if (box[0] < t->x || box[1] < t->y || box[0] + box[2] > t->x + t->w ||
+            box[1] + box[3] > t->y + t->h)
+            continue;
+        float dx = cx - (t->x + 0.5f * t->w), dy = cy - (t->y + 0.5f * t->h);
+        if (dx * dx + dy * dy < best_d) {
+            best_d = dx * dx + dy * dy;
+            best = i;
+        }
+    }
+    return best;
+}
+
 int face_detector_window_count(int tiles, int w, int h)
 {
     window win[MAX_WINDOWS];

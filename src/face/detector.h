@@ -72,6 +72,10 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
 int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
                                  int first, int count, face_list *out, ptim_error *err);
 
+/* The window of a w x h frame that best holds `box` (x, y, w, h): the tile
+ * containing it whose centre is nearest, else 0 (the whole frame). */
+int face_detector_window_at(const face_detector *d, int w, int h, const float box[4]);
+
 /* How many windows (whole frame + tiles) a frame of w x h is cut into for
  * `tiles` (for benchmarks and logs). */
 int face_detector_window_count(int tiles, int w, int h);

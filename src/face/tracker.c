@@ -26,6 +26,9 @@ typedef struct track {
     bool active;
     bool seen;          /* measured or detected on the current frame */
     bool has_roi;       /* roi holds the region for the next FaceMesh run */
+    bool measured;      /* FaceMesh has followed it (else only the detector sees it) */
+    bool last_cx_valid; /* last_cx/cy hold the previous measured region centre */
+    float last_cx, last_cy;
     int64_t last_seen_ms, last_update_ms;
     face_roi roi;
     face f;             /* what is reported (smoothed) */
@@ -150,8 +153,24 @@ static void update_from_landmarks(face_tracker *t, track *k, const face *m, int6
     face_from_landmarks(f);
     /* The next region comes from the raw measurement: smoothing is for what
      * is shown, not for where to look. */
-    k->roi = face_roi_from_landmarks(m);
+    face_roi roi = face_roi_from_landmarks(m);
+    /* Constant-velocity prediction: a face that moved since the last
+     * measurement is looked for where it will be, so fast motion does not
+     * leave it at the crop's edge. */
+    if (k->has_roi && k->last_cx_valid && dt > 0 && dt < 0.2f) {
+        float vx = roi.cx - k->last_cx, vy = roi.cy - k->last_cy;
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+        roi.cx += vx;
+        roi.cy += vy;
+    } else {
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+    }
+    k->last_cx_valid = true;
+    k->roi = roi;
     k->has_roi = true;
+    k->measured = true;
     k->seen = true;
     k->last_seen_ms = k->last_update_ms = t_ms;
 }
@@ -200,6 +219,12 @@ static int measure_detected(face_tracker *t, track *k, const face *d, const img_
 
 static track *open_track(face_tracker *t)
 {
+    /* detector.max_faces bounds the faces followed, not only those detected. */
+    int max = t->s.det.max_faces, active = 0;
+    for (int i = 0; i < FACE_LIST_MAX; i++)
+        active += t->tracks[i].active;
+    if (max > 0 && active >= max)
+        return NULL;
     for (int i = 0; i < FACE_LIST_MAX; i++) {
         track *k = &t->tracks[i];
         if (!k->active) {
@@ -247,6 +272,20 @@ static void merge_lists(face_list *a, const face_list *b)
  * the next slice of the rolling tiled scan, sized so every tile is visited
  * once per track.detect_interval frames (all of them when landmarks are off:
  * then detection is all there is). */
+static int detect_window(face_tracker *t, const img_view *frame, unsigned models, int first,
+                         int count, ptim_error *err)
+{
+    if (face_detector_detect_windows(t->det, frame, models, first, count, &t->more, err))
+        return -1;
+    merge_lists(&t->found, &t->more);
+    return 0;
+}
+
+/* The detector's windows for this frame: the whole frame when `whole`; the
+ * next slice of the rolling tiled scan, sized so every tile is visited once
+ * per track.detect_interval frames (all of them when landmarks are off: then
+ * detection is all there is); and the tile of every face only the detector
+ * can see (too small for FaceMesh), so its box stays current. */
 static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim_error *err)
 {
     t->found.count = 0;
@@ -263,7 +302,7 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim
             }
         models = active && close == active ? FACE_DET_SHORT : FACE_DET_FULL;
     }
-    if (whole && face_detector_detect_windows(t->det, frame, models, 0, 1, &t->found, err))
+    if (whole && detect_window(t, frame, models, 0, 1, err))
         return -1;
     int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
                                            frame->height) - 1;
@@ -276,10 +315,28 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim
     int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
-    if (face_detector_detect_windows(t->det, frame, 0, 1 + t->tile_cursor, slice, &t->more, err))
+    int first = 1 + t->tile_cursor;
+    if (detect_window(t, frame, 0, first, slice, err))
         return -1;
     t->tile_cursor = (t->tile_cursor + slice) % tiles;
-    merge_lists(&t->found, &t->more);
+    if (slice == tiles)
+        return 0;
+    /* Up to a few tiles of detector-only faces, each once. */
+    int done[FACE_LIST_MAX], ndone = 0;
+    for (int i = 0; i < FACE_LIST_MAX && ndone < 4; i++) {
+        const track *k = &t->tracks[i];
+        if (!k->active || k->has_roi)
+            continue;
+        int w = face_detector_window_at(t->det, frame->width, frame->height, k->f.box);
+        bool seen = w == 0 || (w >= first && w < first + slice);
+        for (int j = 0; j < ndone && !seen; j++)
+            seen = done[j] == w;
+        if (seen)
+            continue;
+        done[ndone++] = w;
+        if (detect_window(t, frame, 0, w, 1, err))
+            return -1;
+    }
     return 0;
 }
 
@@ -328,7 +385,7 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
             continue;
         track *tk = open_track(t);
         if (!tk)
-            break;
+            break; /* detections come best first: the weakest go */
         tk->last_update_ms = t_ms;
         if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
             return -1;
@@ -350,7 +407,10 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
         k->seen = false;
         k->f.flags &= ~(FACE_DETECTED | FACE_TRACKED | FACE_HELD);
         if (!(t->s.landmarks && k->has_roi)) {
-            need_detect = true;
+            /* Lost by FaceMesh, or held: look again everywhere. A face only
+             * the detector ever saw is looked for in its own tile instead. */
+            need_detect = need_detect || k->measured ||
+                          face_detector_window_at(t->det, frame->width, frame->height, k->f.box) == 0;
             continue;
         }
         t->scratch.flags = 0;

@@ -83,7 +83,8 @@ static const AVCodec *choose_video_codec(io_sink *s)
         return avcodec_find_encoder(av_guess_codec(s->ofmt, NULL, s->target, NULL, AVMEDIA_TYPE_VIDEO));
     if (!strcmp(name, "webm"))
         return avcodec_find_encoder_by_name("libvpx-vp9");
-    if (avformat_query_codec(s->ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1) {
+    /* 1: supported, 0: not, < 0: the muxer does not say (mpegts): H.264 then */
+    if (avformat_query_codec(s->ofmt, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) != 0) {
         const AVCodec *c = avcodec_find_encoder_by_name("libx264");
         if (c)
             return c;
@@ -177,10 +178,11 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
         s->oc->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     s->vcodec = choose_video_codec(s);
     if (!s->vcodec) {
+        ptim_error_set(err, PTIM_ERR_ENCODE, PTIM_SEV_HIGH,
+                       "%s: no video encoder for the %s container in this FFmpeg", opts->target,
+                       s->ofmt->name);
         io_sink_close(s);
-        return ptim_error_set(err, PTIM_ERR_ENCODE, PTIM_SEV_HIGH,
-                              "%s: no video encoder for the %s container in this FFmpeg",
-                              opts->target, s->ofmt->name);
+        return -1;
     }
     s->vst = avformat_new_stream(s->oc, NULL);
     if (!s->vst) {
@@ -207,10 +209,10 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
         r = avio_open2(&s->oc->pb, s->url, AVIO_FLAG_WRITE, NULL, &o);
         av_dict_free(&o);
         if (r < 0) {
+            ptim_error_set(err, s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_IO,
+                           PTIM_SEV_HIGH, "cannot write %s: %s", opts->target, av_err2str(r));
             io_sink_close(s);
-            return ptim_error_set(err, s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_IO,
-                                  PTIM_SEV_HIGH, "cannot write %s: %s", opts->target,
-                                  av_err2str(r));
+            return -1;
         }
     }
     *out = s;
@@ -319,31 +321,39 @@ static int start_encoder(io_sink *s, const AVFrame *f, ptim_error *err)
     return 0;
 }
 
-/* One muxer write, retried: a network hiccup or a full pipe may pass. */
+/* One muxer write. A failure goes to core/error, whose policy decides
+ * whether to retry (and after what delay); output.write_retries caps it. */
 static int write_packet(io_sink *s, AVPacket *pkt, ptim_error *err)
 {
-    int r = 0;
-    for (int attempt = 0; attempt <= s->opts.write_retries; attempt++) {
-        if (attempt) {
-            s->counters.retries++;
-            av_usleep(20000u << (attempt < 5 ? attempt : 5));
-        }
+    ptim_recovery_state rs = {0};
+    ptim_err_category cat = s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_ENCODE;
+    for (int attempt = 0;; attempt++) {
+        int r;
         if (ptim_fault_hit(PTIM_FAULT_ENCODE)) {
             r = AVERROR(EIO);
-            continue;
+        } else {
+            AVPacket *p = av_packet_clone(pkt);
+            if (!p)
+                return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+            r = av_interleaved_write_frame(s->oc, p);
+            av_packet_free(&p);
         }
-        AVPacket *p = av_packet_clone(pkt);
-        if (!p)
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
-        r = av_interleaved_write_frame(s->oc, p);
-        av_packet_free(&p);
-        if (r >= 0)
+        if (r >= 0) {
+            if (attempt)
+                ptim_error_resolved(&rs, 1);
             return 0;
-        if (r == AVERROR(EINVAL))
-            break; /* the muxer refused the packet itself: retrying cannot help */
+        }
+        ptim_error_set(err, cat, PTIM_SEV_MEDIUM, "writing %s failed: %s", s->target, av_err2str(r));
+        int delay = 0;
+        ptim_recovery act = ptim_error_handle("sink", err, &rs, &delay);
+        if (act != PTIM_RECOVER_RETRY || attempt >= s->opts.write_retries || r == AVERROR(EINVAL)) {
+            ptim_error_resolved(&rs, 0);
+            err->severity = PTIM_SEV_HIGH;
+            return -1;
+        }
+        s->counters.retries++;
+        av_usleep((unsigned)(delay > 0 ? delay : 20) * 1000u);
     }
-    return ptim_error_set(err, s->kind == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_ENCODE,
-                          PTIM_SEV_HIGH, "writing %s failed: %s", s->target, av_err2str(r));
 }
 
 static int drain(io_sink *s, ptim_error *err)

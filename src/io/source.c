@@ -80,6 +80,17 @@ void io_source_interrupt(io_source *src)
         atomic_store(&src->interrupted, true);
 }
 
+/* A packet the decoder rejected: skipped, counted, reported (core/error's
+ * policy for a low decode error is to skip it; the guard covers what follows). */
+static void corrupt_packet(io_source *src, int averr)
+{
+    src->counters.packets_corrupt++;
+    ptim_error e;
+    ptim_error_set(&e, PTIM_ERR_DECODE, PTIM_SEV_LOW, "%s: a damaged video packet was skipped (%s)",
+                   src->input, av_err2str(averr));
+    ptim_error_handle("decode", &e, NULL, NULL);
+}
+
 static ptim_err_category read_category(const io_source *src)
 {
     switch (src->info.kind) {
@@ -385,7 +396,7 @@ int io_source_next(io_source *src, AVFrame **frame_out, AVPacket **audio_out, pt
         }
         if (r != AVERROR(EAGAIN)) {
             /* the decoder gave up on what it had: count it and go on */
-            src->counters.packets_corrupt++;
+            corrupt_packet(src, r);
             if (src->draining) {
                 av_frame_free(&frame);
                 return 1;
@@ -457,7 +468,7 @@ int io_source_next(io_source *src, AVFrame **frame_out, AVPacket **audio_out, pt
             continue;
         }
         if (r < 0)
-            src->counters.packets_corrupt++;
+            corrupt_packet(src, r);
         av_packet_unref(src->pkt);
     }
 }

@@ -34,6 +34,7 @@ typedef enum nn_op_kind {
     NN_OP_RESIZE_BILINEAR,
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
     NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
+    NN_OP_CONV1X1_ADD, /* 1x1 convolution plus a residual (inputs x, w, bias, r): CONV_2D fused into its ADD */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -72,6 +73,8 @@ typedef struct nn_op {
     int in_place;     /* concat done by the arena plan: producers write into it */
     /* resize */
     int align_corners, half_pixel_centers;
+    /* CONV1X1_ADD: weights as [K][N rounded up to 16] then the bias (owned) */
+    float *packed;
 } nn_op;
 
 typedef struct nn_graph {
@@ -98,8 +101,15 @@ const char *nn_op_kind_name(nn_op_kind kind);
 
 /* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
 int nn_add_padded_is_fast(void);
-/* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
-void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
+/* Our own SIMD kernels, which the XNNPACK backend runs between its
+ * runtimes: whether this CPU has them (the graph fuses only then), how many
+ * independent work units an operator splits into, and running units
+ * [begin, end) of one (threads take disjoint ranges). */
+int nn_conv1x1_add_is_fast(void);
+int nn_add_padded_is_fast(void);
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op);
+size_t nn_fast_units(const nn_graph *g, const nn_op *op);
+void nn_fast_run(const nn_graph *g, const nn_op *op, float *const *ptr, size_t begin, size_t end);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 
@@ -113,6 +123,8 @@ struct nn_model {
 
 /* The runner's storage of every tensor (for profiling tools). */
 float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+/* XNNPACK runtimes the runner's plan uses (0 on the reference backend). */
+int nn_runner_xnn_runtimes(const nn_runner *runner);
 
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;

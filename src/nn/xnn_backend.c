@@ -59,8 +59,46 @@ static int is_noop(const nn_op *op)
     return op->kind == NN_OP_RESHAPE || (op->kind == NN_OP_CONCAT && op->in_place);
 }
 
+/* Operators our own SIMD kernels run between XNNPACK runtimes (fused ones
+ * XNNPACK has no node for, and those we run faster than this snapshot). */
+static int own_kernel(const nn_graph *g, const nn_op *op)
+{
+    return op->kind == NN_OP_ADD_PADDED || op->kind == NN_OP_CONV1X1_ADD ||
+           nn_dwconv3x3_is_fast(g, op);
+}
+
+typedef struct own_task {
+    const nn_graph *g;
+    const nn_op *op;
+    float *const *ptr;
+} own_task;
+
+static void own_unit(void *context, size_t unit)
+{
+    const own_task *t = context;
+    nn_fast_run(t->g, t->op, t->ptr, unit, unit + 1);
+}
+
+/* Our kernels split into independent units; the plan's threads share them. */
+static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    if (op->kind == NN_OP_CONCAT) {
+        nn_ref_run_op(g, op, ptr);
+        return;
+    }
+    size_t units = nn_fast_units(g, op);
+    if (!pool || units < 2) {
+        nn_fast_run(g, op, ptr, 0, units);
+        return;
+    }
+    own_task t = {g, op, ptr};
+    pthreadpool_parallelize_1d(pool, own_unit, &t, units, 0);
+}
+
 static int xnn_supports(const nn_graph *g, const nn_op *op)
 {
+    if (own_kernel(g, op))
+        return 0;
     switch (op->kind) {
     case NN_OP_CONV2D:
     case NN_OP_DWCONV2D:
@@ -316,7 +354,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_ADD_PADDED) {
+        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op)) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
@@ -363,10 +401,8 @@ int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err)
             if (st != xnn_status_success)
                 return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "model %s: XNNPACK run failed: %s",
                                       g->name, status_name(st));
-        } else if (g->ops[plan->steps[s].op].kind == NN_OP_ADD_PADDED) {
-            nn_add_padded_fast(g, &g->ops[plan->steps[s].op], ptr);
         } else {
-            nn_ref_run_op(g, &g->ops[plan->steps[s].op], ptr);
+            run_own(plan->pool, g, &g->ops[plan->steps[s].op], ptr);
         }
     }
     return 0;
@@ -433,10 +469,7 @@ int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *m
             double best = 1e30;
             for (int k = 0; k < runs; k++) {
                 double t0 = mono_ms();
-                if (g->ops[i].kind == NN_OP_ADD_PADDED)
-                    nn_add_padded_fast(g, &g->ops[i], ptr);
-                else
-                    nn_ref_run_op(g, &g->ops[i], ptr);
+                run_own(NULL, g, &g->ops[i], ptr);
                 double dt = mono_ms() - t0;
                 if (dt < best)
                     best = dt;

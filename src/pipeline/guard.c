@@ -48,6 +48,7 @@ void ptim_cover_scratch_free(ptim_cover_scratch *s)
 {
     free(s->cells);
     free(s->xmap);
+    free(s->row);
     memset(s, 0, sizeof *s);
 }
 
@@ -63,64 +64,83 @@ static int reserve(int32_t **p, size_t *cap, size_t n)
     return 0;
 }
 
-/* Blur one plane of `w` x `h` samples of `ch` interleaved components. */
+/* Position of sample i's centre in cell units minus one half, as 8.8 fixed
+ * point, split into the left cell and the weight of the right one. */
+static void cell_coord(int i, int cell, int n_cells, int *left, int *weight)
+{
+    int f = ((2 * i + 1) * 256) / (2 * cell) - 128;
+    if (f < 0)
+        f = 0;
+    *left = f >> 8;
+    *weight = f & 255;
+    if (*left >= n_cells - 1) {
+        *left = n_cells - 1;
+        *weight = 0;
+    }
+}
+
+/* Blur one plane of `w` x `h` samples of `ch` interleaved components:
+ * average cell x cell blocks, then interpolate bilinearly between block
+ * centres (vertically once per row into s->row, horizontally per sample). */
 static int blur_plane(const uint8_t *src, int sstride, uint8_t *dst, int dstride, int w, int h,
                       int ch, int cell, ptim_cover_scratch *s)
 {
-    int cw = (w + cell - 1) / cell, chh = (h + cell - 1) / cell;
-    if (reserve(&s->cells, &s->cells_cap, (size_t)cw * chh * ch) < 0 ||
-        reserve(&s->xmap, &s->xmap_cap, (size_t)w) < 0)
+    int cw = (w + cell - 1) / cell, chh = (h + cell - 1) / cell, n = cw * ch;
+    if (reserve(&s->cells, &s->cells_cap, (size_t)n * chh) < 0 ||
+        reserve(&s->xmap, &s->xmap_cap, (size_t)w) < 0 || reserve(&s->row, &s->row_cap, (size_t)n + ch) < 0)
         return -1;
     int32_t *cells = s->cells;
-    memset(cells, 0, (size_t)cw * chh * ch * sizeof *cells);
+    memset(cells, 0, (size_t)n * chh * sizeof *cells);
     for (int y = 0; y < h; y++) {
-        const uint8_t *row = src + (size_t)y * sstride;
-        int32_t *crow = cells + (size_t)(y / cell) * cw * ch;
-        for (int x = 0; x < w; x++)
-            for (int c = 0; c < ch; c++)
-                crow[(x / cell) * ch + c] += row[x * ch + c];
-    }
-    for (int cy = 0; cy < chh; cy++)
+        const uint8_t *r = src + (size_t)y * sstride;
+        int32_t *crow = cells + (size_t)(y / cell) * n;
         for (int cx = 0; cx < cw; cx++) {
-            int bw = (cx + 1) * cell <= w ? cell : w - cx * cell;
-            int bh = (cy + 1) * cell <= h ? cell : h - cy * cell;
-            int n = bw * bh;
+            int x0 = cx * cell, x1 = x0 + cell < w ? x0 + cell : w;
             for (int c = 0; c < ch; c++) {
-                int32_t *v = &cells[((size_t)cy * cw + cx) * ch + c];
-                *v = (*v + n / 2) / n;
+                int32_t sum = 0;
+                for (int x = x0; x < x1; x++)
+                    sum += r[x * ch + c];
+                crow[cx * ch + c] += sum;
             }
         }
-    /* Interpolate between cell centres; weights in 1/256. */
-    for (int x = 0; x < w; x++) {
-        int fx = ((2 * x + 1) * 256) / (2 * cell) - 128; /* position in cell units, 8.8 */
-        if (fx < 0)
-            fx = 0;
-        int i = fx >> 8, wgt = fx & 255;
-        if (i >= cw - 1) {
-            i = cw - 1;
-            wgt = 0;
-        }
-        s->xmap[x] = i << 8 | wgt;
     }
-    for (int y = 0; y < h; y++) {
-        int fy = ((2 * y + 1) * 256) / (2 * cell) - 128;
-        if (fy < 0)
-            fy = 0;
-        int j = fy >> 8, wy = fy & 255;
-        if (j >= chh - 1) {
-            j = chh - 1;
-            wy = 0;
-        }
-        const int32_t *r0 = cells + (size_t)j * cw * ch;
-        const int32_t *r1 = j + 1 < chh ? r0 + (size_t)cw * ch : r0;
-        uint8_t *out = dst + (size_t)y * dstride;
-        for (int x = 0; x < w; x++) {
-            int i = s->xmap[x] >> 8, wx = s->xmap[x] & 255;
-            int i1 = i + 1 < cw ? i + 1 : i;
+    for (int cy = 0; cy < chh; cy++) {
+        int bh = (cy + 1) * cell <= h ? cell : h - cy * cell;
+        for (int cx = 0; cx < cw; cx++) {
+            int bw = (cx + 1) * cell <= w ? cell : w - cx * cell, area = bw * bh;
             for (int c = 0; c < ch; c++) {
-                int top = r0[i * ch + c] * (256 - wx) + r0[i1 * ch + c] * wx;
-                int bot = r1[i * ch + c] * (256 - wx) + r1[i1 * ch + c] * wx;
-                out[x * ch + c] = (uint8_t)((top * (256 - wy) + bot * wy + 32768) >> 16);
+                int32_t *v = &cells[(size_t)cy * n + cx * ch + c];
+                *v = (*v + area / 2) / area;
+            }
+        }
+    }
+    for (int x = 0; x < w; x++) {
+        int i, wx;
+        cell_coord(x, cell, cw, &i, &wx);
+        s->xmap[x] = i << 8 | wx;
+    }
+    int32_t *row = s->row;
+    for (int y = 0; y < h; y++) {
+        int j, wy;
+        cell_coord(y, cell, chh, &j, &wy);
+        const int32_t *r0 = cells + (size_t)j * n;
+        const int32_t *r1 = j + 1 < chh ? r0 + n : r0;
+        for (int k = 0; k < n; k++)
+            row[k] = r0[k] * (256 - wy) + r1[k] * wy; /* value x 256 */
+        for (int c = 0; c < ch; c++) /* one spare cell: the right neighbour of the last */
+            row[n + c] = row[n - ch + c];
+        uint8_t *out = dst + (size_t)y * dstride;
+        if (ch == 1) {
+            for (int x = 0; x < w; x++) {
+                int i = s->xmap[x] >> 8, wx = s->xmap[x] & 255;
+                out[x] = (uint8_t)((row[i] * (256 - wx) + row[i + 1] * wx + 32768) >> 16);
+            }
+        } else {
+            for (int x = 0; x < w; x++) {
+                int i = (s->xmap[x] >> 8) * ch, wx = s->xmap[x] & 255;
+                for (int c = 0; c < ch; c++)
+                    out[x * ch + c] =
+                        (uint8_t)((row[i + c] * (256 - wx) + row[i + ch + c] * wx + 32768) >> 16);
             }
         }
     }

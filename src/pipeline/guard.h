@@ -54,7 +54,8 @@ const char *ptim_guard_reason_name(ptim_guard_reason reason);
 typedef struct ptim_cover_scratch {
     int32_t *cells;   /* block sums of one plane */
     int32_t *xmap;    /* per output column: left cell index << 8 | weight */
-    size_t cells_cap, xmap_cap;
+    int32_t *row;     /* cell values interpolated to one output row (x256) */
+    size_t cells_cap, xmap_cap, row_cap;
 } ptim_cover_scratch;
 
 void ptim_cover_scratch_free(ptim_cover_scratch *s);

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <libavutil/frame.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/time.h>
 #include <libswscale/swscale.h>
@@ -16,7 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/fault.h"
+#include "core/mem.h"
 #include "face/tracker.h"
 #include "io/sink.h"
 #include "io/source.h"
@@ -24,8 +27,7 @@
 #include "pipeline/queue.h"
 
 typedef struct pl_frame {
-    struct pl_frame *next_free;
-    AVFrame *av;
+        AVFrame *av;
     int64_t index;
     int64_t t_in_us, t_analyzed_us;
     bool analyzed, filler, stale, dropped;
@@ -52,12 +54,12 @@ typedef struct pl {
     face_tracker *tracker;
     face_masker *masker;
     ptim_queue *q_analyze, *q_render, *q_sink;
+    ptim_histogram *hist[PTIM_STAGE__COUNT];
     AVRational tb, atb;
     int64_t t_start_us;
     int64_t expected_frames;
-    /* frame records */
-    pthread_mutex_t pool_lock;
-    pl_frame *free_list;
+    /* frame records and pixel buffers we allocate come from core/mem */
+    ptim_mem_pool *pool;
     /* audio packets on their way to the sink, in source order */
     pthread_mutex_t audio_lock;
     audio_item *a_head, *a_tail;
@@ -80,12 +82,28 @@ typedef struct pl {
 
 static int64_t now_us(void) { return av_gettime_relative(); }
 
+static void record(ptim_histogram *h, double ms)
+{
+    if (h)
+        ptim_histogram_record_ms(h, ms);
+}
+
 static void count_error(pl *p, ptim_err_category c)
 {
     if ((unsigned)c < PTIM_ERR__COUNT)
         atomic_fetch_add(&p->st->errors[c], 1);
 }
 
+/* Every error goes through core/error (policy, errors.log, statistics) and
+ * is counted for this run; returns the policy's answer. */
+static ptim_recovery report(pl *p, const char *stage, const ptim_error *err,
+                            ptim_recovery_state *rs, int *delay_ms)
+{
+    count_error(p, err->category);
+    return ptim_error_handle(stage, err, rs, delay_ms);
+}
+
+/* The run cannot go on (the error was reported where it happened). */
 static void fail(pl *p, int status, const ptim_error *err)
 {
     pthread_mutex_lock(&p->err_lock);
@@ -95,7 +113,6 @@ static void fail(pl *p, int status, const ptim_error *err)
         p->res->error = *err;
     }
     pthread_mutex_unlock(&p->err_lock);
-    count_error(p, err->category);
     atomic_store(&p->failed, true);
     io_source_interrupt(p->src);
 }
@@ -106,18 +123,11 @@ static pl_frame *frame_get(pl *p)
 {
     if (ptim_fault_hit(PTIM_FAULT_ALLOC))
         return NULL;
-    pthread_mutex_lock(&p->pool_lock);
-    pl_frame *f = p->free_list;
-    if (f)
-        p->free_list = f->next_free;
-    pthread_mutex_unlock(&p->pool_lock);
-    if (f) {
-        atomic_fetch_add(&p->st->pool_reuses, 1);
-    } else {
-        if (!(f = malloc(sizeof *f)))
-            return NULL;
-        atomic_fetch_add(&p->st->pool_allocs, 1);
-    }
+    ptim_error err;
+    pl_frame *f = ptim_mem_alloc(p->pool, sizeof *f, PTIM_MEM_HIGH, &err);
+    if (!f)
+        return NULL;
+    atomic_fetch_add(&p->st->pool_allocs, 1);
     long long in_use = atomic_fetch_add(&p->st->pool_in_use, 1) + 1;
     long long peak = atomic_load(&p->st->pool_peak);
     while (in_use > peak && !atomic_compare_exchange_weak(&p->st->pool_peak, &peak, in_use))
@@ -139,10 +149,40 @@ static void frame_put(pl *p, pl_frame *f)
         return;
     av_frame_free(&f->av);
     atomic_fetch_sub(&p->st->pool_in_use, 1);
-    pthread_mutex_lock(&p->pool_lock);
-    f->next_free = p->free_list;
-    p->free_list = f;
-    pthread_mutex_unlock(&p->pool_lock);
+    ptim_mem_free(p->pool, f);
+}
+
+static void pool_buffer_free(void *opaque, uint8_t *data) { ptim_mem_free(opaque, data); }
+
+/* A frame of the same format and size as `like`, its pixels in a core/mem
+ * buffer (frames in flight: high priority); with copy, the pixels too. */
+static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+{
+    if (ptim_fault_hit(PTIM_FAULT_ALLOC))
+        return NULL;
+    int size = av_image_get_buffer_size(like->format, like->width, like->height, 64);
+    if (size <= 0)
+        return NULL;
+    ptim_error err;
+    uint8_t *mem = ptim_mem_alloc(p->pool, (size_t)size + 64, PTIM_MEM_HIGH, &err);
+    if (!mem)
+        return NULL;
+    AVFrame *f = av_frame_alloc();
+    AVBufferRef *buf = f ? av_buffer_create(mem, size + 64, pool_buffer_free, p->pool, 0) : NULL;
+    if (!buf) {
+        av_frame_free(&f);
+        ptim_mem_free(p->pool, mem);
+        return NULL;
+    }
+    f->buf[0] = buf;
+    f->format = like->format;
+    f->width = like->width;
+    f->height = like->height;
+    av_image_fill_arrays(f->data, f->linesize, mem, like->format, like->width, like->height, 64);
+    av_frame_copy_props(f, like);
+    if (copy && av_frame_copy(f, like) < 0)
+        av_frame_free(&f);
+    return f;
 }
 
 /* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
@@ -329,16 +369,16 @@ static int emit(pl *p, AVFrame *av, bool filler)
 
 /* The source is away: keep the output alive with covered copies of the last
  * frame while reopening with backoff. Returns 0 when it is back. */
-static int reconnect(pl *p, AVFrame *last, ptim_error *err)
+static int reconnect(pl *p, AVFrame *last, int first_delay_ms, ptim_recovery_state *rs, ptim_error *err)
 {
-    int backoff = p->reconnect_backoff_ms;
+    int backoff = first_delay_ms > 0 ? first_delay_ms : p->reconnect_backoff_ms;
     int64_t tick_us = 1000000 / (p->target_fps > 0 ? p->target_fps : 30);
     for (int attempt = 1; attempt <= p->reconnect_attempts; attempt++) {
         int64_t until = now_us() + (int64_t)backoff * 1000;
         while (now_us() < until) {
             if (*p->desc->stop || atomic_load(&p->failed))
                 return -1;
-            if (last) {
+            if (last) { /* keep the output running, covered: these frames are never analysed */
                 AVFrame *fill = av_frame_clone(last);
                 if (fill) {
                     fill->pts = p->last_pts + p->frame_dur;
@@ -350,12 +390,16 @@ static int reconnect(pl *p, AVFrame *last, ptim_error *err)
         }
         if (io_source_reopen(p->src, err) == 0) {
             atomic_fetch_add(&p->st->recoveries, 1);
+            ptim_error_resolved(rs, 1);
             fprintf(stderr, "ptim: %s is back (attempt %d)\n", p->desc->input, attempt);
             return 0;
         }
-        count_error(p, err->category);
-        backoff = backoff * 2 > 5000 ? 5000 : backoff * 2;
+        int delay = 0;
+        if (report(p, "source", err, rs, &delay) == PTIM_RECOVER_ABORT)
+            break;
+        backoff = delay > 0 ? delay : (backoff * 2 > 5000 ? 5000 : backoff * 2);
     }
+    ptim_error_resolved(rs, 0);
     return -1;
 }
 
@@ -363,7 +407,7 @@ static void *source_thread(void *arg)
 {
     pl *p = arg;
     AVFrame *last = NULL; /* for filler frames while a live source is away */
-    int64_t last_accept_us = INT64_MIN;
+    int64_t last_accept_us = -1; /* none yet */
     int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
     for (;;) {
         if (*p->desc->stop || atomic_load(&p->failed))
@@ -378,15 +422,19 @@ static void *source_thread(void *arg)
         if (r < 0) {
             if (*p->desc->stop)
                 break;
-            count_error(p, err.category);
-            if (!p->desc->live) {
+            ptim_recovery_state rs = {0};
+            int delay = 0;
+            ptim_recovery act = report(p, "source", &err, &rs, &delay);
+            if (!p->desc->live || act == PTIM_RECOVER_ABORT) {
+                /* a file that fails to read does not get better by reopening */
+                ptim_error_resolved(&rs, 0);
                 fail(p, 1, &err);
                 break;
             }
             fprintf(stderr, "ptim: %s; reconnecting (output continues on covered frames)\n",
                     err.message);
             ptim_error rerr = {0};
-            if (reconnect(p, last, &rerr) < 0) {
+            if (reconnect(p, last, act == PTIM_RECOVER_RETRY ? delay : 0, &rs, &rerr) < 0) {
                 if (*p->desc->stop)
                     break;
                 ptim_error_set(&err, err.category, PTIM_SEV_HIGH,
@@ -409,10 +457,10 @@ static void *source_thread(void *arg)
             audio_push(p, pkt);
             continue;
         }
-        ptim_hist_add(&p->st->stage[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
+        record(p->hist[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
         if (p->desc->live && min_gap_us) {
             int64_t t = now_us();
-            if (t - last_accept_us < min_gap_us) {
+            if (last_accept_us >= 0 && t - last_accept_us < min_gap_us) {
                 atomic_fetch_add(&p->st->frames_dropped_rate, 1);
                 av_frame_free(&av);
                 continue;
@@ -481,7 +529,7 @@ static void *analyze_thread(void *arg)
             if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
                 f->analyzed = true;
             } else {
-                count_error(p, err.category);
+                report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
                 f->faces.count = 0;
                 if (!p->warned_analysis) {
                     p->warned_analysis = true;
@@ -493,7 +541,7 @@ static void *analyze_thread(void *arg)
         if (ptim_fault_hit(PTIM_FAULT_ANALYZE_TIMEOUT))
             f->stale = true; /* as if analysis ran past its deadline */
         f->t_analyzed_us = now_us();
-        ptim_hist_add(&p->st->stage[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
+        record(p->hist[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
         forward(p, p->q_render, f);
     }
     ptim_queue_close(p->q_render);
@@ -532,16 +580,7 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
     AVFrame *out = f->av;
     if (!av_frame_is_writable(f->av)) {
         /* the decoder still holds these pixels: cover into a new buffer */
-        out = ptim_fault_hit(PTIM_FAULT_ALLOC) ? NULL : av_frame_alloc();
-        if (out) {
-            out->format = f->av->format;
-            out->width = f->av->width;
-            out->height = f->av->height;
-            if (av_frame_get_buffer(out, 0) < 0)
-                av_frame_free(&out);
-            else
-                av_frame_copy_props(out, f->av);
-        }
+        out = pool_frame(p, f->av, false);
         if (!out) { /* no memory for a cover: the frame is not written */
             f->dropped = true;
             av_frame_free(&f->av);
@@ -572,12 +611,17 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
 /* The decoder may still reference a frame's pixels (a reference frame for
  * the next ones): masking in place would corrupt decoding, so such a frame
  * gets its own copy first. Counted, since it is the one full-frame copy. */
-static bool make_writable(pl *p, AVFrame *f)
+static bool make_writable(pl *p, pl_frame *f)
 {
-    if (av_frame_is_writable(f))
+    if (av_frame_is_writable(f->av))
         return true;
     atomic_fetch_add(&p->st->frame_copies, 1);
-    return !ptim_fault_hit(PTIM_FAULT_ALLOC) && av_frame_make_writable(f) >= 0;
+    AVFrame *copy = pool_frame(p, f->av, true);
+    if (!copy)
+        return false;
+    av_frame_free(&f->av);
+    f->av = copy;
+    return true;
 }
 
 static void *render_thread(void *arg)
@@ -615,7 +659,7 @@ static void *render_thread(void *arg)
             bool ok = false;
             if (!p->masker) {
                 ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "no masker");
-            } else if (!make_writable(p, f->av)) {
+            } else if (!make_writable(p, f)) {
                 ptim_error_set(&err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for a frame copy");
             } else {
                 img_view v;
@@ -629,7 +673,10 @@ static void *render_thread(void *arg)
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count);
             } else {
-                count_error(p, err.category);
+                if (p->masker) /* without a masker every frame fails: reported once at start */
+                    report(p, "render", &err, NULL, NULL);
+                else
+                    count_error(p, err.category);
                 if (!p->warned_render && p->masker) {
                     p->warned_render = true;
                     fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are covered\n",
@@ -648,7 +695,7 @@ static void *render_thread(void *arg)
         } else {
             cover(p, f, &pol, &scratch);
         }
-        ptim_hist_add(&p->st->stage[PTIM_STAGE_RENDER], (now_us() - t0) / 1000.0);
+        record(p->hist[PTIM_STAGE_RENDER], (now_us() - t0) / 1000.0);
         forward(p, p->q_sink, f);
     }
     ptim_cover_scratch_free(&scratch);
@@ -735,15 +782,19 @@ static void *sink_thread(void *arg)
         ptim_error err = {0};
         if (audio_drain(p, av_rescale_q(f->av->pts, p->tb, AV_TIME_BASE_Q), &err) < 0 ||
             io_sink_write_frame(p->sink, f->av, &err) < 0) {
+            count_error(p, err.category); /* the sink reported each attempt to core/error */
             fail(p, 1, &err);
             frame_put(p, f);
             continue;
         }
         int64_t t1 = now_us();
-        if (atomic_fetch_add(&p->st->frames_out, 1) == 0)
-            p->st->startup_ms[PTIM_STARTUP_FIRST_FRAME] = (t1 - p->t_start_us) / 1000.0;
-        ptim_hist_add(&p->st->stage[PTIM_STAGE_SINK], (t1 - t0) / 1000.0);
-        ptim_hist_add(&p->st->stage[PTIM_STAGE_LATENCY], (t1 - f->t_in_us) / 1000.0);
+        if (atomic_fetch_add(&p->st->frames_out, 1) == 0) {
+            p->st->startup_ms[PTIM_JOB_STARTUP_FIRST_FRAME] = (t1 - p->t_start_us) / 1000.0;
+            if (ptim_startup_ms(PTIM_STARTUP_FIRST_FRAME) < 0)
+                ptim_startup_end(PTIM_STARTUP_FIRST_FRAME); /* the process's first frame */
+        }
+        record(p->hist[PTIM_STAGE_SINK], (t1 - t0) / 1000.0);
+        record(p->hist[PTIM_STAGE_LATENCY], (t1 - f->t_in_us) / 1000.0);
         frame_put(p, f);
         progress(p, &next_progress, false);
     }
@@ -764,13 +815,8 @@ static void close_all(pl *p)
     ptim_queue_destroy(p->q_render);
     ptim_queue_destroy(p->q_sink);
     audio_clear(p);
-    while (p->free_list) {
-        pl_frame *f = p->free_list;
-        p->free_list = f->next_free;
-        free(f);
-    }
+    ptim_mem_pool_destroy(p->pool); /* last: frames above held its buffers */
     ptim_config_release(p->cfg_latest);
-    pthread_mutex_destroy(&p->pool_lock);
     pthread_mutex_destroy(&p->audio_lock);
     pthread_mutex_destroy(&p->cfg_lock);
     pthread_mutex_destroy(&p->err_lock);
@@ -789,11 +835,16 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     p->desc = &d;
     p->res = res;
     p->st = &res->stats;
-    pthread_mutex_init(&p->pool_lock, NULL);
     pthread_mutex_init(&p->audio_lock, NULL);
     pthread_mutex_init(&p->cfg_lock, NULL);
     pthread_mutex_init(&p->err_lock, NULL);
     p->t_start_us = now_us();
+    for (int i = 0; i < PTIM_STAGE__COUNT; i++) { /* per run: a directory job runs many */
+        char name[64];
+        snprintf(name, sizeof name, "pipeline.%s", ptim_stage_name(i));
+        if ((p->hist[i] = ptim_histogram_get(name)))
+            ptim_histogram_reset(p->hist[i]);
+    }
     const ptim_config *cfg = d.cfg;
     p->target_fps = (int)ptim_config_int(cfg, "performance.target_fps");
     p->target_delay_ms = (int)ptim_config_int(cfg, "output.target_delay_ms");
@@ -802,8 +853,17 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     p->cells_across = (int)ptim_config_int(cfg, "privacy.blur_cells");
     int qsize = (int)ptim_config_int(cfg, "performance.frame_buffer_size");
     ptim_error err = {0};
+    if (ptim_mem_pool_create_from_config(cfg, &p->pool, &err) < 0) {
+        res->status = ptim_error_exit_status(&err);
+        res->error = err;
+        close_all(p);
+        return res->status;
+    }
 
     int64_t t = now_us();
+    bool first_run = ptim_startup_ms(PTIM_STARTUP_SOURCE) < 0;
+    if (first_run)
+        ptim_startup_begin(PTIM_STARTUP_SOURCE);
     io_source_options so = {
         .input = d.input,
         .realtime = ptim_config_bool(cfg, "source.realtime"),
@@ -818,7 +878,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         close_all(p);
         return res->status;
     }
-    p->st->startup_ms[PTIM_STARTUP_SOURCE_OPEN] = ms_since(t);
+    p->st->startup_ms[PTIM_JOB_STARTUP_SOURCE_OPEN] = ms_since(t);
+    if (first_run)
+        ptim_startup_end(PTIM_STARTUP_SOURCE);
     const io_source_info *in = io_source_get_info(p->src);
     p->tb = in->time_base;
     p->atb = in->audio_time_base;
@@ -830,6 +892,8 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         p->frame_dur = 1;
 
     t = now_us();
+    if (first_run)
+        ptim_startup_begin(PTIM_STARTUP_SINK);
     const char *voice = ptim_config_str(cfg, "audio.voice");
     io_sink_options sko = {
         .target = d.output,
@@ -848,7 +912,12 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         close_all(p);
         return res->status;
     }
-    p->st->startup_ms[PTIM_STARTUP_SINK_OPEN] = ms_since(t);
+    p->st->startup_ms[PTIM_JOB_STARTUP_SINK_OPEN] = ms_since(t);
+    if (first_run) {
+        ptim_startup_end(PTIM_STARTUP_SINK);
+        ptim_startup_begin(PTIM_STARTUP_MODELS);
+        ptim_startup_begin(PTIM_STARTUP_FIRST_FRAME);
+    }
     snprintf(res->sink_description, sizeof res->sink_description, "%s", io_sink_describe(p->sink));
 
     /* Face analysis and masking that cannot start are not fatal: the guard
@@ -856,12 +925,12 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     t = now_us();
     if (face_tracker_create(cfg, &p->tracker, &err) < 0) {
         p->tracker = NULL;
-        count_error(p, err.category);
+        count_error(p, err.category); /* not a failure of the run: the guard covers */
         fprintf(stderr, "ptim: face analysis unavailable (%s): every frame will be covered\n",
                 err.message);
         p->warned_analysis = true;
     }
-    p->st->startup_ms[PTIM_STARTUP_TRACKER] = ms_since(t);
+    p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0) {
         p->masker = NULL;
@@ -870,7 +939,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                 err.message);
         p->warned_render = true;
     }
-    p->st->startup_ms[PTIM_STARTUP_MASKER] = ms_since(t);
+    p->st->startup_ms[PTIM_JOB_STARTUP_MASKER] = ms_since(t);
+    if (first_run)
+        ptim_startup_end(PTIM_STARTUP_MODELS);
     if (d.unsafe_passthrough)
         fprintf(stderr, "ptim: WARNING: --unsafe-passthrough: frames that could not be masked are "
                         "written UNMASKED and faces on them are visible\n");
@@ -893,6 +964,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
             break;
     if (started < 4) {
         ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_CRITICAL, "cannot start pipeline threads");
+        report(p, "pipeline", &err, NULL, NULL);
         fail(p, 1, &err);
         ptim_queue_close(p->q_analyze);
         ptim_queue_close(p->q_render);
@@ -922,17 +994,19 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     res->source_reopens = sc->reopens;
     if (sc->packets_corrupt)
         p->st->errors[PTIM_ERR_DECODE] += sc->packets_corrupt;
-    /* A file that ends before the frames its header promises is truncated or
-     * damaged: the output would silently lack part of the video, so the job fails. */
+    /* A file whose demuxer ends before the frames its header promises is
+     * truncated: the output would silently lack part of the video, so the job
+     * fails. (Packets that were read but could not be decoded are skipped and
+     * counted instead: the damage is reported, the rest is masked.) */
     if (res->status == 0 && !res->interrupted && !d.live && in->kind == IO_SOURCE_FILE &&
         sc->frames > 0 && !ptim_config_bool(cfg, "source.loop")) {
         int64_t tolerance = 2 + in->nb_frames / 200;
         double end_s = (p->last_pts + p->frame_dur) * av_q2d(p->tb);
-        if (in->nb_frames > 0 && sc->frames + tolerance < in->nb_frames)
+        if (in->nb_frames > 0 && sc->packets + tolerance < in->nb_frames)
             res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
                                             "%s ended early: %lld of its %lld frames could be "
                                             "read (the file is truncated or damaged)",
-                                            d.input, (long long)sc->frames, (long long)in->nb_frames);
+                                            d.input, (long long)sc->packets, (long long)in->nb_frames);
         else if (in->nb_frames <= 0 && in->duration_s > 0 && end_s + 1.0 < in->duration_s)
             res->status = 1, ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
                                             "%s ended early: frames up to %.1f s of its %.1f s "
@@ -955,6 +1029,10 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         }
     }
     p->st->wall_s = (now_us() - p->t_start_us) / 1e6;
+    for (int i = 0; i < PTIM_STAGE__COUNT; i++)
+        if (p->hist[i])
+            ptim_histogram_summary(p->hist[i], &p->st->stage[i]);
+    ptim_mem_get_stats(p->pool, &res->memory);
     close_all(p); /* an unfinished sink removes NAME.partial */
     return res->status;
 }
@@ -997,28 +1075,32 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
     cJSON_AddNumberToObject(o, "fps", s->wall_s > 0 ? s->frames_out / s->wall_s : 0);
     cJSON *st = cJSON_AddObjectToObject(o, "stages_ms");
     for (int i = 0; i < PTIM_STAGE__COUNT; i++) {
+        const ptim_latency *l = &s->stage[i];
         cJSON *h = cJSON_AddObjectToObject(st, ptim_stage_name(i));
-        cJSON_AddNumberToObject(h, "count", (double)s->stage[i].count);
-        cJSON_AddNumberToObject(h, "mean", s->stage[i].count ? s->stage[i].sum_ms / s->stage[i].count : 0);
-        cJSON_AddNumberToObject(h, "p50", ptim_hist_percentile(&s->stage[i], 50));
-        cJSON_AddNumberToObject(h, "p95", ptim_hist_percentile(&s->stage[i], 95));
-        cJSON_AddNumberToObject(h, "p99", ptim_hist_percentile(&s->stage[i], 99));
-        cJSON_AddNumberToObject(h, "max", s->stage[i].max_ms);
+        cJSON_AddNumberToObject(h, "count", (double)l->count);
+        cJSON_AddNumberToObject(h, "mean", l->mean_ms);
+        cJSON_AddNumberToObject(h, "p50", l->p50_ms);
+        cJSON_AddNumberToObject(h, "p95", l->p95_ms);
+        cJSON_AddNumberToObject(h, "p99", l->p99_ms);
+        cJSON_AddNumberToObject(h, "max", l->max_ms);
     }
     cJSON *su = cJSON_AddObjectToObject(o, "startup_ms");
-    for (int i = 0; i < PTIM_STARTUP__COUNT; i++)
-        cJSON_AddNumberToObject(su, ptim_startup_name(i), s->startup_ms[i]);
+    for (int i = 0; i < PTIM_JOB_STARTUP__COUNT; i++)
+        cJSON_AddNumberToObject(su, ptim_job_startup_name(i), s->startup_ms[i]);
     cJSON *er = cJSON_AddObjectToObject(o, "errors");
     for (int i = 1; i < PTIM_ERR__COUNT; i++)
         cJSON_AddNumberToObject(er, ptim_err_category_name(i), (double)s->errors[i]);
     cJSON_AddNumberToObject(o, "recoveries", (double)s->recoveries);
     cJSON_AddNumberToObject(o, "reconfigures", (double)s->reconfigures);
     cJSON *mem = cJSON_AddObjectToObject(o, "memory");
-    cJSON_AddNumberToObject(mem, "frame_records_allocated", (double)s->pool_allocs);
-    cJSON_AddNumberToObject(mem, "frame_records_reused", (double)s->pool_reuses);
-    cJSON_AddNumberToObject(mem, "frame_records_peak", (double)s->pool_peak);
-    double total = (double)(s->pool_allocs + s->pool_reuses);
-    cJSON_AddNumberToObject(mem, "reuse_rate", total > 0 ? s->pool_reuses / total : 0);
+    const ptim_mem_stats *m = &res->memory;
+    cJSON_AddNumberToObject(mem, "pool_budget_bytes", (double)m->budget);
+    cJSON_AddNumberToObject(mem, "pool_peak_bytes", (double)m->peak);
+    cJSON_AddNumberToObject(mem, "pool_requests", (double)m->requests);
+    cJSON_AddNumberToObject(mem, "pool_reused", (double)m->reused);
+    cJSON_AddNumberToObject(mem, "pool_reuse_rate", m->reuse_rate);
+    cJSON_AddNumberToObject(mem, "pool_failures", (double)m->failures);
+    cJSON_AddNumberToObject(mem, "frames_in_flight_peak", (double)s->pool_peak);
     cJSON_AddNumberToObject(mem, "frame_copies", (double)s->frame_copies);
     cJSON_AddNumberToObject(mem, "cover_buffers", (double)s->cover_buffers);
     char *text = cJSON_PrintUnformatted(o);

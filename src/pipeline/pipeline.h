@@ -21,6 +21,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/mem.h"
 #include "face/masker.h"
 #include "pipeline/stats.h"
 
@@ -46,6 +47,7 @@ typedef struct ptim_pipeline_result {
     bool interrupted;    /* stopped by *stop; the output was finished properly */
     ptim_error error;    /* the error that decided the status */
     ptim_pipeline_stats stats;
+    ptim_mem_stats memory;   /* the run's core/mem pool */
     char sink_description[128];
     int64_t source_frames_corrupt, source_packets_corrupt, source_packets_dropped, source_reopens;
 } ptim_pipeline_result;

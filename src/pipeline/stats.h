@@ -1,27 +1,17 @@
 /* pipeline/stats — what a pipeline run did: frame counts, guard actions,
- * errors by category, per-stage latency percentiles, startup stages. Written
- * by the stage threads (each owns its own histogram; counters are atomic)
- * and read once at the end for --stats-json. */
+ * errors by category, per-stage latency percentiles (core/clock histograms
+ * "pipeline.<stage>", summarised at the end), startup stages. Counters are
+ * atomic, written by the stage threads, read once at the end for
+ * --stats-json. */
 #ifndef PTIM_PIPELINE_STATS_H
 #define PTIM_PIPELINE_STATS_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "pipeline/guard.h"
-
-/* Latency histogram: log-spaced buckets 5 % apart from 1 µs to ~10 min;
- * percentiles are accurate to a bucket. Fixed size, no allocation. */
-#define PTIM_HIST_BUCKETS 420
-typedef struct ptim_hist {
-    uint64_t count;
-    double sum_ms, max_ms;
-    uint32_t buckets[PTIM_HIST_BUCKETS];
-} ptim_hist;
-
-void ptim_hist_add(ptim_hist *h, double ms);
-double ptim_hist_percentile(const ptim_hist *h, double p); /* ms; 0 when empty */
 
 typedef enum ptim_stage {
     PTIM_STAGE_SOURCE,  /* demux + decode */
@@ -32,14 +22,14 @@ typedef enum ptim_stage {
     PTIM_STAGE__COUNT
 } ptim_stage;
 
-typedef enum ptim_startup {
-    PTIM_STARTUP_SOURCE_OPEN,
-    PTIM_STARTUP_SINK_OPEN,
-    PTIM_STARTUP_TRACKER,
-    PTIM_STARTUP_MASKER,
-    PTIM_STARTUP_FIRST_FRAME, /* from run start to the first frame written */
-    PTIM_STARTUP__COUNT
-} ptim_startup;
+typedef enum ptim_job_startup {
+    PTIM_JOB_STARTUP_SOURCE_OPEN,
+    PTIM_JOB_STARTUP_SINK_OPEN,
+    PTIM_JOB_STARTUP_TRACKER,
+    PTIM_JOB_STARTUP_MASKER,
+    PTIM_JOB_STARTUP_FIRST_FRAME, /* from run start to the first frame written */
+    PTIM_JOB_STARTUP__COUNT
+} ptim_job_startup;
 
 typedef struct ptim_pipeline_stats {
     atomic_llong frames_in;       /* decoded frames handed to the pipeline */
@@ -60,13 +50,13 @@ typedef struct ptim_pipeline_stats {
     atomic_llong recoveries;      /* errors recovered (reopens that worked, retries that passed) */
     atomic_llong reconfigures;    /* hot reloads applied */
     /* frame pool */
-    atomic_llong pool_allocs, pool_reuses, pool_in_use, pool_peak;
-    ptim_hist stage[PTIM_STAGE__COUNT];
-    double startup_ms[PTIM_STARTUP__COUNT];
+    atomic_llong pool_allocs, pool_in_use, pool_peak; /* frame records (core/mem) */
+    ptim_latency stage[PTIM_STAGE__COUNT]; /* filled at the end of the run */
+    double startup_ms[PTIM_JOB_STARTUP__COUNT];
     double wall_s;
 } ptim_pipeline_stats;
 
 const char *ptim_stage_name(ptim_stage s);
-const char *ptim_startup_name(ptim_startup s);
+const char *ptim_job_startup_name(ptim_job_startup s);
 
 #endif
