@@ -32,8 +32,13 @@ for k in original blur pixelate swap; do label "$tmp/$k.png" "$tmp/l_$k.png" "$k
 ffmpeg -loglevel error -y -i "$tmp/l_original.png" -i "$tmp/l_blur.png" -i "$tmp/l_pixelate.png" -i "$tmp/l_swap.png" \
   -filter_complex "[0][1][2][3]hstack=inputs=4" "$out/sheet_astronaut.png"
 
-# The clip (each panel half size so the sheet stays 1440 wide).
+# The clip (each panel half size so the sheet stays 1440 wide). DEMO_SECONDS
+# shortens it (the first N seconds) on a slow or busy machine.
 clip="$samples/Megamind.avi"
+if [ -n "${DEMO_SECONDS:-}" ]; then
+  ffmpeg -loglevel error -y -i "$clip" -t "$DEMO_SECONDS" -an -c:v libx264 -preset ultrafast -crf 12 "$tmp/clip.mkv"
+  clip="$tmp/clip.mkv"
+fi
 "$ptim" mask -q "$clip" -o "$tmp/blur.mp4" --mode blur --no-audio
 "$ptim" mask -q "$clip" -o "$tmp/pixelate.mp4" --mode pixelate --no-audio
 "$ptim" mask -q "$clip" -o "$tmp/swap.mp4" --mode swap --identity "$samples/astronaut.png" --no-audio

@@ -18,7 +18,9 @@
 static atomic_long allocations;
 
 #if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/allocator_interface.h>
+/* Declared here: gcc's packages do not always ship sanitizer/allocator_interface.h. */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                             void (*free_hook)(const volatile void *));
 static void on_malloc(const volatile void *p, size_t n)
 {
     (void)p, (void)n;

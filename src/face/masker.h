@@ -4,7 +4,8 @@
  *
  * Modes: blur (three box passes = Gaussian with sigma = mask.blur_strength x
  * face width), pixelate (mask.pixelate_cells cells across the face, each its
- * mean), solid (mask.color), image (mask.image scaled and rotated with the
+ * mean; with mask.pixelate_smooth the means come from the blurred face, since
+ * a plain mosaic keeps a layout BlazeFace still finds), solid (mask.color), image (mask.image scaled and rotated with the
  * face), swap (face/swap: swap.identity's face warped onto each face), none.
  * Shapes: contour (landmark hull grown by mask.scale; ellipse when a face has
  * no landmarks), ellipse and box (detection box, each side grown by

@@ -268,7 +268,7 @@ void img_lab_stats_masked(const float *lab, int ls, const img_alpha *m, int step
         for (int i = m->lo[j]; i < m->hi[j]; i += step) {
             if (!a[i])
                 continue;
-            double wt = a[i] / 255.0;
+            double wt = (a[i] / 255.0) * (a[i] / 255.0);
             for (int k = 0; k < 3; k++) {
                 double v = p[3 * i + k];
                 s[k] += wt * v;
@@ -293,7 +293,7 @@ void img_rgb_lab_stats_masked(const uint8_t *rgb, int rs, const img_alpha *m, in
                 continue;
             float lab[3];
             img_rgb_to_lab(p + 3 * i, lab);
-            double wt = a[i] / 255.0;
+            double wt = (a[i] / 255.0) * (a[i] / 255.0);
             for (int k = 0; k < 3; k++) {
                 s[k] += wt * lab[k];
                 s2[k] += wt * (double)lab[k] * lab[k];

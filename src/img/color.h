@@ -52,7 +52,8 @@ void img_lab_to_rgb(const float *lab, uint8_t *rgb);
 void img_lab_row_to_rgb(const float *lab, uint8_t *rgb, const uint8_t *alpha, int lo, int hi,
                         const float gain[3], const float bias[3]);
 
-/* Mean and standard deviation of LAB values weighted by a mask. */
+/* Mean and standard deviation of LAB values weighted by (mask/255)^2, so the
+ * opaque core of a feathered mask counts most (that is where colour shows). */
 typedef struct img_lab_stats {
     double mean[3], std[3];
     double weight; /* sum of the weights (alpha/255) */
