@@ -25,7 +25,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 echo "clip    ffmpeg wall/cpu s   ptim wall/cpu s   wall ratio  cpu ratio   (median of $RUNS; libx264 preset=$preset crf=$crf; audio copied)"
 for res in 1280x720 1920x1080; do
   clip=$work/clip_$res.mp4
-  ffmpeg -v error -y -stream_loop 1 -i "$root/samples/Megamind.avi" -t "$SECONDS_OF_VIDEO" \
+  ffmpeg -v fatal -y -stream_loop 1 -i "$root/samples/Megamind.avi" -t "$SECONDS_OF_VIDEO" \
     -vf "scale=${res/x/:},setsar=1" -c:v libx264 -preset veryfast -crf 18 -c:a aac -b:a 128k "$clip"
   : > "$work/ff.t"; : > "$work/pt.t"
   for r in $(seq "$RUNS"); do
