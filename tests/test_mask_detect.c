@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "img/filter.h"
 #include "mask_real.h"
 
 static float iou(const float *a, const float *b)
@@ -53,6 +54,34 @@ static void check_masked(const char *name, img_format fmt, const char *mode)
     printf("%s %s %s: %d face(s) before (score %.2f), best score left on them %.2f\n", name,
            img_format_name(fmt), mode, before->count, before->faces[0].score, worst);
     assert_true(worst < 0.5f);
+
+    /* Blur cannot be undone by sharpening: a strong unsharp mask (amount 4,
+     * box radius 2, x3) over the whole output brings no face back. */
+    if (!strcmp(mode, "blur") && fmt == IMG_FMT_RGB24) {
+        img_image soft, sharp;
+        img_scratch work = {0};
+        image_copy(&soft, &out.view);
+        image_copy(&sharp, &out.view);
+        assert_int_equal(img_box_blur3(out.view.data[0], out.view.stride[0], soft.view.data[0], soft.view.stride[0],
+                                       out.view.width, out.view.height, 3, 2, &work), 0);
+        for (int y = 0; y < out.view.height; y++)
+            for (int x = 0; x < 3 * out.view.width; x++) {
+                int o = out.view.data[0][(size_t)y * out.view.stride[0] + x];
+                int b = soft.view.data[0][(size_t)y * soft.view.stride[0] + x];
+                int v = o + 4 * (o - b);
+                sharp.view.data[0][(size_t)y * sharp.view.stride[0] + x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        assert_int_equal(face_detector_detect(d, &sharp.view, after, &err), 0);
+        float back = 0;
+        for (int j = 0; j < after->count; j++)
+            for (int i = 0; i < before->count; i++)
+                if (iou(after->faces[j].box, before->faces[i].box) > 0.1f)
+                    back = fmaxf(back, after->faces[j].score);
+        printf("%s blur then sharpened: best score on the faces %.2f\n", name, back);
+        assert_true(back < 0.5f);
+        img_image_free(&soft), img_image_free(&sharp);
+        img_scratch_free(&work);
+    }
 
     /* Outside the grown contour (landmark hull x mask.scale about its box
      * centre, plus one pixel for chroma and rounding): bit-identical. */

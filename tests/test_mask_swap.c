@@ -266,6 +266,63 @@ static void test_identity_photo_must_have_one_face(void **state)
     img_image_free(&blank), img_image_free(&two);
 }
 
+/* A window into a bigger picture (odd size, the face cut by its left and top
+ * edges): masking it in every mode writes nothing outside the window. */
+static void test_faces_cut_by_the_frame_edge(void **state)
+{
+    fixture *f = *state;
+    const img_format fmts[] = {IMG_FMT_RGB24, IMG_FMT_BGR24, IMG_FMT_YUV420P};
+    const char *modes[] = {"mask.mode=blur", "mask.mode=pixelate", "mask.mode=solid", "mask.mode=swap", "mask.mode=none"};
+    const int X = 230, Y = 100, W = 201, H = 151;
+    for (int fi = 0; fi < 3; fi++)
+        for (int mi = 0; mi < 5; mi++) {
+            img_image parent, copy;
+            ptim_error err;
+            assert_int_equal(io_image_load(sample_path("astronaut.png"), fmts[fi], &parent, &err), 0);
+            image_copy(&copy, &parent.view);
+            img_view win = parent.view;
+            win.width = W, win.height = H;
+            img_plane pl[3];
+            int np = img_view_planes(&parent.view, pl);
+            for (int i = 0; i < np; i++)
+                win.data[i] = pl[i].data + (size_t)(Y >> pl[i].shift) * pl[i].stride + (size_t)(X >> pl[i].shift) * pl[i].channels;
+            face_list faces = {.count = 1};
+            faces.faces[0] = f->faces->faces[0];
+            face *fc = &faces.faces[0];
+            fc->box[0] -= X, fc->box[1] -= Y;
+            for (int k = 0; k < FACE_LANDMARKS; k++)
+                fc->landmarks[k][0] -= X, fc->landmarks[k][1] -= Y;
+            for (int k = 0; k < FACE_KEYPOINTS; k++)
+                fc->keypoints[k][0] -= X, fc->keypoints[k][1] -= Y;
+            ptim_config *cfg = real_config(modes[mi], "debug.draw=ids");
+            face_masker_assets assets = {.identity = &f->identity.view, .identity_name = "messi5.jpg",
+                                         .identity_face = &f->id_faces->faces[0]};
+            face_masker *m;
+            assert_int_equal(face_masker_create(cfg, &assets, &m, &err), 0);
+            assert_int_equal(face_masker_render(m, &win, &faces, &err), 0);
+            long inside_changed = 0;
+            img_plane pc[3];
+            img_view_planes(&copy.view, pc);
+            for (int i = 0; i < np; i++)
+                for (int y = 0; y < pl[i].height; y++)
+                    for (int x = 0; x < pl[i].width; x++) {
+                        int s = pl[i].shift;
+                        int in = x >= (X >> s) && x < ((X + W + s) >> s) && y >= (Y >> s) && y < ((Y + H + s) >> s);
+                        int diff = memcmp(pl[i].data + (size_t)y * pl[i].stride + (size_t)x * pl[i].channels,
+                                          pc[i].data + (size_t)y * pc[i].stride + (size_t)x * pc[i].channels, pl[i].channels) != 0;
+                        if (diff && !in)
+                            fail_msg("%s %s: plane %d (%d, %d) outside the window changed", modes[mi],
+                                     img_format_name(fmts[fi]), i, x, y);
+                        inside_changed += diff;
+                    }
+            if (inside_changed < (mi == 4 ? 20 : 1000))
+                fail_msg("%s %s: only %ld values changed in the window", modes[mi], img_format_name(fmts[fi]), inside_changed);
+            face_masker_destroy(m);
+            ptim_config_release(cfg);
+            img_image_free(&parent), img_image_free(&copy);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_texture_is_the_identity),
         cmocka_unit_test(test_colour_matches_skin),
         cmocka_unit_test(test_identity_photo_must_have_one_face),
+        cmocka_unit_test(test_faces_cut_by_the_frame_edge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

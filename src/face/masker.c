@@ -376,10 +376,10 @@ static int apply_image(face_masker *m, img_view *frame, const face *f)
         return r > 0 ? 0 : -1;
     img_alpha *a = &m->luma;
     int w = a->width, h = a->height;
-    uint8_t *buf = img_scratch_get(&m->rgb, (size_t)w * h * 7);
+    uint8_t *buf = img_scratch_get(&m->rgb, (size_t)w * h * 3);
     if (!buf)
         return -1;
-    uint8_t *rgba = buf, *rgb = buf + (size_t)w * h * 4;
+    uint8_t *rgb = buf;
     /* Region pixel (i, j) -> frame (a->x + i, a->y + j) -> overlay. */
     float mat[6];
     mat[0] = c / k, mat[1] = sn / k;
@@ -387,13 +387,33 @@ static int apply_image(face_masker *m, img_view *frame, const face *f)
     float ox = a->x - cx, oy = a->y - cy;
     mat[2] = (c * ox + sn * oy) / k + o->width / 2.f;
     mat[5] = (-sn * ox + c * oy) / k + o->height / 2.f;
-    img_warp_affine_u8(o->data[0], o->width, o->height, o->stride[0], 4, mat, rgba, w, h, w * 4, NULL);
-    for (int j = 0; j < h; j++)
-        for (int i = 0; i < w; i++) {
-            const uint8_t *p = rgba + ((size_t)j * w + i) * 4;
-            memcpy(rgb + ((size_t)j * w + i) * 3, p, 3);
-            a->a[(size_t)j * a->stride + i] = p[3];
+    /* Walk the region; sample the overlay's alpha first and its colour only
+     * where it is not transparent (fixed-point bilinear). */
+    const uint8_t *od = o->data[0];
+    int os = o->stride[0], ow = o->width, oh = o->height;
+    for (int j = 0; j < h; j++) {
+        uint8_t *arow = a->a + (size_t)j * a->stride;
+        uint8_t *crow = rgb + (size_t)j * w * 3;
+        float y = j + 0.5f;
+        float u = mat[0] * 0.5f + mat[1] * y + mat[2] - 0.5f, v = mat[3] * 0.5f + mat[4] * y + mat[5] - 0.5f;
+        for (int i = 0; i < w; i++, u += mat[0], v += mat[3]) {
+            arow[i] = 0;
+            if (!(u > -0.5f && v > -0.5f && u < ow - 0.5f && v < oh - 0.5f))
+                continue;
+            float uc = u < 0 ? 0 : u > ow - 1 ? (float)(ow - 1) : u, vc = v < 0 ? 0 : v > oh - 1 ? (float)(oh - 1) : v;
+            int x0 = (int)uc, y0 = (int)vc, x1 = x0 + 1 < ow ? x0 + 1 : x0, y1 = y0 + 1 < oh ? y0 + 1 : y0;
+            int fx = (int)((uc - x0) * 256), fy = (int)((vc - y0) * 256);
+            const uint8_t *p00 = od + (size_t)y0 * os + 4 * x0, *p01 = od + (size_t)y0 * os + 4 * x1;
+            const uint8_t *p10 = od + (size_t)y1 * os + 4 * x0, *p11 = od + (size_t)y1 * os + 4 * x1;
+            int al = ((p00[3] * (256 - fx) + p01[3] * fx) * (256 - fy) + (p10[3] * (256 - fx) + p11[3] * fx) * fy + 32768) >> 16;
+            if (!al)
+                continue;
+            arow[i] = (uint8_t)al;
+            for (int k = 0; k < 3; k++)
+                crow[3 * i + k] = (uint8_t)(((p00[k] * (256 - fx) + p01[k] * fx) * (256 - fy) +
+                                             (p10[k] * (256 - fx) + p11[k] * fx) * fy + 32768) >> 16);
         }
+    }
     img_alpha_update_spans(a);
     if (chroma_mask(m, frame))
         return -1;

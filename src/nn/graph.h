@@ -101,14 +101,15 @@ const char *nn_op_kind_name(nn_op_kind kind);
 
 /* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
 int nn_add_padded_is_fast(void);
-/* Whether this CPU runs CONV1X1_ADD faster than XNNPACK's convolution and a separate ADD. */
+/* Our own SIMD kernels, which the XNNPACK backend runs between its
+ * runtimes: whether this CPU has them (the graph fuses only then), how many
+ * independent work units an operator splits into, and running units
+ * [begin, end) of one (threads take disjoint ranges). */
 int nn_conv1x1_add_is_fast(void);
-void nn_conv1x1_add_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
-/* 3x3 depthwise convolution with AVX-512 (the XNNPACK backend runs it between runtimes). */
+int nn_add_padded_is_fast(void);
 int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op);
-void nn_dwconv3x3_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
-/* ADD(PAD) with SIMD (AVX-512 or AVX2), the reference loop elsewhere. */
-void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr);
+size_t nn_fast_units(const nn_graph *g, const nn_op *op);
+void nn_fast_run(const nn_graph *g, const nn_op *op, float *const *ptr, size_t begin, size_t end);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 

@@ -261,13 +261,13 @@ __attribute__((target("avx512f"))) static void conv1x1_add_avx512(const float *x
  * register, the nine weights held in registers across a whole output row;
  * border taps are skipped, interior pixels take the unchecked path. */
 __attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *g, const nn_op *op,
-                                                                float *const *ptr)
+                                                                float *const *ptr, size_t row0, size_t row1)
 {
     const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
     const float *in = ptr[op->inputs[0]], *wt = ptr[op->inputs[1]];
     const float *bias = op->n_inputs == 3 ? ptr[op->inputs[2]] : NULL;
     float *out = ptr[op->output];
-    int N = x->dims[0], H = x->dims[1], W = x->dims[2], C = x->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    int H = x->dims[1], W = x->dims[2], C = x->dims[3], Ho = y->dims[1], Wo = y->dims[2];
     int sh = op->stride_h, sw = op->stride_w, pt = op->pad_top, pl = op->pad_left;
     __m512 vlo = _mm512_set1_ps(op->act_min), vhi = _mm512_set1_ps(op->act_max);
     /* Output columns whose three taps all fall inside the row. */
@@ -280,8 +280,9 @@ __attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *
         for (int k = 0; k < 9; k++)
             w[k] = _mm512_maskz_loadu_ps(m, wt + (size_t)k * C + c0);
         __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
-        for (int n = 0; n < N; n++)
-            for (int oy = 0; oy < Ho; oy++) {
+        for (size_t row = row0; row < row1; row++) {
+            int n = (int)(row / (size_t)Ho), oy = (int)(row % (size_t)Ho);
+            {
                 const float *rows[3];
                 int valid[3];
                 for (int ky = 0; ky < 3; ky++) {
@@ -321,6 +322,7 @@ __attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *
                     _mm512_mask_storeu_ps(orow + (size_t)ox * C, m, _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi));
                 }
             }
+        }
     }
 }
 #endif
@@ -337,17 +339,6 @@ int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op)
 #endif
 }
 
-void nn_dwconv3x3_fast(const nn_graph *g, const nn_op *op, float *const *ptr)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (nn_dwconv3x3_is_fast(g, op)) {
-        dwconv3x3_avx512(g, op, ptr);
-        return;
-    }
-#endif
-    nn_ref_run_op(g, op, ptr);
-}
-
 int nn_conv1x1_add_is_fast(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -355,21 +346,6 @@ int nn_conv1x1_add_is_fast(void)
 #else
     return 0;
 #endif
-}
-
-void nn_conv1x1_add_fast(const nn_graph *g, const nn_op *op, float *const *ptr)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f")) {
-        const nn_tensor *x = &g->tensors[op->inputs[0]], *r = &g->tensors[op->inputs[3]];
-        const nn_tensor *y = &g->tensors[op->output];
-        size_t K = (size_t)x->dims[3], N = (size_t)y->dims[3], Nr = (size_t)r->dims[r->rank - 1];
-        conv1x1_add_avx512(ptr[op->inputs[0]], K, op->packed, ptr[op->inputs[3]], Nr, ptr[op->output], N,
-                           y->count / N, op->act_min, op->act_max);
-        return;
-    }
-#endif
-    nn_ref_run_op(g, op, ptr);
 }
 
 int nn_add_padded_is_fast(void)
@@ -381,23 +357,53 @@ int nn_add_padded_is_fast(void)
 #endif
 }
 
-void nn_add_padded_fast(const nn_graph *g, const nn_op *op, float *const *ptr)
+/* Work units of the fast kernels: output rows for the depthwise
+ * convolution, runs of pixels for the others (a multiple of the 6-pixel tile). */
+enum { CONV_UNIT_PIXELS = 48, ADD_UNIT_PIXELS = 64 };
+
+size_t nn_fast_units(const nn_graph *g, const nn_op *op)
 {
-    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
-    size_t ca = (size_t)a->dims[a->rank - 1], cb = (size_t)b->dims[b->rank - 1], pixels = a->count / ca;
+    const nn_tensor *y = &g->tensors[op->output];
+    size_t pixels = y->count / (size_t)y->dims[y->rank - 1];
+    if (op->kind == NN_OP_DWCONV2D)
+        return (size_t)y->dims[0] * (size_t)y->dims[1];
+    if (op->kind == NN_OP_CONV1X1_ADD)
+        return (pixels + CONV_UNIT_PIXELS - 1) / CONV_UNIT_PIXELS;
+    return (pixels + ADD_UNIT_PIXELS - 1) / ADD_UNIT_PIXELS;
+}
+
+void nn_fast_run(const nn_graph *g, const nn_op *op, float *const *ptr, size_t begin, size_t end)
+{
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512f")) {
-        add_padded_avx512(ptr[op->inputs[0]], ptr[op->inputs[1]], ptr[op->output], pixels, ca, cb, op->act_min,
-                          op->act_max);
+    const nn_tensor *y = &g->tensors[op->output];
+    size_t N = (size_t)y->dims[y->rank - 1], pixels = y->count / N;
+    if (op->kind == NN_OP_DWCONV2D && nn_dwconv3x3_is_fast(g, op)) {
+        dwconv3x3_avx512(g, op, ptr, begin, end);
         return;
     }
-    if (__builtin_cpu_supports("avx2")) {
-        add_padded_avx2(ptr[op->inputs[0]], ptr[op->inputs[1]], ptr[op->output], pixels, ca, cb, op->act_min,
-                        op->act_max);
+    if (op->kind == NN_OP_CONV1X1_ADD && nn_conv1x1_add_is_fast()) {
+        const nn_tensor *x = &g->tensors[op->inputs[0]], *r = &g->tensors[op->inputs[3]];
+        size_t K = (size_t)x->dims[3], Nr = (size_t)r->dims[r->rank - 1];
+        size_t p0 = begin * CONV_UNIT_PIXELS, p1 = end * CONV_UNIT_PIXELS < pixels ? end * CONV_UNIT_PIXELS : pixels;
+        conv1x1_add_avx512(ptr[op->inputs[0]] + p0 * K, K, op->packed, ptr[op->inputs[3]] + p0 * Nr, Nr,
+                           ptr[op->output] + p0 * N, N, p1 - p0, op->act_min, op->act_max);
+        return;
+    }
+    if (op->kind == NN_OP_ADD_PADDED && nn_add_padded_is_fast()) {
+        const nn_tensor *b = &g->tensors[op->inputs[1]];
+        size_t cb = (size_t)b->dims[b->rank - 1];
+        size_t p0 = begin * ADD_UNIT_PIXELS, p1 = end * ADD_UNIT_PIXELS < pixels ? end * ADD_UNIT_PIXELS : pixels;
+        const float *pa = ptr[op->inputs[0]] + p0 * N, *pb = ptr[op->inputs[1]] + p0 * cb;
+        float *out = ptr[op->output] + p0 * N;
+        if (__builtin_cpu_supports("avx512f"))
+            add_padded_avx512(pa, pb, out, p1 - p0, N, cb, op->act_min, op->act_max);
+        else
+            add_padded_avx2(pa, pb, out, p1 - p0, N, cb, op->act_min, op->act_max);
         return;
     }
 #endif
-    nn_ref_run_op(g, op, ptr);
+    if (begin == 0) /* no fast kernel here: the whole operator once */
+        nn_ref_run_op(g, op, ptr);
 }
 
 /* The reference keeps the plain loop, so tests compare the vector kernel against it. */

@@ -67,16 +67,32 @@ static int own_kernel(const nn_graph *g, const nn_op *op)
            nn_dwconv3x3_is_fast(g, op);
 }
 
-static void run_own(const nn_graph *g, const nn_op *op, float *const *ptr)
+typedef struct own_task {
+    const nn_graph *g;
+    const nn_op *op;
+    float *const *ptr;
+} own_task;
+
+static void own_unit(void *context, size_t unit)
 {
-    if (op->kind == NN_OP_ADD_PADDED)
-        nn_add_padded_fast(g, op, ptr);
-    else if (op->kind == NN_OP_CONV1X1_ADD)
-        nn_conv1x1_add_fast(g, op, ptr);
-    else if (op->kind == NN_OP_DWCONV2D)
-        nn_dwconv3x3_fast(g, op, ptr);
-    else
+    const own_task *t = context;
+    nn_fast_run(t->g, t->op, t->ptr, unit, unit + 1);
+}
+
+/* Our kernels split into independent units; the plan's threads share them. */
+static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    if (op->kind == NN_OP_CONCAT) {
         nn_ref_run_op(g, op, ptr);
+        return;
+    }
+    size_t units = nn_fast_units(g, op);
+    if (!pool || units < 2) {
+        nn_fast_run(g, op, ptr, 0, units);
+        return;
+    }
+    own_task t = {g, op, ptr};
+    pthreadpool_parallelize_1d(pool, own_unit, &t, units, 0);
 }
 
 static int xnn_supports(const nn_graph *g, const nn_op *op)
@@ -386,7 +402,7 @@ int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err)
                 return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "model %s: XNNPACK run failed: %s",
                                       g->name, status_name(st));
         } else {
-            run_own(g, &g->ops[plan->steps[s].op], ptr);
+            run_own(plan->pool, g, &g->ops[plan->steps[s].op], ptr);
         }
     }
     return 0;
@@ -453,7 +469,7 @@ int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *m
             double best = 1e30;
             for (int k = 0; k < runs; k++) {
                 double t0 = mono_ms();
-                run_own(g, &g->ops[i], ptr);
+                run_own(NULL, g, &g->ops[i], ptr);
                 double dt = mono_ms() - t0;
                 if (dt < best)
                     best = dt;
