@@ -28,7 +28,7 @@ check_no_face_left() { # OUTPUT STATS_JSON INPUT
 
 # 1. Megamind.avi with the default output name (AVI, audio AC-3 copied)
 cp "$S/Megamind.avi" "$T/Megamind.avi"
-if expect_status 0 "$PTIM_BIN" mask -q "$T/Megamind.avi" --stats-json "$T/mm.json" --audit "$T/mm.audit"; then
+if expect_status 0 ptim mask -q "$T/Megamind.avi" --stats-json "$T/mm.json" --audit "$T/mm.audit"; then
   OUT=$T/Megamind_masked.avi
   [ -s "$OUT" ] || fail "default output $OUT missing"
   [ ! -e "$OUT.partial" ] || fail "$OUT.partial left behind"
@@ -44,7 +44,7 @@ if expect_status 0 "$PTIM_BIN" mask -q "$T/Megamind.avi" --stats-json "$T/mm.jso
 fi
 
 # 2. Generated 720p H.264 + AAC clip to MP4: same frames, same times, same audio
-if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/c720.mp4" --stats-json "$T/c.json"; then
+if expect_status 0 ptim mask -q "$CLIP" -o "$T/c720.mp4" --stats-json "$T/c.json"; then
   [ "$(frame_count "$T/c720.mp4")" = "$(frame_count "$CLIP")" ] || fail "720p: frame count differs"
   times_match "$CLIP" "$T/c720.mp4" 0.001 || fail "720p: timestamps differ"
   [ "$(audio_hash "$T/c720.mp4")" = "$(audio_hash "$CLIP")" ] || fail "720p: audio not bit-identical"
@@ -57,12 +57,12 @@ if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/c720.mp4" --stats-json "$T
 fi
 
 # 3. Other containers: MKV keeps times exactly; WebM gets VP9 (+ Opus/Vorbis audio)
-if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/c720.mkv"; then
+if expect_status 0 ptim mask -q "$CLIP" -o "$T/c720.mkv"; then
   times_match "$CLIP" "$T/c720.mkv" 0.001 || fail "mkv: timestamps differ: $(paste <(video_times "$CLIP") <(video_times "$T/c720.mkv") | head -3 | tr '\n' ' ')"
   [ "$(audio_hash "$T/c720.mkv")" = "$(audio_hash "$CLIP")" ] || fail "mkv: audio not bit-identical"
   pass "720p -> mkv"
 fi
-if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/c720.webm"; then
+if expect_status 0 ptim mask -q "$CLIP" -o "$T/c720.webm"; then
   ffprobe -v error -select_streams v:0 -show_entries stream=codec_name -of csv=p=0 "$T/c720.webm" | grep -q vp9 || fail "webm: not VP9"
   [ "$(frame_count "$T/c720.webm")" = "$(frame_count "$CLIP")" ] || fail "webm: frame count differs"
   pass "720p -> webm (VP9)"
@@ -70,33 +70,34 @@ fi
 
 # 3b. Rotation and colour properties survive
 ffmpeg -v error -y -i "$CLIP" -t 1 -c copy -metadata:s:v rotate=90 "$T/rot.mp4"
-if expect_status 0 "$PTIM_BIN" mask -q "$T/rot.mp4" -o "$T/rot_out.mp4"; then
+if expect_status 0 ptim mask -q "$T/rot.mp4" -o "$T/rot_out.mp4"; then
   [ "$(ffprobe -v error -select_streams v:0 -show_entries stream_side_data=rotation -of csv=p=0 "$T/rot_out.mp4" | head -1)" = 90 ] ||
     fail "rotation lost"
 fi
 ffmpeg -v error -y -i "$CLIP" -t 1 -vf scale=out_range=full -color_range pc -colorspace bt709 -color_primaries bt709 -color_trc bt709 \
   -c:v libx264 -preset ultrafast -an "$T/col.mp4"
-if expect_status 0 "$PTIM_BIN" mask -q "$T/col.mp4" -o "$T/col_out.mp4"; then
+if expect_status 0 ptim mask -q "$T/col.mp4" -o "$T/col_out.mp4"; then
   props() { ffprobe -v error -select_streams v:0 -show_entries stream=color_range,color_space,color_primaries,color_transfer -of csv=p=0 "$1"; }
   [ "$(props "$T/col_out.mp4")" = "$(props "$T/col.mp4")" ] || fail "colour properties: $(props "$T/col_out.mp4") vs $(props "$T/col.mp4")"
   pass "rotation and colour properties kept"
 fi
 
 # 4. Voice masking: audio re-encoded through rubberband, same length
-if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/voice.mp4" --set audio.voice=pitch --set audio.pitch_semitones=-5; then
+if expect_status 0 ptim mask -q "$CLIP" -o "$T/voice.mp4" --set audio.voice=pitch --set audio.pitch_semitones=-5; then
   [ "$(audio_hash "$T/voice.mp4")" != "$(audio_hash "$CLIP")" ] || fail "voice: audio unchanged"
   d_in=$(ffprobe -v error -select_streams a:0 -show_entries stream=duration -of csv=p=0 "$CLIP")
   d_out=$(ffprobe -v error -select_streams a:0 -show_entries stream=duration -of csv=p=0 "$T/voice.mp4")
   awk -v a="$d_in" -v b="$d_out" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 0.1) }' || fail "voice: audio length $d_out vs $d_in"
   pass "voice masking"
 fi
-if expect_status 0 "$PTIM_BIN" mask -q "$CLIP" -o "$T/noaudio.mp4" --no-audio; then
+if expect_status 0 ptim mask -q "$CLIP" -o "$T/noaudio.mp4" --no-audio; then
   [ -z "$(ffprobe -v error -select_streams a -show_entries stream=index -of csv=p=0 "$T/noaudio.mp4")" ] || fail "--no-audio kept audio"
 fi
 
 # 5. Pictures in, pictures out (RGB and JPEG), same size
 for pic in astronaut.png messi5.jpg; do
   ext=${pic##*.}
+  # default settings (tiled detection, landmarks): the masking users get
   if expect_status 0 "$PTIM_BIN" mask -q "$S/$pic" -o "$T/pic_out.$ext" --stats-json "$T/pic.json"; then
     [ "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$S/$pic")" = \
       "$(ffprobe -v error -show_entries stream=width,height -of csv=p=0 "$T/pic_out.$ext")" ] || fail "$pic: size changed"
@@ -110,7 +111,7 @@ mkdir -p "$T/album"
 cp "$S/astronaut.png" "$S/messi5.jpg" "$T/album/"
 ffmpeg -v error -y -i "$CLIP" -t 1 -c copy "$T/album/short.mp4"
 echo "not media" > "$T/album/notes.txt"
-if expect_status 0 "$PTIM_BIN" mask -q "$T/album"; then
+if expect_status 0 ptim mask -q "$T/album"; then
   for f in astronaut.png messi5.jpg short.mp4; do
     [ -s "$T/album_masked/$f" ] || fail "directory: $f missing from album_masked/"
   done
@@ -121,7 +122,7 @@ if expect_status 0 "$PTIM_BIN" mask -q "$T/album"; then
 fi
 
 # 7. Image sequence out
-if expect_status 0 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/seq_%04d.png"; then
+if expect_status 0 ptim mask -q "$T/album/short.mp4" -o "$T/seq_%04d.png"; then
   n=$(ls "$T"/seq_*.png | wc -l)
   [ "$n" = "$(frame_count "$T/album/short.mp4")" ] || fail "sequence: $n pictures for $(frame_count "$T/album/short.mp4") frames"
   [ -z "$(ls "$T" | grep 'seq_.*partial' || true)" ] || fail "sequence: .partial left behind"
@@ -129,14 +130,14 @@ if expect_status 0 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/seq_%04d.png"
 fi
 
 # 8. stdin to stdout (MPEG-TS in, NUT out), audio copied
-if expect_status 0 bash -c "\"$PTIM_BIN\" mask -q - < \"$(clip720_ts)\" > \"$T/piped.nut\""; then
+if expect_status 0 bash -c "\"$PTIM_BIN\" mask -q - $FAST_ARGS < \"$(clip720_ts)\" > \"$T/piped.nut\""; then
   [ "$(decoded_frames "$T/piped.nut")" = "$(decoded_frames "$(clip720_ts)")" ] || fail "pipe: frame count differs"
   [ "$(audio_hash "$T/piped.nut")" = "$(audio_hash "$(clip720_ts)")" ] || fail "pipe: audio not bit-identical"
   pass "stdin -> stdout"
 fi
 
 # 9. Guard policies: black_frame writes black, drop writes nothing
-if expect_status 0 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/black.mp4" --set privacy.on_failure=black_frame --stats-json "$T/b.json"; then
+if expect_status 0 ptim mask -q "$T/album/short.mp4" -o "$T/black.mp4" --set privacy.on_failure=black_frame --stats-json "$T/b.json"; then
   if [ "$REAL_MASKER" = 0 ]; then
     ymax=$(ffprobe -v error -f lavfi -i "movie=$T/black.mp4,signalstats" -show_entries frame_tags=lavfi.signalstats.YMAX -of csv=p=0 | sort -n | tail -1)
     [ "$ymax" -le 20 ] || fail "black_frame: brightest luma $ymax"
@@ -144,13 +145,13 @@ if expect_status 0 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/black.mp4" --
   pass "on_failure=black_frame"
 fi
 if [ "$REAL_MASKER" = 0 ]; then
-  expect_status 1 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/drop.mp4" --set privacy.on_failure=drop &&
+  expect_status 1 ptim mask -q "$T/album/short.mp4" -o "$T/drop.mp4" --set privacy.on_failure=drop &&
     { [ ! -e "$T/drop.mp4" ] && [ ! -e "$T/drop.mp4.partial" ] || fail "drop: a file was written"; } &&
     grep -q "no frame was left" "$T/err" && pass "on_failure=drop with every frame failing writes nothing"
 fi
 
 # 10. --unsafe-passthrough is explicit and loud
-if expect_status 0 "$PTIM_BIN" mask -q "$T/album/short.mp4" -o "$T/unsafe.mp4" --unsafe-passthrough; then
+if expect_status 0 ptim mask -q "$T/album/short.mp4" -o "$T/unsafe.mp4" --unsafe-passthrough; then
   grep -q "WARNING" "$T/err" || fail "unsafe passthrough did not warn"
   pass "--unsafe-passthrough warns"
 fi

@@ -16,19 +16,19 @@ says() { grep -q -- "$1" "$T/err" || fail "message lacks '$1': $(cat "$T/err")";
 
 # Truncated AVI: the header promises 270 frames, about 100 are there.
 head -c 500000 "$S/Megamind.avi" > "$T/trunc.avi"
-expect_status 1 "$PTIM_BIN" mask -q "$T/trunc.avi" -o "$T/trunc_out.mp4" && says "ended early" &&
+expect_status 1 ptim mask -q "$T/trunc.avi" -o "$T/trunc_out.mp4" && says "ended early" &&
   pass "truncated AVI: exit 1, 'ended early'"
 no_output "$T/trunc_out.mp4"
 
 # Truncated MP4 whose index (moov) was at the end: nothing can be read.
 head -c 200000 "$CLIP" > "$T/trunc.mp4"
-expect_status 2 "$PTIM_BIN" mask -q "$T/trunc.mp4" -o "$T/trunc2_out.mp4" && says "trunc.mp4" &&
+expect_status 2 ptim mask -q "$T/trunc.mp4" -o "$T/trunc2_out.mp4" && says "trunc.mp4" &&
   pass "truncated MP4 without index: exit 2"
 no_output "$T/trunc2_out.mp4"
 
 # Truncated MP4 with the index first: frames are missing at the end.
 head -c 200000 "$FAST" > "$T/trunc_fast.mp4"
-expect_status 1 "$PTIM_BIN" mask -q "$T/trunc_fast.mp4" -o "$T/trunc3_out.mp4" && says "ended early" &&
+expect_status 1 ptim mask -q "$T/trunc_fast.mp4" -o "$T/trunc3_out.mp4" && says "ended early" &&
   pass "truncated MP4 with index: exit 1"
 no_output "$T/trunc3_out.mp4"
 
@@ -43,7 +43,7 @@ for _ in range(40):
     d[p] ^= 1 << r.randrange(8)
 open(sys.argv[2], 'wb').write(d)
 PY
-if expect_status 0 "$PTIM_BIN" mask "$T/flip.mp4" -o "$T/flip_out.mp4" --stats-json "$T/flip.json"; then
+if expect_status 0 ptim mask "$T/flip.mp4" -o "$T/flip_out.mp4" --stats-json "$T/flip.json"; then
   says "damaged\|decoded with errors"
   [ "$(frame_count "$T/flip_out.mp4")" = "$(frame_count "$FAST")" ] || fail "bit flips: frame count $(frame_count "$T/flip_out.mp4")"
   if ! masker_available; then
@@ -53,27 +53,27 @@ if expect_status 0 "$PTIM_BIN" mask "$T/flip.mp4" -o "$T/flip_out.mp4" --stats-j
 fi
 
 # Missing input, unwritable output, no video stream: exit 2 with the name.
-expect_status 2 "$PTIM_BIN" mask -q "$T/nope.mp4" -o "$T/nope_out.mp4" && says "nope.mp4" && pass "missing input: exit 2"
+expect_status 2 ptim mask -q "$T/nope.mp4" -o "$T/nope_out.mp4" && says "nope.mp4" && pass "missing input: exit 2"
 no_output "$T/nope_out.mp4"
 echo x > "$T/afile"
-expect_status 2 "$PTIM_BIN" mask -q "$CLIP" -o "$T/afile/out.mp4" && says "cannot write" && pass "output under a file: exit 2"
-expect_status 2 "$PTIM_BIN" mask -q "$CLIP" -o "$T/no/such/dir/out.mp4" && says "does not exist" && pass "output dir missing: exit 2"
+expect_status 2 ptim mask -q "$CLIP" -o "$T/afile/out.mp4" && says "cannot write" && pass "output under a file: exit 2"
+expect_status 2 ptim mask -q "$CLIP" -o "$T/no/such/dir/out.mp4" && says "does not exist" && pass "output dir missing: exit 2"
 if [ "$(id -u)" != 0 ]; then
   mkdir "$T/ro" && chmod 555 "$T/ro"
-  expect_status 2 "$PTIM_BIN" mask -q "$CLIP" -o "$T/ro/out.mp4" && says "cannot write" && pass "read-only directory: exit 2"
+  expect_status 2 ptim mask -q "$CLIP" -o "$T/ro/out.mp4" && says "cannot write" && pass "read-only directory: exit 2"
 else
   echo "note: running as root, a read-only directory is writable; tested with a path under a file instead"
 fi
 ffmpeg -v error -y -i "$CLIP" -vn -c:a copy "$T/audio_only.m4a"
-expect_status 2 "$PTIM_BIN" mask -q "$T/audio_only.m4a" -o "$T/ao_out.mp4" && says "no video stream" && pass "no video stream: exit 2"
+expect_status 2 ptim mask -q "$T/audio_only.m4a" -o "$T/ao_out.mp4" && says "no video stream" && pass "no video stream: exit 2"
 no_output "$T/ao_out.mp4"
-expect_status 2 "$PTIM_BIN" mask -q "$CLIP" -o "$T/out.unknownext" && says "container" && pass "unknown container: exit 2"
-expect_status 2 "$PTIM_BIN" mask -q "$CLIP" -o "$CLIP" && pass "refuses to overwrite its input"
+expect_status 2 ptim mask -q "$CLIP" -o "$T/out.unknownext" && says "container" && pass "unknown container: exit 2"
+expect_status 2 ptim mask -q "$CLIP" -o "$CLIP" && pass "refuses to overwrite its input"
 
 # A stream on stdin that stops mid-run: what arrived is masked and written
 # (a stream has no promised length), and the output is a complete file.
 head -c $(( $(stat -c %s "$(clip720_ts)") / 2 )) "$(clip720_ts)" > "$T/cut.ts"
-if expect_status 0 bash -c "\"$PTIM_BIN\" mask -q - -o \"$T/cut_out.mp4\" < \"$T/cut.ts\""; then
+if expect_status 0 bash -c "\"$PTIM_BIN\" mask -q - $FAST_ARGS -o \"$T/cut_out.mp4\" < \"$T/cut.ts\""; then
   n=$(decoded_frames "$T/cut_out.mp4")
   [ "$n" -gt 5 ] && [ "$n" -lt "$(decoded_frames "$(clip720_ts)")" ] || fail "cut stream: $n frames"
   [ -z "$(play_errors "$T/cut_out.mp4")" ] || fail "cut stream: output does not play"
@@ -81,12 +81,12 @@ if expect_status 0 bash -c "\"$PTIM_BIN\" mask -q - -o \"$T/cut_out.mp4\" < \"$T
 fi
 
 # Injected faults (core/fault, debug.faults), each on the real failure path.
-if "$PTIM_BIN" mask -q "$S/messi5.jpg" -o "$T/probe_fault.png" --set debug.faults=encode@1000 2>/dev/null; then
+if ptim mask -q "$S/messi5.jpg" -o "$T/probe_fault.png" --set debug.faults=encode@1000 2>/dev/null; then
   SHORT=$T/short.mp4
   ffmpeg -v error -y -i "$CLIP" -t 1 -c copy "$SHORT"
   N=$(frame_count "$SHORT")
   run_fault() { # SPEC STATUS OUT
-    expect_status "$2" "$PTIM_BIN" mask -q "$SHORT" -o "$3" --stats-json "$T/f.json" --set "debug.faults=$1"
+    expect_status "$2" ptim mask -q "$SHORT" -o "$3" --stats-json "$T/f.json" --set "debug.faults=$1"
   }
   run_fault "decode@3-6" 0 "$T/f_decode.mp4" && grep -q '"decode":[1-9]' "$T/f.json" && pass "fault decode: skipped and counted, exit 0" || fail "decode fault not counted: $(cat "$T/f.json")"
   run_fault "packet_corrupt@2" 0 "$T/f_corrupt.mp4" && pass "fault packet_corrupt: exit 0"

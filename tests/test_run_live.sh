@@ -8,7 +8,18 @@ CLIP=$(clip720)
 TS=$(clip720_ts)
 port() { echo $(( 20000 + (RANDOM % 20000) )); }
 # wait_lines FILE N: until FILE has N lines (at most 60 s; slow builds, loaded machines)
-wait_lines() { local i; for i in $(seq 600); do [ "$(wc -l < "$1" 2>/dev/null || echo 0)" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+wait_lines() { local i; for i in $(seq 600); do [ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+# interrupt PID: Ctrl-C, then at most 30 s for it to finish; its exit status in INT_STATUS
+interrupt() {
+  kill -INT "$1" 2>/dev/null || true
+  local i
+  for i in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then
+    kill -KILL "$1"; fail "ptim did not stop within 30 s of SIGINT"
+  fi
+  INT_STATUS=0
+  wait "$1" || INT_STATUS=$?
+}
 section() { LAST_FAILS=$FAILS; }
 passed() { pass "$@"; }
 
@@ -18,7 +29,7 @@ P1=$(port)
 ffmpeg -v error -y -timeout 4000000 -i "udp://127.0.0.1:$P1?timeout=4000000" -c copy "$T/recv.ts" 2>"$T/recv.err" &
 RECV=$!
 sleep 0.5
-if expect_status 0 "$PTIM_BIN" run -q -i "$CLIP" -o "udp://127.0.0.1:$P1" --set source.realtime=true --stats-json "$T/udp.json"; then
+if expect_status 0 ptim run -q -i "$CLIP" -o "udp://127.0.0.1:$P1" --set source.realtime=true --stats-json "$T/udp.json"; then
   wait $RECV || true
   n=$(decoded_frames "$T/recv.ts" 2>/dev/null)
   sent=$(grep -o '"out":[0-9]*' "$T/udp.json" | head -1 | cut -d: -f2)
@@ -37,7 +48,7 @@ P3=$(port)
 ffmpeg -v error -y -listen 1 -timeout 10 -i "rtmp://127.0.0.1:$P3/live/x" -c copy "$T/rtmp.flv" 2>/dev/null &
 RECV=$!
 sleep 1
-expect_status 0 "$PTIM_BIN" run -q -i "$SHORT" -o "rtmp://127.0.0.1:$P3/live/x" --set source.realtime=true
+expect_status 0 ptim run -q -i "$SHORT" -o "rtmp://127.0.0.1:$P3/live/x" --set source.realtime=true
 wait $RECV || true
 n=$(decoded_frames "$T/rtmp.flv" 2>/dev/null)
 if [ "${n:-0}" -gt 5 ]; then pass "RTMP out, read back ($n frames)"; else fail "rtmp: read back '${n:-0}' frames"; fi
@@ -45,7 +56,7 @@ P4=$(port)
 ffmpeg -v error -y -i "srt://127.0.0.1:$P4?mode=listener&timeout=8000000" -c copy "$T/srt.ts" 2>/dev/null &
 RECV=$!
 sleep 1
-expect_status 0 "$PTIM_BIN" run -q -i "$SHORT" -o "srt://127.0.0.1:$P4?mode=caller" --set source.realtime=true
+expect_status 0 ptim run -q -i "$SHORT" -o "srt://127.0.0.1:$P4?mode=caller" --set source.realtime=true
 wait $RECV || true
 n=$(decoded_frames "$T/srt.ts" 2>/dev/null)
 if [ "${n:-0}" -gt 5 ]; then pass "SRT out, read back ($n frames)"; else fail "srt: read back '${n:-0}' frames"; fi
@@ -55,7 +66,7 @@ if [ "${n:-0}" -gt 5 ]; then pass "SRT out, read back ($n frames)"; else fail "s
 section
 P2=$(port)
 "$PTIM_BIN" run -q -i "udp://127.0.0.1:$P2" -o "$T/from_udp.mp4" --stats-json "$T/stop.json" \
-  --set source.read_timeout_ms=1500 --set source.reconnect_attempts=2 --set source.reconnect_backoff_ms=200 2>"$T/stop.err" &
+  --set source.read_timeout_ms=1500 --set source.reconnect_attempts=2 --set source.reconnect_backoff_ms=200 $FAST_ARGS 2>"$T/stop.err" &
 RUN=$!
 sleep 0.5
 ffmpeg -v error -re -i "$TS" -t 2 -c copy -f mpegts "udp://127.0.0.1:$P2?pkt_size=1316"
@@ -71,12 +82,11 @@ passed "UDP source stopping mid-run: covered frames while reconnecting, then exi
 # 3. Ctrl-C: the file is finished properly and plays.
 section
 "$PTIM_BIN" run -q -i "$CLIP" -o "$T/sigint.mp4" --set source.realtime=true --set source.loop=true \
-  --audit "$T/int.audit" 2>"$T/int.err" &
+  --audit "$T/int.audit" $FAST_ARGS 2>"$T/int.err" &
 RUN=$!
 wait_lines "$T/int.audit" 20 || fail "SIGINT: no frames after 60 s"
-kill -INT $RUN
-status=0
-wait $RUN || status=$?
+interrupt $RUN
+status=$INT_STATUS
 [ "$status" = 0 ] || fail "SIGINT: exit $status: $(cat "$T/int.err")"
 [ -s "$T/sigint.mp4" ] && [ ! -e "$T/sigint.mp4.partial" ] || fail "SIGINT: no finished file"
 n=$(decoded_frames "$T/sigint.mp4" 2>/dev/null)
@@ -85,11 +95,11 @@ n=$(decoded_frames "$T/sigint.mp4" 2>/dev/null)
 passed "SIGINT finishes the file ($n frames)"
 
 # 4. Live policy: performance.target_fps caps the rate; the newest frame wins.
-if expect_status 0 "$PTIM_BIN" run -q -i "$CLIP" -o null --set performance.target_fps=5 --stats-json "$T/cap.json"; then
+if expect_status 0 ptim run -q -i "$CLIP" -o null --set performance.target_fps=5 --stats-json "$T/cap.json"; then
   grep -q '"rate_cap":[1-9]' "$T/cap.json" || fail "rate cap: nothing dropped: $(grep -o '"dropped":{[^}]*}' "$T/cap.json")"
   pass "target_fps caps a fast source"
 fi
-if "$PTIM_BIN" run -q -i "$CLIP" -o "$T/age.mp4" --set privacy.max_result_age_ms=0 --stats-json "$T/age.json" 2>/dev/null; then
+if ptim run -q -i "$CLIP" -o "$T/age.mp4" --set privacy.max_result_age_ms=0 --stats-json "$T/age.json" 2>/dev/null; then
   grep -q '"passthrough_unsafe":0' "$T/age.json" || fail "age: frames passed unmasked"
 fi
 
@@ -99,14 +109,13 @@ U=$T/userdata
 mkdir -p "$U"
 printf '[privacy]\non_failure = blur_frame\n' > "$U/config.ini"
 "$PTIM_BIN" run -q --userdata-dir "$U" -i "$CLIP" -o null --set source.realtime=true --set source.loop=true \
-  --audit "$T/reload.audit" --stats-json "$T/reload.json" 2>"$T/reload.err" &
+  --audit "$T/reload.audit" --stats-json "$T/reload.json" $FAST_ARGS 2>"$T/reload.err" &
 RUN=$!
 wait_lines "$T/reload.audit" 10 || fail "hot reload: no frames after 60 s"
 printf '[privacy]\non_failure = black_frame\n' > "$U/config.ini.new" && mv "$U/config.ini.new" "$U/config.ini"
 before=$(wc -l < "$T/reload.audit")
 wait_lines "$T/reload.audit" $((before + 20)) || fail "hot reload: stalled"
-kill -INT $RUN
-wait $RUN || true
+interrupt $RUN
 grep -q '"reconfigures":[1-9]' "$T/reload.json" || fail "hot reload: not applied: $(grep -o '"reconfigures":[0-9]*' "$T/reload.json")"
 grep -q '"cover":"blur_frame"' "$T/reload.audit" && grep -q '"cover":"black_frame"' "$T/reload.audit" ||
   fail "hot reload: covers did not change ($(grep -o '"cover":"[a-z_]*"' "$T/reload.audit" | sort | uniq -c | tr '\n' ' '))"
@@ -118,12 +127,12 @@ for d in /sys/class/video4linux/video*; do
   [ -e "$d/name" ] && grep -qi "loopback\|dummy" "$d/name" && LOOP=/dev/$(basename "$d") && break
 done
 if [ -n "$LOOP" ] && [ -w "$LOOP" ]; then
-  if expect_status 0 "$PTIM_BIN" run -q -i "$CLIP" -o "v4l2:$LOOP" --set source.realtime=true; then
+  if expect_status 0 ptim run -q -i "$CLIP" -o "v4l2:$LOOP" --set source.realtime=true; then
     pass "v4l2 output to $LOOP"
   fi
 else
   echo "SKIP: v4l2 output not tested: no v4l2loopback device here (modprobe v4l2loopback to test it)"
-  expect_status 2 "$PTIM_BIN" run -q -i "$CLIP" -o v4l2:/dev/video99 && grep -q "v4l2loopback" "$T/err" &&
+  expect_status 2 ptim run -q -i "$CLIP" -o v4l2:/dev/video99 && grep -q "v4l2loopback" "$T/err" &&
     pass "v4l2 output to a missing device: exit 2 with a clear message"
 fi
 
