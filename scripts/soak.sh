@@ -6,8 +6,9 @@
 #     dropped frames, and `ptim verify` finds no recognizable face in the
 #     output;
 #   - every edit applied (stats "reconfigures");
-#   - memory flat: RSS sampled twice a second, the frame pool's peak from the
-#     stats; after warm-up the RSS may not grow by more than RSS_GROWTH_MB;
+#   - memory flat: RSS sampled twice a second (after warm-up it may not grow
+#     by more than RSS_GROWTH_MB); the core/mem pool (stats): no failed
+#     request, >= 90 % of requests served by reuse, frames in flight bounded;
 #   - latency: the run's p50/p95/p99 (stats), and the output rate per window
 #     of EDIT_EVERY frames (frames written per second of wall time).
 # REALTIME=true (default) plays the file at its frame rate, as a camera would;
@@ -131,10 +132,20 @@ read -r rss_warm rss_end rss_max < <(awk -v warm=$((frames / 4)) 'NR > 1 && $2 >
         if (!first) first = $3; last = $3; if ($3 > max) max = $3 } END { print first + 0, last + 0, max + 0 }' "$RSS")
 growth_kb=$((rss_max - rss_warm))
 [ "$rss_warm" -gt 0 ] || fail "no RSS samples after warm-up"
-[ $growth_kb -le $((RSS_GROWTH_MB * 1024)) ] || fail "RSS grew by $((growth_kb / 1024)) MB after warm-up ($((rss_warm / 1024)) -> $((rss_max / 1024)) MB)"
-peak_records=$(jq '.memory.frame_records_peak' "$STATS")
-allocated=$(jq '.memory.frame_records_allocated' "$STATS")
-[ "$allocated" -le 64 ] || fail "$allocated frame records allocated: the pool is not reusing them"
+if ldd "$PTIM_BIN" 2>/dev/null | grep -q libasan; then
+    # ASan keeps freed memory in quarantine (up to 256 MB): RSS climbs by
+    # design. LeakSanitizer judges leaks at exit instead (ptim run's status).
+    echo "soak: ASan build: RSS growth not judged (quarantine); leaks are judged by LeakSanitizer at exit"
+else
+    [ $growth_kb -le $((RSS_GROWTH_MB * 1024)) ] || fail "RSS grew by $((growth_kb / 1024)) MB after warm-up ($((rss_warm / 1024)) -> $((rss_max / 1024)) MB)"
+fi
+# The pool: buffers reused, not allocated per frame; a bounded number in flight.
+read -r pool_peak pool_requests pool_reuse pool_failures in_flight < <(jq -r '.memory |
+    "\(.pool_peak_bytes) \(.pool_requests) \(.pool_reuse_rate) \(.pool_failures) \(.frames_in_flight_peak)"' "$STATS")
+[ "$pool_failures" = 0 ] || fail "$pool_failures pool requests failed"
+awk -v r="$pool_reuse" -v n="$pool_requests" 'BEGIN { exit !(n < 100 || r >= 0.9) }' ||
+    fail "pool reuse rate $pool_reuse over $pool_requests requests: buffers are not being reused"
+[ "$in_flight" -le 64 ] || fail "$in_flight frames in flight at the peak"
 
 # Output rate per window of EDIT_EVERY frames (written frames per wall second).
 rates=$(awk -v w=$EDIT_EVERY 'NR > 1 { b = int($2 / w); if (!(b in t0)) { t0[b] = $1; n0[b] = $2 } t1[b] = $1; n1[b] = $2 }
@@ -143,7 +154,8 @@ rates=$(awk -v w=$EDIT_EVERY 'NR > 1 { b = int($2 / w); if (!(b in t0)) { t0[b] 
 lat=$(jq -r '.stages_ms.latency | "p50 \(.p50 | floor) ms, p95 \(.p95 | floor) ms, p99 \(.p99 | floor) ms, max \(.max | floor) ms"' "$STATS")
 echo "soak: $frames frames in $(printf %.0f "$elapsed") s ($(jq -c '.frames | {in, out, masked, covered, dropped: (.dropped.stale_live + .dropped.rate_cap + .dropped.guard + .dropped.no_memory)}' "$STATS"))"
 echo "soak: hot reloads: $edits edits, $reconf reconfigures applied"
-echo "soak: RSS after warm-up $((rss_warm / 1024)) MB, max $((rss_max / 1024)) MB, at the end $((rss_end / 1024)) MB (growth $((growth_kb / 1024)) MB); frame records allocated $allocated, peak in use $peak_records"
+echo "soak: RSS after warm-up $((rss_warm / 1024)) MB, max $((rss_max / 1024)) MB, at the end $((rss_end / 1024)) MB (growth $((growth_kb / 1024)) MB)"
+echo "soak: pool peak $((pool_peak / 1024)) KiB, $pool_requests requests, reuse rate $pool_reuse, $pool_failures failures, at most $in_flight frames in flight"
 echo "soak: latency $lat; frames seen per second by window of $EDIT_EVERY: $rates"
 echo "soak: verify: $leaked of $checked output frames with a recognizable face"
 echo "soak: files in $OUT_DIR"

@@ -61,8 +61,8 @@ const ptim_option ptim_options[] = {
 
     /* debug */
     {"debug.draw", PTIM_OPT_ENUM, "none", U, "none|boxes|landmarks|ids", true, "Draw detection boxes, landmarks or track ids on the output"},
-    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (test builds only): e.g. decode=0.05,detect@10-20,encode@100"},
-    {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection"},
+    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (builds with PTIM_FAULT_INJECTION): comma-separated POINT[@N|@N-M|@N+][=RATE][:PARAM], e.g. decode=0.05,detect@10-20,encode@100,source_gone@50+; points: source_open source_stall source_gone packet_drop packet_corrupt decode detect landmarks analyze_timeout alloc render encode, or all"},
+    {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection (same seed and events: same faults)"},
 
     /* source */
     {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},
