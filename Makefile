@@ -1,6 +1,7 @@
 # ptim — one-word entry points. Each target first makes sure what it needs exists.
 #   make          build           make test    every test (SANITIZE=1: ASan+UBSan build)
 #   make demo     the main job     make bench   benchmarks
+#   make soak     long live-mode soak (memory, hot reload, no unmasked frame)
 JOBS ?= $(shell nproc)
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
@@ -35,6 +36,10 @@ fuzz: bootstrap
 	@cmake -S . -B build-fuzz -DPTIM_FUZZ=ON -DPTIM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) >/dev/null
 	@bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+# Long soak: live mode for 20000 frames with hot reloads (FRAMES=, EDIT_EVERY= to change).
+soak: build
+	@bash scripts/soak.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build-fuzz

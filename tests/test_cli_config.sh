@@ -23,6 +23,8 @@ expect 0 'usage: ptim COMMAND' '' -- "$PTIM_BIN" --help
 expect 0 'doctor' '' -- "$PTIM_BIN" help
 expect 2 '' '' -- "$PTIM_BIN"
 expect 2 '' "ptim: unknown command 'frobnicate' (see ptim --help)" -- "$PTIM_BIN" frobnicate
+expect 2 '' "ptim: unknown command 'Bad/Name' (see ptim --help)" -- "$PTIM_BIN" Bad/Name
+expect 0 'usage: ptim nn' '' -- "$PTIM_BIN" nn --help
 expect 0 'ptim config show' '' -- "$PTIM_BIN" config --help
 expect 2 '' '' -- "$PTIM_BIN" config
 expect 0 '^performance\.target_fps += 30$' '' -- "$PTIM_BIN" config show

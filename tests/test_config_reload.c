@@ -236,14 +236,31 @@ static void *reader(void *arg)
     return NULL;
 }
 
+/* An API thread making live changes while the main thread reloads. */
+static atomic_long live_sets;
+static void *live_changer(void *arg)
+{
+    ptim_config_store *s = arg;
+    ptim_error err;
+    for (int i = 0; !atomic_load(&stop); i++) {
+        char v[16];
+        snprintf(v, sizeof v, "0.%d", 1 + i % 9);
+        if (ptim_config_store_set(s, "detector.threshold", v, NULL, &err) < 0)
+            abort();
+        atomic_fetch_add(&live_sets, 1);
+    }
+    return NULL;
+}
+
 static void test_concurrent_readers(void **state)
 {
     (void)state;
     ptim_config_store *s = open_store("[track]\nhold_ms = 10\n[performance]\ntarget_fps = 1\n");
-    pthread_t th[4];
+    pthread_t th[5];
     atomic_store(&stop, false);
     for (int i = 0; i < 4; i++)
         pthread_create(&th[i], NULL, reader, s);
+    pthread_create(&th[4], NULL, live_changer, s);
     ptim_config_changes ch;
     ptim_error err;
     int swaps = 0;
@@ -260,8 +277,9 @@ static void test_concurrent_readers(void **state)
         }
     }
     atomic_store(&stop, true);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         pthread_join(th[i], NULL);
+    assert_true(atomic_load(&live_sets) > 0);
     assert_true(swaps >= 50); /* inotify may coalesce, but edits are seen */
     assert_true(atomic_load(&reads) > 100);
     ptim_config *c = ptim_config_store_acquire(s);

@@ -58,16 +58,18 @@ static void fill_input(float *x, size_t n, uint32_t seed)
     }
 }
 
-static void test_reference_matches_xnnpack(void **state)
+/* Reference vs XNNPACK (with our kernels between its runtimes) on 1 and 2
+ * threads; "relative" is the largest difference over the output's largest
+ * magnitude, so values near zero do not blow up the ratio. */
+static void reference_matches_xnnpack(int threads)
 {
-    (void)state;
     for (int k = 0; k < 3; k++) {
         nn_model *m;
         nn_runner *ref, *xnn;
         ptim_error err = {0};
         assert_int_equal(nn_model_load_file(nn_test_model(models[k]), &m, &err), 0);
         assert_int_equal(nn_runner_create(m, NN_BACKEND_REFERENCE, 1, &ref, &err), 0);
-        if (nn_runner_create(m, NN_BACKEND_XNNPACK, 1, &xnn, &err) != 0)
+        if (nn_runner_create(m, NN_BACKEND_XNNPACK, threads, &xnn, &err) != 0)
             fail_msg("%s", err.message);
         assert_int_equal(nn_runner_backend(xnn), NN_BACKEND_XNNPACK);
         size_t n = nn_model_input(m, 0).count;
@@ -86,8 +88,8 @@ static void test_reference_matches_xnnpack(void **state)
                     maxdiff = fmax(maxdiff, fabs((double)a[i] - b[i]));
                 }
                 double rel = maxdiff / fmax(scale, 1e-6);
-                printf("%s output %d: max |ref| %.4g, max diff %.3g, relative %.3g\n", models[k], o, scale,
-                       maxdiff, rel);
+                printf("%s output %d (%d thread%s): max |ref| %.4g, max diff %.3g, relative %.3g\n", models[k], o,
+                       threads, threads > 1 ? "s" : "", scale, maxdiff, rel);
                 assert_true(rel < 1e-4);
             }
         }
@@ -95,6 +97,18 @@ static void test_reference_matches_xnnpack(void **state)
         nn_runner_destroy(xnn);
         nn_model_free(m);
     }
+}
+
+static void test_reference_matches_xnnpack(void **state)
+{
+    (void)state;
+    reference_matches_xnnpack(1);
+}
+
+static void test_reference_matches_xnnpack_two_threads(void **state)
+{
+    (void)state;
+    reference_matches_xnnpack(2);
 }
 
 /* astronaut.png through a plain letterbox (the picture is square: a plain
@@ -164,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_real_face_reference),
         cmocka_unit_test(test_real_face_xnnpack),
         cmocka_unit_test(test_reference_matches_xnnpack),
+        cmocka_unit_test(test_reference_matches_xnnpack_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,43 @@ static void test_depthwise(void **state)
     check(t, 4, op, 1, (int[]){0}, 1, x, NULL, want, 2);
 }
 
+/* 3x3 depthwise, SAME, strides 1 and 2, 19 channels (crosses a 16-lane
+ * register); the weight picks one tap per channel, so each output is one
+ * neighbour (or 0 past the border) plus the bias, computable by hand. */
+static void dw3x3_case(int stride)
+{
+    enum { H = 4, W = 5, CH = 19 };
+    static float x[H * W * CH], w[9 * CH], bias[CH], want[H * W * CH];
+    for (int i = 0; i < H * W * CH; i++)
+        x[i] = (float)(i % 97) - 40.0f;
+    for (int c = 0; c < CH; c++) {
+        bias[c] = 0.5f * c;
+        for (int k = 0; k < 9; k++)
+            w[k * CH + c] = k == c % 9 ? 2.0f : 0.0f;
+    }
+    int ho = (H + stride - 1) / stride, wo = (W + stride - 1) / stride;
+    /* SAME: total padding (o-1)*s + 3 - in, the smaller half before. */
+    int pt = ((ho - 1) * stride + 3 - H) / 2, pl = ((wo - 1) * stride + 3 - W) / 2;
+    for (int oy = 0; oy < ho; oy++)
+        for (int ox = 0; ox < wo; ox++)
+            for (int c = 0; c < CH; c++) {
+                int k = c % 9, iy = oy * stride - pt + k / 3, ix = ox * stride - pl + k % 3;
+                float v = iy >= 0 && iy < H && ix >= 0 && ix < W ? 2.0f * x[(iy * W + ix) * CH + c] : 0.0f;
+                want[(oy * wo + ox) * CH + c] = v + bias[c];
+            }
+    tm_tensor t[] = {T("x", 4, 1, H, W, CH), {.name = "w", .rank = 4, .dims = {1, 3, 3, CH}, .type = F32, .data = w, .nbytes = sizeof w},
+                     C("b", 1, bias, CH), {.name = "y", .rank = 4, .dims = {1, ho, wo, CH}, .type = F32}};
+    tm_op op[] = {{DWCONV, 3, {0, 1, 2}, 3, 2, 5, {TBF_U8(SAME), TBF_I32(stride), TBF_I32(stride), TBF_I32(1), TBF_U8(0)}}};
+    check(t, 4, op, 1, (int[]){0}, 1, x, NULL, want, (size_t)ho * wo * CH);
+}
+
+static void test_depthwise_3x3_same_strides(void **state)
+{
+    (void)state;
+    dw3x3_case(1);
+    dw3x3_case(2);
+}
+
 static void test_depthwise_multiplier(void **state)
 {
     (void)state;
@@ -157,6 +194,106 @@ static void test_add_two_inputs_relu6(void **state)
     tm_op op[] = {{ADD, 2, {0, 1}, 2, 11, 1, {TBF_U8(3)}}};
     static const float want[4] = {2, 6, 0, 0};
     check(t, 3, op, 1, (int[]){0, 1}, 2, a, b, want, 4);
+}
+
+/* BlazeFace's residual: ADD(a, PAD(b)) with b's channels padded with zeros,
+ * fused into one pass; channel counts cross the 8- and 16-lane vector widths. */
+static void test_add_of_channel_padded_residual(void **state)
+{
+    (void)state;
+    enum { P = 3, CA = 19, CB = 17 };
+    static float a[P * CA], b[P * CB], want[P * CA];
+    for (int p = 0; p < P; p++) {
+        for (int c = 0; c < CA; c++)
+            a[p * CA + c] = (float)(c - 9) + 0.25f * p;
+        for (int c = 0; c < CB; c++)
+            b[p * CB + c] = (c % 2 ? 1.0f : -3.0f);
+        /* By hand: a + b where b exists, a alone above it, then RELU. */
+        for (int c = 0; c < CA; c++) {
+            float v = a[p * CA + c] + (c < CB ? (c % 2 ? 1.0f : -3.0f) : 0.0f);
+            want[p * CA + c] = v > 0 ? v : 0;
+        }
+    }
+    static const int32_t pads[8] = {0, 0, 0, 0, 0, 0, 0, CA - CB};
+    tm_tensor t[] = {T("a", 4, 1, 1, P, CA), T("b", 4, 1, 1, P, CB),
+                     {.name = "p", .rank = 2, .dims = {4, 2}, .type = I32, .data = pads, .nbytes = sizeof pads},
+                     T("bp", 4, 1, 1, P, CA), T("y", 4, 1, 1, P, CA)};
+    tm_op op[] = {{PAD, 2, {1, 2}, 3, 0, 0, {{0}}}, {ADD, 2, {3, 0}, 4, 11, 1, {TBF_U8(1)}}};
+    /* Two inputs: a then b. */
+    check(t, 5, op, 2, (int[]){0, 1}, 2, a, b, want, P * CA);
+    uint8_t *buf;
+    int out = 4;
+    size_t len = tm_build(t, 5, op, 2, (int[]){0, 1}, 2, &out, 1, &buf);
+    nn_model *m;
+    ptim_error err;
+    assert_int_equal(nn_model_load_buffer(buf, len, "t", &m, &err), 0);
+    if (nn_add_padded_is_fast()) {
+        assert_true(m->graph->ops[0].dead);
+        assert_int_equal(m->graph->ops[1].kind, NN_OP_ADD_PADDED);
+    }
+    nn_model_free(m);
+    free(buf);
+}
+
+/* A block's 1x1 projection plus its residual (plain, and channel-padded),
+ * fused into one operator; sizes cross the 6-pixel and 16/32-lane tiles. */
+static void conv1x1_residual_case(int padded)
+{
+    enum { P = 7, K = 5, N = 35, NRP = 3 };
+    int nr = padded ? NRP : N;
+    static float x[P * K], w[N * K], bias[N], r[P * N], want[P * N];
+    for (int p = 0; p < P; p++)
+        for (int k = 0; k < K; k++)
+            x[p * K + k] = (float)(p + k);
+    for (int n = 0; n < N; n++) {
+        bias[n] = (float)-n;
+        for (int k = 0; k < K; k++)
+            w[n * K + k] = k == n % K ? 1.0f : 0.0f;
+    }
+    for (int p = 0; p < P; p++)
+        for (int n = 0; n < nr; n++)
+            r[p * nr + n] = 2.0f + (float)n;
+    /* By hand: out = x[p][n % K] - n (+ 2 + n where the residual has channel n), then RELU. */
+    for (int p = 0; p < P; p++)
+        for (int n = 0; n < N; n++) {
+            float v = (float)(p + n % K) - (float)n + (n < nr ? 2.0f + (float)n : 0.0f);
+            want[p * N + n] = v > 0 ? v : 0;
+        }
+    static int32_t pads[8] = {0, 0, 0, 0, 0, 0, 0, N - NRP};
+    tm_tensor t[] = {T("x", 4, 1, 1, P, K), {.name = "w", .rank = 4, .dims = {N, 1, 1, K}, .type = F32, .data = w, .nbytes = sizeof w},
+                     C("b", 1, bias, N), T("c", 4, 1, 1, P, N), T("r", 4, 1, 1, P, nr),
+                     {.name = "p", .rank = 2, .dims = {4, 2}, .type = I32, .data = pads, .nbytes = sizeof pads},
+                     T("rp", 4, 1, 1, P, N), T("y", 4, 1, 1, P, N)};
+    tm_op conv = {CONV, 3, {0, 1, 2}, 3, 1, 4, {TBF_U8(VALID), TBF_I32(1), TBF_I32(1), TBF_U8(0)}};
+    tm_op pad = {PAD, 2, {4, 5}, 6, 0, 0, {{0}}};
+    tm_op add = {ADD, 2, {4, 3}, 7, 11, 1, {TBF_U8(1)}};
+    tm_op add_padded = {ADD, 2, {3, 6}, 7, 11, 1, {TBF_U8(1)}};
+    tm_op ops[3];
+    int nops = 0;
+    ops[nops++] = conv;
+    if (padded)
+        ops[nops++] = pad;
+    ops[nops++] = padded ? add_padded : add;
+    check(t, 8, ops, nops, (int[]){0, 4}, 2, x, r, want, P * N);
+    uint8_t *buf;
+    int out = 7;
+    size_t len = tm_build(t, 8, ops, nops, (int[]){0, 4}, 2, &out, 1, &buf);
+    nn_model *m;
+    ptim_error err;
+    assert_int_equal(nn_model_load_buffer(buf, len, "t", &m, &err), 0);
+    if (nn_conv1x1_add_is_fast()) {
+        assert_true(m->graph->ops[0].dead);
+        assert_int_equal(m->graph->ops[nops - 1].kind, NN_OP_CONV1X1_ADD);
+    }
+    nn_model_free(m);
+    free(buf);
+}
+
+static void test_conv1x1_with_residual_fused(void **state)
+{
+    (void)state;
+    conv1x1_residual_case(0);
+    conv1x1_residual_case(1);
 }
 
 static void test_relu_and_relu6_standalone(void **state)
@@ -295,9 +432,12 @@ int main(void)
         cmocka_unit_test(test_conv_same_stride2_no_bias),
         cmocka_unit_test(test_conv_fp16_weights_dequantized),
         cmocka_unit_test(test_depthwise),
+        cmocka_unit_test(test_depthwise_3x3_same_strides),
         cmocka_unit_test(test_depthwise_multiplier),
         cmocka_unit_test(test_add_broadcast_then_relu_fused),
         cmocka_unit_test(test_add_two_inputs_relu6),
+        cmocka_unit_test(test_add_of_channel_padded_residual),
+        cmocka_unit_test(test_conv1x1_with_residual_fused),
         cmocka_unit_test(test_relu_and_relu6_standalone),
         cmocka_unit_test(test_prelu),
         cmocka_unit_test(test_pad_spatial_and_channels),

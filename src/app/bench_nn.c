@@ -9,12 +9,22 @@
 #include <string.h>
 #include <time.h>
 
+#include "nn/graph.h"
 #include "nn/nn.h"
 
 static double now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU time of the calling thread: on a shared machine it counts only our
+ * own work, where wall time also counts waiting for a core. */
+static double cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
@@ -43,6 +53,53 @@ static int parse_int(const char *flag, const char *s, int lo, int hi, int *out)
     return 0;
 }
 
+/* Where the time goes: each operator timed alone on XNNPACK. */
+static void per_op(const nn_model *m, int runs)
+{
+    const nn_graph *g = m->graph;
+    nn_runner *r;
+    ptim_error err = {0};
+    double *ms = calloc((size_t)g->n_ops, sizeof *ms);
+    if (!ms || nn_runner_create(m, NN_BACKEND_REFERENCE, 1, &r, &err)) {
+        free(ms);
+        return;
+    }
+    if (nn_xnn_profile_ops(g, nn_runner_tensor_ptrs(r), runs, ms, &err) == 0) {
+        double by_kind[NN_OP__COUNT] = {0}, total = 0;
+        int n_kind[NN_OP__COUNT] = {0};
+        for (int i = 0; i < g->n_ops; i++) {
+            if (ms[i] <= 0)
+                continue;
+            by_kind[g->ops[i].kind] += ms[i];
+            n_kind[g->ops[i].kind]++;
+            total += ms[i];
+        }
+        printf("  per operator, each alone on XNNPACK (fastest run): total %.3f ms\n", total);
+        for (int k = 0; k < NN_OP__COUNT; k++)
+            if (n_kind[k])
+                printf("    %-18s %3d ops %8.3f ms\n", nn_op_kind_name((nn_op_kind)k), n_kind[k], by_kind[k]);
+        for (int shown = 0; shown < 25; shown++) {
+            int best = -1;
+            for (int i = 0; i < g->n_ops; i++)
+                if (ms[i] > 0 && (best < 0 || ms[i] > ms[best]))
+                    best = i;
+            if (best < 0)
+                break;
+            const nn_op *op = &g->ops[best];
+            const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+            printf("    op %3d %-18s %dx%dx%d -> %dx%dx%d k%dx%d s%d %7.3f ms\n", best, nn_op_kind_name(op->kind),
+                   x->rank == 4 ? x->dims[1] : 0, x->rank == 4 ? x->dims[2] : 0, x->dims[x->rank - 1],
+                   y->rank == 4 ? y->dims[1] : 0, y->rank == 4 ? y->dims[2] : 0, y->dims[y->rank - 1], op->kernel_h,
+                   op->kernel_w, op->stride_h, ms[best]);
+            ms[best] = -1;
+        }
+    } else {
+        printf("  per operator: %s\n", err.message);
+    }
+    nn_runner_destroy(r);
+    free(ms);
+}
+
 static int bench_backend(const nn_model *m, nn_backend backend, int threads, int runs)
 {
     nn_runner *r;
@@ -57,8 +114,10 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
     float *in = nn_runner_input(r, 0);
     for (size_t i = 0; i < n; i++)
         in[i] = (float)((i * 7919) % 255) / 127.5f - 1.0f;
-    double *t = malloc((size_t)runs * sizeof *t);
-    if (!t) {
+    double *t = malloc((size_t)runs * sizeof *t), *c = malloc((size_t)runs * sizeof *c);
+    if (!t || !c) {
+        free(t);
+        free(c);
         nn_runner_destroy(r);
         return 1;
     }
@@ -66,9 +125,10 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
     for (int k = 0; k < 3 && rc == 0; k++) /* warm caches and worker threads */
         rc = nn_runner_run(r, &err);
     for (int k = 0; k < runs && rc == 0; k++) {
-        double a = now_ms();
+        double a = now_ms(), ca = cpu_ms();
         rc = nn_runner_run(r, &err);
         t[k] = now_ms() - a;
+        c[k] = cpu_ms() - ca;
     }
     if (rc) {
         printf("  %-10s run failed: %s\n", nn_backend_name(backend), err.message);
@@ -78,10 +138,14 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
             mean += t[k];
         mean /= runs;
         double med = percentile(t, runs, 0.5), p95 = percentile(t, runs, 0.95);
-        printf("  %-10s create %7.2f ms   median %8.3f ms   p95 %8.3f ms   mean %8.3f ms   (%d runs)\n",
-               nn_backend_name(backend), create_ms, med, p95, mean, runs);
+        printf("  %-10s create %7.2f ms   median %8.3f ms   p95 %8.3f ms   mean %8.3f ms", nn_backend_name(backend),
+               create_ms, med, p95, mean);
+        if (threads == 1 || backend == NN_BACKEND_REFERENCE) /* workers' time is not the caller's */
+            printf("   cpu median %8.3f ms", percentile(c, runs, 0.5));
+        printf("   (%d runs)\n", runs);
     }
     free(t);
+    free(c);
     nn_runner_destroy(r);
     return rc ? 1 : 0;
 }
@@ -90,7 +154,7 @@ int bench_nn_main(int argc, char **argv)
 {
     int threads = 1, runs = 100;
     const char *dir = getenv("PTIM_SYSTEM_MODEL_DIR");
-    int only_xnn = 0;
+    int only_xnn = 0, want_per_op = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (parse_int("--threads", argv[++i], 1, 64, &threads))
@@ -100,10 +164,12 @@ int bench_nn_main(int argc, char **argv)
                 return 2;
         } else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc) {
             dir = argv[++i];
+        } else if (!strcmp(argv[i], "--per-op")) {
+            want_per_op = 1;
         } else if (!strcmp(argv[i], "--xnnpack-only")) {
             only_xnn = 1;
         } else {
-            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only]\n");
+            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only] [--per-op]\n");
             return 2;
         }
     }
@@ -129,6 +195,8 @@ int bench_nn_main(int argc, char **argv)
         printf("%s: load %.2f ms\n", names[k], load_ms);
         if (bench_backend(m, NN_BACKEND_XNNPACK, threads, runs))
             status = 1;
+        if (want_per_op)
+            per_op(m, runs);
         if (!only_xnn && bench_backend(m, NN_BACKEND_REFERENCE, 1, runs < 20 ? runs : 20))
             status = 1;
         nn_model_free(m);

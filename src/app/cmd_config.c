@@ -2,8 +2,11 @@
  * Everything here comes from the option table (core/options.c). */
 #include "app/commands.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/cli.h"
 #include "core/config.h"
@@ -13,7 +16,10 @@ static void usage(FILE *f)
     fputs("usage: ptim config show [--sources]   every setting and its value (--sources: where it came from)\n"
           "       ptim config keys               every setting with type, range, default and help\n"
           "       ptim config check FILE         validate a settings file\n"
-          "       ptim config init FILE          write a commented file with every setting at its default\n\n",
+          "       ptim config init FILE          write a commented file with every setting at its default\n"
+          "       ptim config watch [--events N] apply edits of the settings file as they happen (as `run`\n"
+          "                                      does between frames) and print what changed; until\n"
+          "                                      interrupted or N events\n\n",
           f);
     ptim_cli_print_common_help(f);
 }
@@ -55,6 +61,55 @@ static int keys(void)
     return 0;
 }
 
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* Poll the store at 20 Hz, the way the pipeline does between frames. */
+static int watch(ptim_cli *cli, long max_events)
+{
+    ptim_error err = {0};
+    if (!cli->config_path) {
+        fprintf(stderr, "ptim config watch: no settings file (give --config FILE or --userdata-dir DIR)\n");
+        return 2;
+    }
+    if (ptim_config_store_watch(cli->store, &err) < 0) {
+        fprintf(stderr, "ptim config watch: %s\n", err.message[0] ? err.message : "hot reload is off (system.enable_hot_reload)");
+        return err.message[0] ? 1 : 2;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    printf("watching %s\n", cli->config_path);
+    fflush(stdout);
+    long events = 0;
+    while (!interrupted && (max_events <= 0 || events < max_events)) {
+        ptim_config_changes ch;
+        int rc = ptim_config_store_poll(cli->store, &ch, &err);
+        if (rc < 0) {
+            printf("rejected: %s (previous settings stay)\n", err.message);
+            events++;
+        } else if (rc > 0) {
+            ptim_config *cfg = ptim_config_store_acquire(cli->store);
+            for (int i = 0; i < ch.count; i++) {
+                if (ch.needs_restart[i])
+                    printf("needs restart: %s\n", ch.keys[i]);
+                else
+                    printf("applied: %s = %s\n", ch.keys[i], ptim_config_text(cfg, ptim_option_index(ch.keys[i])));
+            }
+            printf("generation %llu\n", (unsigned long long)ptim_config_store_generation(cli->store));
+            ptim_config_release(cfg);
+            events++;
+        }
+        fflush(stdout);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 int cmd_config(int argc, char **argv)
 {
     ptim_cli cli;
@@ -83,6 +138,17 @@ int cmd_config(int argc, char **argv)
         if (ptim_cli_open(&cli, &err))
             return ptim_cli_fail(&cli, &err);
         status = show(&cli, cli.argc == 3);
+    } else if (!strcmp(sub, "watch") && (cli.argc == 2 || (cli.argc == 4 && !strcmp(cli.argv[2], "--events")))) {
+        char *end;
+        long n = cli.argc == 4 ? strtol(cli.argv[3], &end, 10) : 0;
+        if (cli.argc == 4 && (*end || n <= 0)) {
+            fprintf(stderr, "ptim config watch: --events needs a positive number, not '%s'\n", cli.argv[3]);
+            ptim_cli_close(&cli);
+            return 2;
+        }
+        if (ptim_cli_open(&cli, &err))
+            return ptim_cli_fail(&cli, &err);
+        status = watch(&cli, n);
     } else {
         fprintf(stderr, "ptim config: unknown or incomplete subcommand '%s'\n", sub);
         usage(stderr);

@@ -66,6 +66,17 @@ static int nn_info(const char *path)
             printf("  %-18s %d\n", nn_op_kind_name((nn_op_kind)k), counts[k]);
     printf("parameters: %zu\n", g->param_count);
     printf("arena: %zu bytes\n", g->arena_bytes);
+    nn_runner *r;
+    if (nn_runner_create(m, NN_BACKEND_AUTO, 1, &r, &err) == 0) {
+        if (nn_runner_backend(r) == NN_BACKEND_XNNPACK)
+            printf("backend: xnnpack, %d runtime%s with the fused operators between them\n",
+                   nn_runner_xnn_runtimes(r), nn_runner_xnn_runtimes(r) == 1 ? "" : "s");
+        else
+            printf("backend: reference (XNNPACK refused the model)\n");
+        nn_runner_destroy(r);
+    } else {
+        printf("backend: none: %s\n", err.message);
+    }
     nn_model_free(m);
     return 0;
 }

@@ -869,7 +869,8 @@ int ptim_config_write_defaults(const char *path, ptim_error *err)
 /* ---- the store ------------------------------------------------------------------ */
 
 struct ptim_config_store {
-    pthread_mutex_t lock; /* guards `current` for acquire vs swap */
+    pthread_mutex_t lock;   /* guards `current` for acquire vs swap */
+    pthread_mutex_t update; /* serializes reload, poll and live changes (pipeline vs API thread) */
     ptim_config *current;
     char *file;
     bool file_required;
@@ -918,6 +919,7 @@ void ptim_config_store_free(ptim_config_store *s)
     if (s->ifd >= 0)
         close(s->ifd);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->update);
     free(s);
 }
 
@@ -944,6 +946,7 @@ int ptim_config_store_new(const ptim_config_sources *src, ptim_config_store **ou
     if (!s)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory creating the configuration");
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->update, NULL);
     s->ifd = -1;
     bool oom = false;
     if (src && src->file)
@@ -996,7 +999,7 @@ static int store_apply(ptim_config_store *s, ptim_config *next, ptim_config_chan
     if (!ch)
         ch = &local;
     ch->count = ch->restart_count = 0;
-    ptim_config *cur = s->current; /* only this thread swaps */
+    ptim_config *cur = s->current; /* swaps happen under s->update only */
     int applied = 0;
     for (int i = 0; i < ptim_option_count; i++) {
         slot *a = &cur->slots[i], *b = &next->slots[i];
@@ -1038,7 +1041,7 @@ static int store_apply(ptim_config_store *s, ptim_config *next, ptim_config_chan
     return 1;
 }
 
-int ptim_config_store_reload(ptim_config_store *s, ptim_config_changes *changes, ptim_error *err)
+static int reload_locked(ptim_config_store *s, ptim_config_changes *changes, ptim_error *err)
 {
     if (changes)
         changes->count = changes->restart_count = 0;
@@ -1046,6 +1049,14 @@ int ptim_config_store_reload(ptim_config_store *s, ptim_config_changes *changes,
     if (store_build(s, &next, err))
         return -1;
     return store_apply(s, next, changes);
+}
+
+int ptim_config_store_reload(ptim_config_store *s, ptim_config_changes *changes, ptim_error *err)
+{
+    pthread_mutex_lock(&s->update);
+    int rc = reload_locked(s, changes, err);
+    pthread_mutex_unlock(&s->update);
+    return rc;
 }
 
 int ptim_config_store_set(ptim_config_store *s, const char *key, const char *value,
@@ -1068,16 +1079,32 @@ int ptim_config_store_set(ptim_config_store *s, const char *key, const char *val
     if (!kv)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     snprintf(kv, n, "%s=%s", key, value);
-    char *old = s->live[i];
-    s->live[i] = kv;
-    ptim_config *next;
-    if (store_build(s, &next, err)) {
-        s->live[i] = old;
-        free(kv);
-        return -1;
+    pthread_mutex_lock(&s->update);
+    /* On top of the current snapshot, not the file: a live change must not
+     * fail because the file on disk holds an edit that was rejected. */
+    ptim_config *cur = s->current;
+    draft *d = draft_new();
+    int rc = d ? 0 : ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    for (int k = 0; !rc && k < ptim_option_count; k++)
+        rc = draft_put(d, k, cur->slots[k].text, cur->slots[k].src, cur->slots[k].origin, err);
+    if (!rc)
+        rc = apply_assignment(d, kv, "live change", PTIM_CONFIG_LIVE, err);
+    ptim_config *next = NULL;
+    if (!rc) {
+        rc = finish(d, cur->file, &next, err);
+        d = NULL;
     }
-    free(old);
-    return store_apply(s, next, changes);
+    if (d)
+        draft_free(d);
+    if (!rc) {
+        free(s->live[i]);
+        s->live[i] = kv;
+        kv = NULL;
+        rc = store_apply(s, next, changes);
+    }
+    free(kv);
+    pthread_mutex_unlock(&s->update);
+    return rc;
 }
 
 int ptim_config_store_watch(ptim_config_store *s, ptim_error *err)
@@ -1119,6 +1146,7 @@ int ptim_config_store_poll(ptim_config_store *s, ptim_config_changes *changes, p
         changes->count = changes->restart_count = 0;
     if (s->ifd < 0)
         return 0;
+    pthread_mutex_lock(&s->update);
     bool hit = false;
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     for (;;) {
@@ -1132,5 +1160,7 @@ int ptim_config_store_poll(ptim_config_store *s, ptim_config_changes *changes, p
             p += sizeof *ev + ev->len;
         }
     }
-    return hit ? ptim_config_store_reload(s, changes, err) : 0;
+    int rc = hit ? reload_locked(s, changes, err) : 0;
+    pthread_mutex_unlock(&s->update);
+    return rc;
 }

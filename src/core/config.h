@@ -164,13 +164,14 @@ int ptim_config_store_watch(ptim_config_store *store, ptim_error *err);
  * edit changed something (`changes`, may be NULL, lists changed keys; keys
  * not live keep their old value and are flagged needs_restart; a new snapshot
  * is swapped in only when a live key changed), 0 when nothing changed, -1 when the edit is invalid (err names file and line; the
- * old settings stay). Never blocks. Call from one thread. */
+ * old settings stay). Does not wait for edits. Thread-safe with respect to
+ * acquire, reload and set. */
 int ptim_config_store_poll(ptim_config_store *store, ptim_config_changes *changes, ptim_error *err);
 
 /* Re-read now, unconditionally (same results as poll). */
 int ptim_config_store_reload(ptim_config_store *store, ptim_config_changes *changes, ptim_error *err);
 
-/* A live change (HTTP API, control panel): highest precedence, kept across
+/* A live change (HTTP API, control panel; any thread): highest precedence, kept across
  * reloads. Only live keys; others fail with "needs a restart". Returns 1 when
  * the value changed, 0 when it was already that value. */
 int ptim_config_store_set(ptim_config_store *store, const char *key, const char *value,

@@ -34,7 +34,7 @@ const ptim_option ptim_options[] = {
     {"track.hold_ms", PTIM_OPT_INT, "1000", 0, 60000, NULL, true, "Keep masking a lost face at its last place for this long (ms)"},
     {"track.smoothing", PTIM_OPT_BOOL, "true", U, NULL, true, "Smooth boxes and landmarks with a One Euro filter"},
     {"track.smoothing_min_cutoff", PTIM_OPT_FLOAT, "1.0", 0.01, 100.0, NULL, true, "One Euro filter minimum cutoff frequency (Hz): lower = less jitter"},
-    {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.05", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient: higher = less lag"},
+    {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.5", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient (per px/s of a 100 px face): higher = less lag"},
 
     /* landmarks */
     {"landmarks.enabled", PTIM_OPT_BOOL, "true", U, NULL, true, "Run FaceMesh (468 landmarks) on every tracked face"},
@@ -45,22 +45,24 @@ const ptim_option ptim_options[] = {
     {"mask.shape", PTIM_OPT_ENUM, "contour", U, "contour|ellipse|box", true, "Masked region: landmark contour, ellipse or box around the detection"},
     {"mask.scale", PTIM_OPT_FLOAT, "1.3", 1.0, 4.0, NULL, true, "Grow the masked region: each side grows by (scale-1) x size"},
     {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
+    {"mask.blur_strength", PTIM_OPT_FLOAT, "0.12", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.12 leaves nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
+    {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},
     {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
     {"mask.image", PTIM_OPT_PATH, "", U, NULL, true, "Image: picture (PNG with alpha) drawn over each face"},
 
     /* swap and merge */
     {"swap.identity", PTIM_OPT_PATH, "", U, NULL, true, "Swap: photo of exactly one face whose identity replaces every face"},
     {"swap.keep_mouth", PTIM_OPT_BOOL, "false", U, NULL, true, "Swap: keep the person's own open mouth"},
-    {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels"},
-    {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: blur the blend mask edge over this many pixels"},
+    {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels of a 256-pixel-wide face (scaled with the face)"},
+    {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: soften the blend mask edge over this many pixels of a 256-pixel-wide face (scaled with the face)"},
     {"merge.opacity", PTIM_OPT_FLOAT, "1.0", 0.0, 1.0, NULL, true, "Swap: opacity of the swapped face"},
     {"merge.color_transfer", PTIM_OPT_ENUM, "rct", U, "rct|none", true, "Swap: colour transfer to the target's skin"},
 
     /* debug */
     {"debug.draw", PTIM_OPT_ENUM, "none", U, "none|boxes|landmarks|ids", true, "Draw detection boxes, landmarks or track ids on the output"},
-    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (test builds only): e.g. decode=0.05,detect@10-20,encode@100"},
-    {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection"},
+    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (builds with PTIM_FAULT_INJECTION): comma-separated POINT[@N|@N-M|@N+][=RATE][:PARAM], e.g. decode=0.05,detect@10-20,encode@100,source_gone@50+; points: source_open source_stall source_gone packet_drop packet_corrupt decode detect landmarks analyze_timeout alloc render encode, or all"},
+    {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection (same seed and events: same faults)"},
 
     /* source */
     {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},

@@ -1,31 +1,464 @@
-/* face/tracker — placeholder until the face/ issue lands: analysis always
- * fails, so the pipeline's fail-closed guard covers every frame. */
+/* face/tracker — detect, follow, measure and hold faces across frames.
+ *
+ * Per frame: every tracked face is first re-measured by FaceMesh in the region
+ * its previous landmarks give (MediaPipe's face mesh loop); the detector runs
+ * every track.detect_interval frames, whenever a face's presence drops, while a
+ * face is held, and while nothing is tracked. Detections join tracks by box
+ * overlap; a new one opens a track with the next id. A track not seen is held
+ * at its last place for track.hold_ms, then dropped. */
 #include "face/tracker.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "face/align.h"
+#include "face/detector.h"
+#include "face/landmarks.h"
+#include "face/one_euro.h"
+
+#define MATCH_IOU 0.3f     /* a detection belongs to a track above this overlap */
+#define DUPLICATE_IOU 0.5f /* two tracks this alike are one face */
+#define CLOSE_FACE 0.25f   /* a face taller than this fraction of the frame is close */
+
+typedef struct track {
+    bool active;
+    bool seen;          /* measured or detected on the current frame */
+    bool has_roi;       /* roi holds the region for the next FaceMesh run */
+    bool measured;      /* FaceMesh has followed it (else only the detector sees it) */
+    bool last_cx_valid; /* last_cx/cy hold the previous measured region centre */
+    float last_cx, last_cy;
+    int64_t last_seen_ms, last_update_ms;
+    face_roi roi;
+    face f;             /* what is reported (smoothed) */
+    one_euro lm[FACE_LANDMARKS][3];
+    one_euro box[4];
+    one_euro kp[FACE_KEYPOINTS][2];
+} track;
+
+typedef struct tracker_settings {
+    int detect_interval;
+    int64_t hold_ms;
+    bool smoothing;
+    one_euro_params euro;
+    bool landmarks;
+    float min_presence;
+    face_detector_settings det;
+} tracker_settings;
+
+struct face_tracker {
+    tracker_settings s;
+    face_detector *det;
+    face_landmarker *lm;
+    track tracks[FACE_LIST_MAX];
+    int next_id;
+    int frames_since_detect;
+    int tile_cursor;  /* next tile of the rolling tiled scan, 0-based */
+    int tile_count;   /* tiles of the current frame size */
+    face_list found;  /* detector output, scratch */
+    face_list more;   /* tile detections, scratch */
+    face scratch;
+};
+
+static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
+{
+    if (face_detector_settings_from_config(cfg, &s->det, err))
+        return -1;
+    s->detect_interval = (int)ptim_config_int(cfg, "track.detect_interval");
+    s->hold_ms = ptim_config_int(cfg, "track.hold_ms");
+    s->smoothing = ptim_config_bool(cfg, "track.smoothing");
+    s->euro.min_cutoff = (float)ptim_config_float(cfg, "track.smoothing_min_cutoff");
+    s->euro.beta = (float)ptim_config_float(cfg, "track.smoothing_beta");
+    s->euro.d_cutoff = 1.0f;
+    s->landmarks = ptim_config_bool(cfg, "landmarks.enabled");
+    s->min_presence = (float)ptim_config_float(cfg, "landmarks.min_presence");
+    if (s->detect_interval < 1)
+        s->detect_interval = 1;
+    return 0;
+}
 
 int face_tracker_create(const ptim_config *cfg, face_tracker **out, ptim_error *err)
 {
-    (void)cfg;
     *out = NULL;
-    return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "face analysis is not built yet");
+    face_tracker *t = calloc(1, sizeof *t);
+    if (!t)
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory for the face tracker");
+    if (read_settings(cfg, &t->s, err) || face_detector_create_with(&t->s.det, &t->det, err) ||
+        (t->s.landmarks && face_landmarker_create(cfg, &t->lm, err))) {
+        face_tracker_destroy(t);
+        return -1;
+    }
+    t->next_id = 1;
+    *out = t;
+    return 0;
 }
 
-void face_tracker_destroy(face_tracker *tracker) { (void)tracker; }
-
-int face_tracker_reconfigure(face_tracker *tracker, const ptim_config *cfg, ptim_error *err)
+void face_tracker_destroy(face_tracker *t)
 {
-    (void)tracker;
-    (void)cfg;
-    return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "face analysis is not built yet");
+    if (!t)
+        return;
+    face_detector_destroy(t->det);
+    face_landmarker_destroy(t->lm);
+    free(t);
 }
 
-int face_tracker_process(face_tracker *tracker, const img_view *frame, int64_t t_ms,
-                         face_list *out, ptim_error *err)
+int face_tracker_reconfigure(face_tracker *t, const ptim_config *cfg, ptim_error *err)
 {
-    (void)tracker;
-    (void)frame;
-    (void)t_ms;
+    tracker_settings s;
+    if (read_settings(cfg, &s, err))
+        return -1;
+    if (s.landmarks && !t->lm && face_landmarker_create(cfg, &t->lm, err))
+        return -1;
+    face_detector_set_live(t->det, &s.det);
+    s.det = *face_detector_settings_of(t->det);
+    t->s = s;
+    return 0;
+}
+
+void face_tracker_reset(face_tracker *t)
+{
+    for (int i = 0; i < FACE_LIST_MAX; i++)
+        t->tracks[i].active = false;
+    t->frames_since_detect = 0;
+    t->tile_cursor = 0;
+}
+
+static float box_iou(const float a[4], const float b[4])
+{
+    float ix = fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]);
+    float iy = fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]);
+    if (ix <= 0 || iy <= 0)
+        return 0.0f;
+    float inter = ix * iy, uni = a[2] * a[3] + b[2] * b[3] - inter;
+    return uni > 0 ? inter / uni : 0.0f;
+}
+
+static float smooth(face_tracker *t, one_euro *f, float x, float dt, float scale)
+{
+    return t->s.smoothing ? one_euro_step(f, &t->s.euro, x, dt, scale) : x;
+}
+
+/* Take a FaceMesh measurement (raw landmarks in m) into track k. */
+static void update_from_landmarks(face_tracker *t, track *k, const face *m, int64_t t_ms)
+{
+    float dt = (float)(t_ms - k->last_update_ms) / 1000.0f;
+    float scale = fmaxf(k->f.box[2], 1.0f) / 100.0f;
+    face *f = &k->f;
+    for (int i = 0; i < FACE_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++)
+            f->landmarks[i][c] = smooth(t, &k->lm[i][c], m->landmarks[i][c], dt, scale);
+    f->presence = m->presence;
+    f->flags = (f->flags & FACE_DETECTED) | FACE_TRACKED | FACE_HAS_LANDMARKS;
+    face_from_landmarks(f);
+    /* The next region comes from the raw measurement: smoothing is for what
+     * is shown, not for where to look. */
+    face_roi roi = face_roi_from_landmarks(m);
+    /* Constant-velocity prediction: a face that moved since the last
+     * measurement is looked for where it will be, so fast motion does not
+     * leave it at the crop's edge. */
+    if (k->has_roi && k->last_cx_valid && dt > 0 && dt < 0.2f) {
+        float vx = roi.cx - k->last_cx, vy = roi.cy - k->last_cy;
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+        roi.cx += vx;
+        roi.cy += vy;
+    } else {
+        k->last_cx = roi.cx;
+        k->last_cy = roi.cy;
+    }
+    k->last_cx_valid = true;
+    k->roi = roi;
+    k->has_roi = true;
+    k->measured = true;
+    k->seen = true;
+    k->last_seen_ms = k->last_update_ms = t_ms;
+}
+
+/* Take a detection (no landmarks) into track k. */
+static void update_from_detection(face_tracker *t, track *k, const face *d, int64_t t_ms)
+{
+    float dt = (float)(t_ms - k->last_update_ms) / 1000.0f;
+    float scale = fmaxf(d->box[2], 1.0f) / 100.0f;
+    face *f = &k->f;
+    for (int c = 0; c < 4; c++)
+        f->box[c] = smooth(t, &k->box[c], d->box[c], dt, scale);
+    for (int i = 0; i < FACE_KEYPOINTS; i++)
+        for (int c = 0; c < 2; c++)
+            f->keypoints[i][c] = smooth(t, &k->kp[i][c], d->keypoints[i][c], dt, scale);
+    f->score = d->score;
+    f->flags = FACE_DETECTED;
+    f->presence = 0.0f;
+    f->roll = atan2f(f->keypoints[1][1] - f->keypoints[0][1], f->keypoints[1][0] - f->keypoints[0][0]);
+    align_face(f);
+    k->has_roi = false;
+    k->seen = true;
+    k->last_seen_ms = k->last_update_ms = t_ms;
+}
+
+/* Measure a freshly detected face with FaceMesh (when enabled); -1 only when
+ * inference itself failed. */
+static int measure_detected(face_tracker *t, track *k, const face *d, const img_view *frame,
+                            int64_t t_ms, ptim_error *err)
+{
+    if (t->s.landmarks) {
+        face_roi roi = face_roi_from_detection(d);
+        t->scratch.flags = 0;
+        if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+            return -1;
+        if (t->scratch.presence >= t->s.min_presence) {
+            update_from_landmarks(t, k, &t->scratch, t_ms);
+            k->f.score = d->score;
+            k->f.flags |= FACE_DETECTED;
+            return 0;
+        }
+    }
+    update_from_detection(t, k, d, t_ms);
+    return 0;
+}
+
+static track *open_track(face_tracker *t)
+{
+    /* detector.max_faces bounds the faces followed, not only those detected. */
+    int max = t->s.det.max_faces, active = 0;
+    for (int i = 0; i < FACE_LIST_MAX; i++)
+        active += t->tracks[i].active;
+    if (max > 0 && active >= max)
+        return NULL;
+    for (int i = 0; i < FACE_LIST_MAX; i++) {
+        track *k = &t->tracks[i];
+        if (!k->active) {
+            memset(k, 0, sizeof *k);
+            k->active = true;
+            k->f.id = t->next_id++;
+            return k;
+        }
+    }
+    return NULL; /* FACE_LIST_MAX faces tracked already */
+}
+
+/* How well detection d fits a track's box: its IoU, or, for a detection
+ * lying mostly inside the box (a tile's view of part of the face, or the
+ * detector's tighter box inside the landmarks' extent), the covered fraction
+ * scaled below any real overlap. 0 when it is not the same face. */
+static float match_score(const float det[4], const float trk[4])
+{
+    float iou = box_iou(det, trk);
+    if (iou > MATCH_IOU)
+        return iou;
+    float ix = fminf(det[0] + det[2], trk[0] + trk[2]) - fmaxf(det[0], trk[0]);
+    float iy = fminf(det[1] + det[3], trk[1] + trk[3]) - fmaxf(det[1], trk[1]);
+    float area = det[2] * det[3];
+    if (ix <= 0 || iy <= 0 || area <= 0)
+        return 0.0f;
+    float covered = ix * iy / area;
+    return covered > 0.6f && det[2] > 0.25f * trk[2] ? MATCH_IOU * covered : 0.0f;
+}
+
+/* Append the faces of b that are not already in a. */
+static void merge_lists(face_list *a, const face_list *b)
+{
+    for (int i = 0; i < b->count && a->count < FACE_LIST_MAX; i++) {
+        bool dup = false;
+        for (int j = 0; j < a->count && !dup; j++)
+            dup = match_score(b->faces[i].box, a->faces[j].box) > 0.0f ||
+                  match_score(a->faces[j].box, b->faces[i].box) > 0.0f;
+        if (!dup)
+            a->faces[a->count++] = b->faces[i];
+    }
+}
+
+/* The detector's windows for this frame: the whole frame when `whole`, plus
+ * the next slice of the rolling tiled scan, sized so every tile is visited
+ * once per track.detect_interval frames (all of them when landmarks are off:
+ * then detection is all there is). */
+static int detect_window(face_tracker *t, const img_view *frame, unsigned models, int first,
+                         int count, ptim_error *err)
+{
+    if (face_detector_detect_windows(t->det, frame, models, first, count, &t->more, err))
+        return -1;
+    merge_lists(&t->found, &t->more);
+    return 0;
+}
+
+/* The detector's windows for this frame: the whole frame when `whole`; the
+ * next slice of the rolling tiled scan, sized so every tile is visited once
+ * per track.detect_interval frames (all of them when landmarks are off: then
+ * detection is all there is); and the tile of every face only the detector
+ * can see (too small for FaceMesh), so its box stays current. */
+static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim_error *err)
+{
+    t->found.count = 0;
+    /* detector.model=auto: short range on the whole frame while every face
+     * followed is close (webcam-like), full range otherwise; tiles always
+     * use full range. */
+    unsigned models = 0;
+    if (face_detector_settings_of(t->det)->auto_model) {
+        int close = 0, active = 0;
+        for (int i = 0; i < FACE_LIST_MAX; i++)
+            if (t->tracks[i].active) {
+                active++;
+                close += t->tracks[i].f.box[3] > CLOSE_FACE * frame->height;
+            }
+        models = active && close == active ? FACE_DET_SHORT : FACE_DET_FULL;
+    }
+    if (whole && detect_window(t, frame, models, 0, 1, err))
+        return -1;
+    int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
+                                           frame->height) - 1;
+    if (tiles != t->tile_count) {
+        t->tile_count = tiles;
+        t->tile_cursor = 0;
+    }
+    if (tiles <= 0)
+        return 0;
+    int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
+    if (slice > tiles - t->tile_cursor)
+        slice = tiles - t->tile_cursor;
+    int first = 1 + t->tile_cursor;
+    if (detect_window(t, frame, 0, first, slice, err))
+        return -1;
+    t->tile_cursor = (t->tile_cursor + slice) % tiles;
+    if (slice == tiles)
+        return 0;
+    /* Up to a few tiles of detector-only faces, each once. */
+    int done[FACE_LIST_MAX], ndone = 0;
+    for (int i = 0; i < FACE_LIST_MAX && ndone < 4; i++) {
+        const track *k = &t->tracks[i];
+        if (!k->active || k->has_roi)
+            continue;
+        int w = face_detector_window_at(t->det, frame->width, frame->height, k->f.box);
+        bool seen = w == 0 || (w >= first && w < first + slice);
+        for (int j = 0; j < ndone && !seen; j++)
+            seen = done[j] == w;
+        if (seen)
+            continue;
+        done[ndone++] = w;
+        if (detect_window(t, frame, 0, w, 1, err))
+            return -1;
+    }
+    return 0;
+}
+
+static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
+                            ptim_error *err)
+{
+    if (detect_frame(t, frame, whole, err))
+        return -1;
+    if (whole)
+        t->frames_since_detect = 0;
+    bool used[FACE_LIST_MAX] = {false};
+    /* Greedy matching, best overlap first. */
+    for (;;) {
+        float best = 0.0f;
+        int bi = -1, bk = -1;
+        for (int i = 0; i < t->found.count; i++) {
+            if (used[i])
+                continue;
+            for (int k = 0; k < FACE_LIST_MAX; k++) {
+                track *tk = &t->tracks[k];
+                if (!tk->active || (tk->f.flags & FACE_DETECTED)) /* matched already */
+                    continue;
+                float score = match_score(t->found.faces[i].box, tk->f.box);
+                if (score > best) {
+                    best = score;
+                    bi = i;
+                    bk = k;
+                }
+            }
+        }
+        if (bi < 0)
+            break;
+        used[bi] = true;
+        track *tk = &t->tracks[bk];
+        const face *d = &t->found.faces[bi];
+        if (tk->seen) {
+            /* FaceMesh followed it already this frame: the detection confirms it. */
+            tk->f.score = d->score;
+            tk->f.flags |= FACE_DETECTED;
+        } else if (measure_detected(t, tk, d, frame, t_ms, err)) {
+            return -1;
+        }
+    }
+    for (int i = 0; i < t->found.count; i++) {
+        if (used[i])
+            continue;
+        track *tk = open_track(t);
+        if (!tk)
+            break; /* detections come best first: the weakest go */
+        tk->last_update_ms = t_ms;
+        if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
+            return -1;
+    }
+    return 0;
+}
+
+int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
+                         ptim_error *err)
+{
     out->count = 0;
-    return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "face analysis is not built yet");
-}
+    bool need_detect = !t->s.landmarks || ++t->frames_since_detect >= t->s.detect_interval;
+    int active = 0;
+    for (int i = 0; i < FACE_LIST_MAX; i++) {
+        track *k = &t->tracks[i];
+        if (!k->active)
+            continue;
+        active++;
+        k->seen = false;
+        k->f.flags &= ~(FACE_DETECTED | FACE_TRACKED | FACE_HELD);
+        if (!(t->s.landmarks && k->has_roi)) {
+            /* Lost by FaceMesh, or held: look again everywhere. A face only
+             * the detector ever saw is looked for in its own tile instead. */
+            need_detect = need_detect || k->measured ||
+                          face_detector_window_at(t->det, frame->width, frame->height, k->f.box) == 0;
+            continue;
+        }
+        t->scratch.flags = 0;
+        if (face_landmarker_run(t->lm, frame, &k->roi, &t->scratch, err))
+            return -1;
+        if (t->scratch.presence >= t->s.min_presence) {
+            update_from_landmarks(t, k, &t->scratch, t_ms);
+        } else {
+            k->has_roi = false; /* handed back to detection */
+            need_detect = true;
+        }
+    }
+    if (active == 0)
+        need_detect = true;
+    if (detect_and_match(t, frame, t_ms, need_detect, err))
+        return -1;
 
-void face_tracker_reset(face_tracker *tracker) { (void)tracker; }
+    /* One face followed by two tracks (a new detection beside a drifting
+     * region): keep the older id. */
+    for (int a = 0; a < FACE_LIST_MAX; a++)
+        for (int b = 0; b < FACE_LIST_MAX; b++) {
+            track *ka = &t->tracks[a], *kb = &t->tracks[b];
+            if (a == b || !ka->active || !kb->active || !ka->seen || !kb->seen ||
+                ka->f.id > kb->f.id)
+                continue;
+            if (box_iou(ka->f.box, kb->f.box) > DUPLICATE_IOU)
+                kb->active = false;
+        }
+
+    for (int i = 0; i < FACE_LIST_MAX; i++) {
+        track *k = &t->tracks[i];
+        if (!k->active)
+            continue;
+        if (!k->seen) {
+            if (t_ms - k->last_seen_ms > t->s.hold_ms) {
+                k->active = false;
+                continue;
+            }
+            k->f.flags |= FACE_HELD;
+        }
+        out->faces[out->count++] = k->f;
+    }
+    /* Report in id order: stable for readers and tests. */
+    for (int i = 1; i < out->count; i++)
+        for (int j = i; j > 0 && out->faces[j - 1].id > out->faces[j].id; j--) {
+            t->scratch = out->faces[j];
+            out->faces[j] = out->faces[j - 1];
+            out->faces[j - 1] = t->scratch;
+        }
+    return 0;
+}

@@ -73,3 +73,19 @@ void img_image_free(img_image *img)
     free(img->memory);
     memset(img, 0, sizeof *img);
 }
+
+int img_view_planes(const img_view *v, img_plane planes[3])
+{
+    int n = img_format_planes(v->format);
+    int cw = (v->width + 1) / 2, ch = (v->height + 1) / 2;
+    for (int i = 0; i < n; i++) {
+        img_plane *p = &planes[i];
+        p->data = v->data[i];
+        p->stride = v->stride[i];
+        p->shift = i > 0;
+        p->width = i ? cw : v->width;
+        p->height = i ? ch : v->height;
+        p->channels = i ? (v->format == IMG_FMT_NV12 ? 2 : 1) : img_format_bytes_per_pixel(v->format);
+    }
+    return n;
+}

@@ -35,6 +35,17 @@ typedef struct img_image {
 int img_image_alloc(img_image *img, img_format format, int width, int height);
 void img_image_free(img_image *img);
 
+/* One plane of a view as kernels see it: `channels` interleaved bytes per
+ * pixel (1 for Y/U/V, 2 for NV12's UV, 3 for RGB/BGR, 4 for RGBA) and the
+ * subsampling shift against plane 0 (1 for the chroma of YUV420P/NV12). */
+typedef struct img_plane {
+    uint8_t *data;
+    int stride, width, height, channels, shift;
+} img_plane;
+
+/* Fills planes[] for `view` and returns how many there are (1..3). */
+int img_view_planes(const img_view *view, img_plane planes[3]);
+
 int img_format_planes(img_format format);
 int img_format_bytes_per_pixel(img_format format); /* of plane 0 */
 const char *img_format_name(img_format format);

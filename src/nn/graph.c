@@ -21,6 +21,8 @@ static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_CONCAT] = "CONCATENATION",
     [NN_OP_RESIZE_BILINEAR] = "RESIZE_BILINEAR",
     [NN_OP_COPY] = "DEQUANTIZE",
+    [NN_OP_ADD_PADDED] = "ADD(PAD)",
+    [NN_OP_CONV1X1_ADD] = "CONV_1x1+ADD",
 };
 
 const char *nn_op_kind_name(nn_op_kind kind)
@@ -36,8 +38,10 @@ void nn_graph_free(nn_graph *g)
         free(g->tensors[i].name);
         free(g->tensors[i].data);
     }
-    for (int i = 0; i < g->n_ops; i++)
+    for (int i = 0; i < g->n_ops; i++) {
         free(g->ops[i].inputs);
+        free(g->ops[i].packed);
+    }
     free(g->tensors);
     free(g->ops);
     free(g->inputs);
@@ -310,6 +314,94 @@ static void fuse_activations(nn_graph *g)
     count_consumers(g);
 }
 
+/* BlazeFace residuals add a block's output to its input padded with zero
+ * channels: ADD(a, PAD(b)). One pass that adds b into a's first channels
+ * replaces a copy of the whole padded tensor. */
+static void fuse_channel_pads(nn_graph *g)
+{
+    for (int i = 0; i < g->n_ops; i++) {
+        nn_op *p = &g->ops[i];
+        if (p->dead || p->kind != NN_OP_PAD)
+            continue;
+        const nn_tensor *x = &g->tensors[p->inputs[0]];
+        nn_tensor *mid = &g->tensors[p->output];
+        int r = x->rank, only_channels_after = r >= 1 && p->pads[r - 1][0] == 0 && p->pads[r - 1][1] > 0;
+        for (int d = 0; d < r - 1; d++)
+            only_channels_after &= p->pads[d][0] == 0 && p->pads[d][1] == 0;
+        if (!only_channels_after || mid->consumers != 1 || mid->is_output)
+            continue;
+        for (int j = i + 1; j < g->n_ops; j++) {
+            nn_op *a = &g->ops[j];
+            if (a->dead || a->kind != NN_OP_ADD || (a->inputs[0] != p->output && a->inputs[1] != p->output))
+                continue;
+            int other = a->inputs[0] == p->output ? a->inputs[1] : a->inputs[0];
+            if (other != p->output && same_shape(&g->tensors[other], mid)) {
+                a->kind = NN_OP_ADD_PADDED;
+                a->inputs[0] = other;
+                a->inputs[1] = p->inputs[0];
+                p->dead = 1;
+                mid->producer = -1;
+                g->tensors[p->inputs[0]].consumers++;
+                mid->consumers = 0;
+            }
+            break;
+        }
+    }
+}
+
+/* A block's 1x1 projection and its residual ADD become one pass that adds
+ * the residual while the convolution's outputs are still in registers. The
+ * fused operator runs where the ADD was, when the residual exists too. */
+static int fuse_conv1x1_residuals(nn_graph *g, ptim_error *err)
+{
+    for (int i = 0; i < g->n_ops; i++) {
+        nn_op *a = &g->ops[i];
+        if (a->dead || (a->kind != NN_OP_ADD && a->kind != NN_OP_ADD_PADDED))
+            continue;
+        for (int side = 0; side < (a->kind == NN_OP_ADD ? 2 : 1); side++) {
+            int t = a->inputs[side], r = a->inputs[1 - side];
+            nn_tensor *mid = &g->tensors[t];
+            if (mid->producer < 0 || mid->consumers != 1 || mid->is_output || t == r)
+                continue;
+            nn_op *c = &g->ops[mid->producer];
+            if (c->kind != NN_OP_CONV2D || c->n_inputs != 3 || c->kernel_h != 1 || c->kernel_w != 1 ||
+                c->stride_h != 1 || c->stride_w != 1 || c->pad_top || c->pad_bottom || c->pad_left ||
+                c->pad_right || c->act_min != -INFINITY || c->act_max != INFINITY)
+                continue;
+            if (a->kind == NN_OP_ADD && !same_shape(&g->tensors[r], mid))
+                continue;
+            const nn_tensor *w = &g->tensors[c->inputs[1]];
+            size_t n = (size_t)w->dims[0], k = (size_t)w->dims[3], np = (n + 15) / 16 * 16;
+            int *inputs = malloc(4 * sizeof *inputs);
+            float *packed = calloc(k * np + np, sizeof(float));
+            if (!inputs || !packed) {
+                free(inputs);
+                free(packed);
+                return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", g->name);
+            }
+            for (size_t o = 0; o < n; o++) {
+                for (size_t j = 0; j < k; j++)
+                    packed[j * np + o] = w->data[o * k + j];
+                packed[k * np + o] = g->tensors[c->inputs[2]].data[o];
+            }
+            inputs[0] = c->inputs[0];
+            inputs[1] = c->inputs[1];
+            inputs[2] = c->inputs[2];
+            inputs[3] = r;
+            free(a->inputs);
+            a->inputs = inputs;
+            a->n_inputs = 4;
+            a->kind = NN_OP_CONV1X1_ADD;
+            a->packed = packed;
+            c->dead = 1;
+            mid->producer = -1;
+            mid->consumers = 0;
+            break;
+        }
+    }
+    return 0;
+}
+
 static int root_of(const nn_graph *g, int t, size_t *offset)
 {
     size_t off = 0;
@@ -474,6 +566,15 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err)
     if (fold_constants(g, err))
         return -1;
     fuse_activations(g);
+    if (nn_add_padded_is_fast()) {
+        fuse_channel_pads(g);
+        count_consumers(g);
+    }
+    if (nn_conv1x1_add_is_fast()) {
+        if (fuse_conv1x1_residuals(g, err))
+            return -1;
+        count_consumers(g);
+    }
     plan_aliases(g);
     return plan_arena(g, err);
 }

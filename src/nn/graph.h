@@ -33,6 +33,8 @@ typedef enum nn_op_kind {
     NN_OP_CONCAT,
     NN_OP_RESIZE_BILINEAR,
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
+    NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
+    NN_OP_CONV1X1_ADD, /* 1x1 convolution plus a residual (inputs x, w, bias, r): CONV_2D fused into its ADD */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -71,6 +73,8 @@ typedef struct nn_op {
     int in_place;     /* concat done by the arena plan: producers write into it */
     /* resize */
     int align_corners, half_pixel_centers;
+    /* CONV1X1_ADD: weights as [K][N rounded up to 16] then the bias (owned) */
+    float *packed;
 } nn_op;
 
 typedef struct nn_graph {
@@ -95,6 +99,17 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err);
 
 const char *nn_op_kind_name(nn_op_kind kind);
 
+/* Whether this CPU runs ADD(PAD) faster than a separate PAD and ADD. */
+int nn_add_padded_is_fast(void);
+/* Our own SIMD kernels, which the XNNPACK backend runs between its
+ * runtimes: whether this CPU has them (the graph fuses only then), how many
+ * independent work units an operator splits into, and running units
+ * [begin, end) of one (threads take disjoint ranges). */
+int nn_conv1x1_add_is_fast(void);
+int nn_add_padded_is_fast(void);
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op);
+size_t nn_fast_units(const nn_graph *g, const nn_op *op);
+void nn_fast_run(const nn_graph *g, const nn_op *op, float *const *ptr, size_t begin, size_t end);
 /* Runs one operator with plain C loops; `ptr[t]` is the storage of tensor t. */
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 
@@ -106,6 +121,11 @@ struct nn_model {
     nn_graph *graph;
 };
 
+/* The runner's storage of every tensor (for profiling tools). */
+float *const *nn_runner_tensor_ptrs(nn_runner *runner);
+/* XNNPACK runtimes the runner's plan uses (0 on the reference backend). */
+int nn_runner_xnn_runtimes(const nn_runner *runner);
+
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
 int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out,
@@ -113,5 +133,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);
 int nn_xnn_runtime_count(const nn_xnn_plan *plan);
+/* Times each live operator alone on XNNPACK (ms per run into ms_per_op[op index]). */
+int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *ms_per_op, ptim_error *err);
 
 #endif

@@ -12,6 +12,7 @@ struct nn_runner {
     float *arena;
     float **ptr; /* storage of every tensor: constant data or a place in the arena */
     nn_xnn_plan *xnn;
+    int auto_fallback; /* created as AUTO: a failing XNNPACK run falls back to the reference */
 };
 
 const char *nn_backend_name(nn_backend backend)
@@ -63,6 +64,7 @@ int nn_runner_create(const nn_model *model, nn_backend backend, int threads, nn_
         ptim_error xerr = {0};
         if (nn_xnn_create(g, r->ptr, threads, &r->xnn, &xerr) == 0) {
             r->backend = NN_BACKEND_XNNPACK;
+            r->auto_fallback = backend == NN_BACKEND_AUTO;
         } else if (backend == NN_BACKEND_XNNPACK) {
             if (err)
                 *err = xerr;
@@ -109,8 +111,17 @@ const float *nn_runner_output(const nn_runner *runner, int index)
 
 int nn_runner_run(nn_runner *runner, ptim_error *err)
 {
-    if (runner->xnn)
-        return nn_xnn_run(runner->xnn, runner->ptr, err);
+    if (runner->xnn) {
+        if (nn_xnn_run(runner->xnn, runner->ptr, err) == 0)
+            return 0;
+        if (!runner->auto_fallback)
+            return -1;
+        /* The error policy's fallback: the reference runs the same plan on
+         * the same arena from now on. */
+        nn_xnn_destroy(runner->xnn);
+        runner->xnn = NULL;
+        runner->backend = NN_BACKEND_REFERENCE;
+    }
     const nn_graph *g = runner->g;
     for (int i = 0; i < g->n_ops; i++) {
         const nn_op *op = &g->ops[i];
@@ -120,4 +131,14 @@ int nn_runner_run(nn_runner *runner, ptim_error *err)
         nn_ref_run_op(g, op, runner->ptr);
     }
     return 0;
+}
+
+float *const *nn_runner_tensor_ptrs(nn_runner *runner)
+{
+    return runner->ptr;
+}
+
+int nn_runner_xnn_runtimes(const nn_runner *runner)
+{
+    return runner->xnn ? nn_xnn_runtime_count(runner->xnn) : 0;
 }

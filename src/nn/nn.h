@@ -21,7 +21,8 @@ typedef struct nn_model nn_model;
 typedef struct nn_runner nn_runner;
 
 typedef enum nn_backend {
-    NN_BACKEND_AUTO = 0,  /* XNNPACK when it accepts the model, else reference */
+    NN_BACKEND_AUTO = 0,  /* XNNPACK when it accepts the model, else reference; a runner
+                             whose XNNPACK run fails switches to the reference for good */
     NN_BACKEND_XNNPACK,
     NN_BACKEND_REFERENCE, /* plain C, the truth in tests */
 } nn_backend;

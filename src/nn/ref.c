@@ -155,6 +155,296 @@ static void add(const nn_graph *g, const nn_op *op, float *const *ptr)
                 }
 }
 
+/* ADD of a padded residual (see fuse_channel_pads): per pixel, b's channels
+ * add into a's first ones. The vector versions use masked loads, so any
+ * channel count runs without a scalar tail; the graph fuses only where one
+ * of them runs (nn_add_padded_is_fast). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static void add_padded_avx512(const float *pa, const float *pb, float *out,
+                                                                 size_t pixels, size_t ca, size_t cb, float lo,
+                                                                 float hi)
+{
+    __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < ca; c += 16) {
+            size_t na = ca - c < 16 ? ca - c : 16, nb = cb > c ? (cb - c < 16 ? cb - c : 16) : 0;
+            __mmask16 ma = (__mmask16)((1u << na) - 1), mb = (__mmask16)((1u << nb) - 1);
+            __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(ma, pa + c), _mm512_maskz_loadu_ps(mb, pb + c));
+            _mm512_mask_storeu_ps(out + c, ma, _mm512_min_ps(_mm512_max_ps(v, vlo), vhi));
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void add_padded_avx2(const float *pa, const float *pb, float *out,
+                                                            size_t pixels, size_t ca, size_t cb, float lo, float hi)
+{
+    __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < ca; c += 8) {
+            int na = (int)(ca - c < 8 ? ca - c : 8), nb = (int)(cb > c ? (cb - c < 8 ? cb - c : 8) : 0);
+            __m256i ma = _mm256_cmpgt_epi32(_mm256_set1_epi32(na), lanes);
+            __m256i mb = _mm256_cmpgt_epi32(_mm256_set1_epi32(nb), lanes);
+            __m256 v = _mm256_add_ps(_mm256_maskload_ps(pa + c, ma), _mm256_maskload_ps(pb + c, mb));
+            _mm256_maskstore_ps(out + c, ma, _mm256_min_ps(_mm256_max_ps(v, vlo), vhi));
+        }
+    }
+}
+
+/* out[p][0..N) = clamp(bias + W x[p] + residual[p] (zero past its Nr channels)).
+ * Six pixels by 32 output channels per step (12 accumulators): each weight
+ * load serves six FMAs, so the loop is bound by FMAs, not loads. */
+static inline __mmask16 lanes_upto(size_t n, size_t from)
+{
+    return (__mmask16)(n > from ? (n - from >= 16 ? 0xffffu : (1u << (n - from)) - 1) : 0);
+}
+
+__attribute__((target("avx512f"))) static void conv1x1_add_avx512(const float *x, size_t K, const float *wp,
+                                                                  const float *r, size_t Nr, float *out, size_t N,
+                                                                  size_t pixels, float lo, float hi)
+{
+    size_t Np = (N + 15) / 16 * 16;
+    const float *bp = wp + K * Np;
+    __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    size_t p = 0;
+    for (; p + 6 <= pixels; p += 6) {
+        const float *xp = x + p * K;
+        for (size_t n0 = 0; n0 < N; n0 += 32) {
+            __mmask16 w1 = lanes_upto(Np, n0 + 16); /* the packed rows end at Np */
+            __m512 b0 = _mm512_loadu_ps(bp + n0), b1 = _mm512_maskz_loadu_ps(w1, bp + n0 + 16);
+            __m512 a[6][2];
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; i++) {
+                a[i][0] = b0;
+                a[i][1] = b1;
+            }
+            const float *w = wp + n0;
+            for (size_t k = 0; k < K; k++, w += Np) {
+                __m512 v0 = _mm512_loadu_ps(w), v1 = _mm512_maskz_loadu_ps(w1, w + 16);
+#pragma GCC unroll 6
+                for (int i = 0; i < 6; i++) {
+                    __m512 xi = _mm512_set1_ps(xp[i * K + k]);
+                    a[i][0] = _mm512_fmadd_ps(xi, v0, a[i][0]);
+                    a[i][1] = _mm512_fmadd_ps(xi, v1, a[i][1]);
+                }
+            }
+            __mmask16 m0 = lanes_upto(N, n0), m1 = lanes_upto(N, n0 + 16);
+            __mmask16 r0 = lanes_upto(Nr, n0), r1 = lanes_upto(Nr, n0 + 16);
+#pragma GCC unroll 6
+            for (int i = 0; i < 6; i++) {
+                const float *rr = r + (p + i) * Nr + n0;
+                float *o = out + (p + i) * N + n0;
+                __m512 v0 = _mm512_add_ps(a[i][0], _mm512_maskz_loadu_ps(r0, rr));
+                __m512 v1 = _mm512_add_ps(a[i][1], _mm512_maskz_loadu_ps(r1, rr + 16));
+                _mm512_mask_storeu_ps(o, m0, _mm512_min_ps(_mm512_max_ps(v0, vlo), vhi));
+                _mm512_mask_storeu_ps(o + 16, m1, _mm512_min_ps(_mm512_max_ps(v1, vlo), vhi));
+            }
+        }
+    }
+    for (; p < pixels; p++) {
+        const float *x0 = x + p * K;
+        for (size_t n0 = 0; n0 < N; n0 += 16) {
+            __mmask16 mn = lanes_upto(N, n0), mr = lanes_upto(Nr, n0);
+            __m512 a0 = _mm512_loadu_ps(bp + n0);
+            const float *w = wp + n0;
+            for (size_t k = 0; k < K; k++, w += Np)
+                a0 = _mm512_fmadd_ps(_mm512_set1_ps(x0[k]), _mm512_loadu_ps(w), a0);
+            a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(mr, r + p * Nr + n0));
+            _mm512_mask_storeu_ps(out + p * N + n0, mn, _mm512_min_ps(_mm512_max_ps(a0, vlo), vhi));
+        }
+    }
+}
+
+/* 3x3 depthwise convolution, any stride and padding: 16 channels per
+ * register, the nine weights held in registers across a whole output row;
+ * border taps are skipped, interior pixels take the unchecked path. */
+__attribute__((target("avx512f"))) static void dwconv3x3_avx512(const nn_graph *g, const nn_op *op,
+                                                                float *const *ptr, size_t row0, size_t row1)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *wt = ptr[op->inputs[1]];
+    const float *bias = op->n_inputs == 3 ? ptr[op->inputs[2]] : NULL;
+    float *out = ptr[op->output];
+    int H = x->dims[1], W = x->dims[2], C = x->dims[3], Ho = y->dims[1], Wo = y->dims[2];
+    int sh = op->stride_h, sw = op->stride_w, pt = op->pad_top, pl = op->pad_left;
+    __m512 vlo = _mm512_set1_ps(op->act_min), vhi = _mm512_set1_ps(op->act_max);
+    /* Output columns whose three taps all fall inside the row. */
+    int ox_lo = (pl + sw - 1) / sw, ox_hi = (W - 3 + pl) / sw; /* inclusive */
+    if (ox_hi > Wo - 1)
+        ox_hi = Wo - 1;
+    /* Row outside, channel blocks inside: the three input rows stay in
+     * cache while every block of 16 channels passes over them. */
+    for (size_t row = row0; row < row1; row++) {
+        int n = (int)(row / (size_t)Ho), oy = (int)(row % (size_t)Ho);
+        for (int c0 = 0; c0 < C; c0 += 16) {
+            __mmask16 m = lanes_upto((size_t)C, (size_t)c0);
+            __m512 w[9];
+            for (int k = 0; k < 9; k++)
+                w[k] = _mm512_maskz_loadu_ps(m, wt + (size_t)k * C + c0);
+            __m512 b = bias ? _mm512_maskz_loadu_ps(m, bias + c0) : _mm512_setzero_ps();
+            {
+                const float *rows[3];
+                int valid[3];
+                for (int ky = 0; ky < 3; ky++) {
+                    int iy = oy * sh - pt + ky;
+                    valid[ky] = iy >= 0 && iy < H;
+                    rows[ky] = in + (((size_t)n * H + (valid[ky] ? iy : 0)) * W) * C + c0;
+                }
+                float *orow = out + (((size_t)n * Ho + oy) * Wo) * C + c0;
+                for (int ox = 0; ox < Wo; ox++) {
+                    __m512 acc = b;
+                    int ix0 = ox * sw - pl;
+                    if (ox >= ox_lo && ox <= ox_hi && valid[0] && valid[1] && valid[2]) {
+                        const float *p0 = rows[0] + (size_t)ix0 * C, *p1 = rows[1] + (size_t)ix0 * C,
+                                    *p2 = rows[2] + (size_t)ix0 * C;
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0), w[0], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0 + C), w[1], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p0 + 2 * C), w[2], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1), w[3], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1 + C), w[4], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p1 + 2 * C), w[5], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2), w[6], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2 + C), w[7], acc);
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, p2 + 2 * C), w[8], acc);
+                    } else {
+                        for (int ky = 0; ky < 3; ky++) {
+                            if (!valid[ky])
+                                continue;
+                            for (int kx = 0; kx < 3; kx++) {
+                                int ix = ix0 + kx;
+                                if (ix < 0 || ix >= W)
+                                    continue;
+                                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, rows[ky] + (size_t)ix * C),
+                                                      w[ky * 3 + kx], acc);
+                            }
+                        }
+                    }
+                    _mm512_mask_storeu_ps(orow + (size_t)ox * C, m, _mm512_min_ps(_mm512_max_ps(acc, vlo), vhi));
+                }
+            }
+        }
+    }
+}
+#endif
+
+int nn_dwconv3x3_is_fast(const nn_graph *g, const nn_op *op)
+{
+    (void)g;
+#if defined(__x86_64__) && defined(__GNUC__)
+    return op->kind == NN_OP_DWCONV2D && op->kernel_h == 3 && op->kernel_w == 3 && op->dilation_h == 1 &&
+           op->dilation_w == 1 && op->depth_multiplier == 1 && __builtin_cpu_supports("avx512f");
+#else
+    (void)op;
+    return 0;
+#endif
+}
+
+int nn_conv1x1_add_is_fast(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
+int nn_add_padded_is_fast(void)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512f") || __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+/* Work units of the fast kernels: output rows for the depthwise
+ * convolution, runs of pixels for the others (a multiple of the 6-pixel tile). */
+enum { CONV_UNIT_PIXELS = 48, ADD_UNIT_PIXELS = 64 };
+
+size_t nn_fast_units(const nn_graph *g, const nn_op *op)
+{
+    const nn_tensor *y = &g->tensors[op->output];
+    size_t pixels = y->count / (size_t)y->dims[y->rank - 1];
+    if (op->kind == NN_OP_DWCONV2D)
+        return (size_t)y->dims[0] * (size_t)y->dims[1];
+    if (op->kind == NN_OP_CONV1X1_ADD)
+        return (pixels + CONV_UNIT_PIXELS - 1) / CONV_UNIT_PIXELS;
+    return (pixels + ADD_UNIT_PIXELS - 1) / ADD_UNIT_PIXELS;
+}
+
+void nn_fast_run(const nn_graph *g, const nn_op *op, float *const *ptr, size_t begin, size_t end)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const nn_tensor *y = &g->tensors[op->output];
+    size_t N = (size_t)y->dims[y->rank - 1], pixels = y->count / N;
+    if (op->kind == NN_OP_DWCONV2D && nn_dwconv3x3_is_fast(g, op)) {
+        dwconv3x3_avx512(g, op, ptr, begin, end);
+        return;
+    }
+    if (op->kind == NN_OP_CONV1X1_ADD && nn_conv1x1_add_is_fast()) {
+        const nn_tensor *x = &g->tensors[op->inputs[0]], *r = &g->tensors[op->inputs[3]];
+        size_t K = (size_t)x->dims[3], Nr = (size_t)r->dims[r->rank - 1];
+        size_t p0 = begin * CONV_UNIT_PIXELS, p1 = end * CONV_UNIT_PIXELS < pixels ? end * CONV_UNIT_PIXELS : pixels;
+        conv1x1_add_avx512(ptr[op->inputs[0]] + p0 * K, K, op->packed, ptr[op->inputs[3]] + p0 * Nr, Nr,
+                           ptr[op->output] + p0 * N, N, p1 - p0, op->act_min, op->act_max);
+        return;
+    }
+    if (op->kind == NN_OP_ADD_PADDED && nn_add_padded_is_fast()) {
+        const nn_tensor *b = &g->tensors[op->inputs[1]];
+        size_t cb = (size_t)b->dims[b->rank - 1];
+        size_t p0 = begin * ADD_UNIT_PIXELS, p1 = end * ADD_UNIT_PIXELS < pixels ? end * ADD_UNIT_PIXELS : pixels;
+        const float *pa = ptr[op->inputs[0]] + p0 * N, *pb = ptr[op->inputs[1]] + p0 * cb;
+        float *out = ptr[op->output] + p0 * N;
+        if (__builtin_cpu_supports("avx512f"))
+            add_padded_avx512(pa, pb, out, p1 - p0, N, cb, op->act_min, op->act_max);
+        else
+            add_padded_avx2(pa, pb, out, p1 - p0, N, cb, op->act_min, op->act_max);
+        return;
+    }
+#endif
+    if (begin == 0) /* no fast kernel here: the whole operator once */
+        nn_ref_run_op(g, op, ptr);
+}
+
+/* The reference keeps the plain loop, so tests compare the vector kernel against it. */
+static void add_padded(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
+    const float *pa = ptr[op->inputs[0]], *pb = ptr[op->inputs[1]];
+    float *out = ptr[op->output];
+    size_t ca = (size_t)a->dims[a->rank - 1], cb = (size_t)b->dims[b->rank - 1], pixels = a->count / ca;
+    float lo = op->act_min, hi = op->act_max;
+    for (size_t p = 0; p < pixels; p++, pa += ca, pb += cb, out += ca) {
+        for (size_t c = 0; c < cb; c++)
+            out[c] = clampf(pa[c] + pb[c], lo, hi);
+        for (size_t c = cb; c < ca; c++)
+            out[c] = clampf(pa[c], lo, hi);
+    }
+}
+
+/* Reference: the 1x1 convolution, then the residual (zero past its channels). */
+static void conv1x1_add(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *r = &g->tensors[op->inputs[3]];
+    const nn_tensor *y = &g->tensors[op->output];
+    const float *in = ptr[op->inputs[0]], *w = ptr[op->inputs[1]], *bias = ptr[op->inputs[2]];
+    const float *res = ptr[op->inputs[3]];
+    float *out = ptr[op->output];
+    size_t K = (size_t)x->dims[3], N = (size_t)y->dims[3], Nr = (size_t)r->dims[r->rank - 1];
+    size_t pixels = y->count / N;
+    for (size_t p = 0; p < pixels; p++)
+        for (size_t n = 0; n < N; n++) {
+            float acc = bias[n];
+            for (size_t k = 0; k < K; k++)
+                acc += in[p * K + k] * w[n * K + k];
+            if (n < Nr)
+                acc += res[p * Nr + n];
+            out[p * N + n] = clampf(acc, op->act_min, op->act_max);
+        }
+}
+
 static void prelu(const nn_graph *g, const nn_op *op, float *const *ptr)
 {
     const nn_tensor *al = &g->tensors[op->inputs[1]], *y = &g->tensors[op->output];
@@ -275,6 +565,8 @@ void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
     case NN_OP_DWCONV2D: dwconv2d(g, op, ptr); break;
     case NN_OP_MAXPOOL2D: maxpool2d(g, op, ptr); break;
     case NN_OP_ADD: add(g, op, ptr); break;
+    case NN_OP_ADD_PADDED: add_padded(g, op, ptr); break;
+    case NN_OP_CONV1X1_ADD: conv1x1_add(g, op, ptr); break;
     case NN_OP_PRELU: prelu(g, op, ptr); break;
     case NN_OP_CLAMP: clamp(g, op, ptr); break;
     case NN_OP_PAD: pad(g, op, ptr); break;

@@ -150,7 +150,7 @@ static int fb_ref(fb *f, const fbt *t, unsigned idx, size_t *target, const char 
         return 0;
     uint64_t tgt = (uint64_t)pos + u32_at(f, pos);
     if (tgt >= f->n)
-        return fail(f, "%s field %u points out of range", what, idx);
+        return fail(f, "%s points past the end of the file (is it truncated?)", what);
     *target = (size_t)tgt;
     return 0;
 }
@@ -167,10 +167,10 @@ static int fb_vector(fb *f, const fbt *t, unsigned idx, size_t esize, size_t *st
     if (!v)
         return 0;
     if (!in_range(f, v, 4))
-        return fail(f, "%s field %u is truncated", what, idx);
+        return fail(f, "%s is truncated", what);
     uint32_t n = u32_at(f, v);
     if ((uint64_t)n * esize > f->n || !in_range(f, v + 4, (size_t)n * esize))
-        return fail(f, "%s field %u has length %u past the end of the file", what, idx, n);
+        return fail(f, "%s has length %u, past the end of the file", what, n);
     *start = v + 4;
     *len = n;
     return 0;
@@ -286,11 +286,14 @@ static int read_tensor(importer *im, uint32_t i, const fbt *t)
     snprintf(what, sizeof what, "tensor %u", i);
     nt->producer = -1;
     nt->alias_of = -1;
-    if (fb_string(f, t, F_T_NAME, &nt->name, what))
+    char fwhat[64];
+    snprintf(fwhat, sizeof fwhat, "tensor %u name", i);
+    if (fb_string(f, t, F_T_NAME, &nt->name, fwhat))
         return -1;
     size_t sstart;
     uint32_t rank;
-    if (fb_vector(f, t, F_T_SHAPE, 4, &sstart, &rank, what))
+    snprintf(fwhat, sizeof fwhat, "tensor %u shape", i);
+    if (fb_vector(f, t, F_T_SHAPE, 4, &sstart, &rank, fwhat))
         return -1;
     if (rank > NN_MAX_RANK)
         return fail(f, "tensor %u (%s) has rank %u, more than %d", i, nt->name, rank, NN_MAX_RANK);
@@ -330,7 +333,8 @@ static int read_tensor(importer *im, uint32_t i, const fbt *t)
         return -1;
     size_t dstart;
     uint32_t dlen;
-    if (fb_vector(f, &bt, F_BUF_DATA, 1, &dstart, &dlen, bwhat))
+    snprintf(fwhat, sizeof fwhat, "tensor %u buffer data", i);
+    if (fb_vector(f, &bt, F_BUF_DATA, 1, &dstart, &dlen, fwhat))
         return -1;
     if (dlen == 0) {
         size_t op;
@@ -377,8 +381,11 @@ static int read_int_list(fb *f, size_t start, uint32_t n, int32_t min_index, int
     for (uint32_t k = 0; k < n; k++) {
         int32_t v;
         memcpy(&v, f->p + start + 4 * k, 4);
-        if (v < min_index || v >= max_index)
+        if (v < min_index || v >= max_index) {
+            free(*out);
+            *out = NULL;
             return fail(f, "%s refers to tensor %d, out of range", what, (int)v);
+        }
         (*out)[k] = v;
     }
     return 0;
@@ -459,8 +466,11 @@ static int read_operator(importer *im, int i, const fbt *t)
     }
     size_t istart, ostart;
     uint32_t nin, nout;
-    if (fb_vector(f, t, F_OP_INPUTS, 4, &istart, &nin, what) ||
-        fb_vector(f, t, F_OP_OUTPUTS, 4, &ostart, &nout, what))
+    char fwhat[64], gwhat[64];
+    snprintf(fwhat, sizeof fwhat, "operator %d input list", i);
+    snprintf(gwhat, sizeof gwhat, "operator %d output list", i);
+    if (fb_vector(f, t, F_OP_INPUTS, 4, &istart, &nin, fwhat) ||
+        fb_vector(f, t, F_OP_OUTPUTS, 4, &ostart, &nout, gwhat))
         return -1;
     if (nout != 1)
         return fail(f, "operator %d (%s) has %u outputs, expected 1", i, opname, nout);
@@ -480,7 +490,8 @@ static int read_operator(importer *im, int i, const fbt *t)
             return fail(f, "operator %d (%s) omits required input %d", i, opname, k);
     uint8_t otype;
     size_t opt;
-    if (fb_u8(f, t, F_OP_OPTIONS_TYPE, 0, &otype, what) || fb_ref(f, t, F_OP_OPTIONS, &opt, what))
+    snprintf(fwhat, sizeof fwhat, "operator %d options", i);
+    if (fb_u8(f, t, F_OP_OPTIONS_TYPE, 0, &otype, what) || fb_ref(f, t, F_OP_OPTIONS, &opt, fwhat))
         return -1;
     fbt o = {0};
     int have_opts = 0;
@@ -707,9 +718,9 @@ static int import(importer *im)
         return fail(f, "schema version %d is not supported (expected 3)", (int)version);
     size_t cstart, sstart;
     uint32_t nsub;
-    if (fb_vector(f, &m, F_MODEL_OPCODES, 4, &cstart, &im->n_opcodes, "model") ||
-        fb_vector(f, &m, F_MODEL_SUBGRAPHS, 4, &sstart, &nsub, "model") ||
-        fb_vector(f, &m, F_MODEL_BUFFERS, 4, &im->buffers_start, &im->n_buffers, "model"))
+    if (fb_vector(f, &m, F_MODEL_OPCODES, 4, &cstart, &im->n_opcodes, "operator code list") ||
+        fb_vector(f, &m, F_MODEL_SUBGRAPHS, 4, &sstart, &nsub, "subgraph list") ||
+        fb_vector(f, &m, F_MODEL_BUFFERS, 4, &im->buffers_start, &im->n_buffers, "buffer list"))
         return -1;
     if (nsub != 1)
         return fail(f, "has %u subgraphs, expected 1", nsub);
@@ -735,10 +746,10 @@ static int import(importer *im)
         return -1;
     size_t tstart, istart, ostart, opstart;
     uint32_t nt, ni, no, nops;
-    if (fb_vector(f, &sg, F_SG_TENSORS, 4, &tstart, &nt, "subgraph") ||
-        fb_vector(f, &sg, F_SG_INPUTS, 4, &istart, &ni, "subgraph") ||
-        fb_vector(f, &sg, F_SG_OUTPUTS, 4, &ostart, &no, "subgraph") ||
-        fb_vector(f, &sg, F_SG_OPERATORS, 4, &opstart, &nops, "subgraph"))
+    if (fb_vector(f, &sg, F_SG_TENSORS, 4, &tstart, &nt, "tensor list") ||
+        fb_vector(f, &sg, F_SG_INPUTS, 4, &istart, &ni, "subgraph input list") ||
+        fb_vector(f, &sg, F_SG_OUTPUTS, 4, &ostart, &no, "subgraph output list") ||
+        fb_vector(f, &sg, F_SG_OPERATORS, 4, &opstart, &nops, "operator list"))
         return -1;
     if (nt == 0 || ni == 0 || no == 0 || nops == 0)
         return fail(f, "subgraph has no tensors, inputs, outputs or operators");

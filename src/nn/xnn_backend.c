@@ -59,8 +59,47 @@ static int is_noop(const nn_op *op)
     return op->kind == NN_OP_RESHAPE || (op->kind == NN_OP_CONCAT && op->in_place);
 }
 
+/* Operators our own SIMD kernels run between XNNPACK runtimes (fused ones
+ * XNNPACK has no node for, and those we run faster than this snapshot). */
+static int own_kernel(const nn_graph *g, const nn_op *op)
+{
+    return op->kind == NN_OP_ADD_PADDED || op->kind == NN_OP_CONV1X1_ADD ||
+           nn_dwconv3x3_is_fast(g, op);
+}
+
+typedef struct own_task {
+    const nn_graph *g;
+    const nn_op *op;
+    float *const *ptr;
+} own_task;
+
+static void own_unit(void *context, size_t unit)
+{
+    const own_task *t = context;
+    nn_fast_run(t->g, t->op, t->ptr, unit, unit + 1);
+}
+
+/* Our kernels split into independent units; the plan's threads share them. */
+static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    if (op->kind == NN_OP_CONCAT) {
+        nn_ref_run_op(g, op, ptr);
+        return;
+    }
+    size_t units = nn_fast_units(g, op);
+    /* Small operators stay on the caller: waking workers would cost more. */
+    if (!pool || units < 2 || g->tensors[op->output].count < 32768) {
+        nn_fast_run(g, op, ptr, 0, units);
+        return;
+    }
+    own_task t = {g, op, ptr};
+    pthreadpool_parallelize_1d(pool, own_unit, &t, units, 0);
+}
+
 static int xnn_supports(const nn_graph *g, const nn_op *op)
 {
+    if (own_kernel(g, op))
+        return 0;
     switch (op->kind) {
     case NN_OP_CONV2D:
     case NN_OP_DWCONV2D:
@@ -316,7 +355,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT) {
+        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op)) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
@@ -364,7 +403,7 @@ int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err)
                 return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "model %s: XNNPACK run failed: %s",
                                       g->name, status_name(st));
         } else {
-            nn_ref_run_op(g, &g->ops[plan->steps[s].op], ptr);
+            run_own(plan->pool, g, &g->ops[plan->steps[s].op], ptr);
         }
     }
     return 0;
@@ -391,4 +430,72 @@ int nn_xnn_runtime_count(const nn_xnn_plan *plan)
     for (int s = 0; s < plan->n_steps; s++)
         n += plan->steps[s].runtime != NULL;
     return n;
+}
+
+/* Per-operator cost on XNNPACK for `ptim bench nn --per-op`: each operator in
+ * a runtime of its own (so every tensor is external), its fastest of `runs`. */
+#include <time.h>
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int nn_xnn_profile_ops(const nn_graph *g, float *const *ptr, int runs, double *ms_per_op, ptim_error *err)
+{
+    pthread_once(&init_once, init_xnnpack);
+    if (init_status != xnn_status_success)
+        return ptim_error_set(err, PTIM_ERR_DEVICE, PTIM_SEV_MEDIUM, "XNNPACK is unavailable: %s",
+                              status_name(init_status));
+    int *step_of = malloc((size_t)g->n_ops * sizeof *step_of);
+    char *shared = calloc((size_t)g->n_tensors, 1);
+    if (!step_of || !shared) {
+        free(step_of);
+        free(shared);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", g->name);
+    }
+    for (int i = 0; i < g->n_ops; i++)
+        step_of[i] = g->ops[i].dead || is_noop(&g->ops[i]) ? -1 : i;
+    for (int t = 0; t < g->n_tensors; t++)
+        if (g->tensors[t].alias_of >= 0)
+            shared[t] = shared[g->tensors[t].alias_of] = 1;
+    int rc = 0;
+    for (int i = 0; i < g->n_ops && rc == 0; i++) {
+        ms_per_op[i] = 0;
+        if (step_of[i] < 0)
+            continue;
+        if (!xnn_supports(g, &g->ops[i])) {
+            double best = 1e30;
+            for (int k = 0; k < runs; k++) {
+                double t0 = mono_ms();
+                run_own(NULL, g, &g->ops[i], ptr);
+                double dt = mono_ms() - t0;
+                if (dt < best)
+                    best = dt;
+            }
+            ms_per_op[i] = best;
+            continue;
+        }
+        xnn_runtime_t rt;
+        rc = build_segment(g, ptr, step_of, i, i, i, shared, NULL, &rt, err);
+        if (rc)
+            break;
+        xnn_invoke_runtime(rt);
+        /* The fastest run: on a shared machine the others include waiting. */
+        double best = 1e30;
+        for (int k = 0; k < runs; k++) {
+            double t0 = mono_ms();
+            xnn_invoke_runtime(rt);
+            double dt = mono_ms() - t0;
+            if (dt < best)
+                best = dt;
+        }
+        ms_per_op[i] = best;
+        xnn_delete_runtime(rt);
+    }
+    free(step_of);
+    free(shared);
+    return rc;
 }

@@ -1,0 +1,651 @@
+/* app/verify — see verify.h. Decoding here is its own small reader on
+ * libavformat/libavcodec on purpose: a bug in the pipeline's source must not
+ * be able to hide itself from the check. */
+#include "app/verify.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+
+void verify_options_default(verify_options *opt)
+{
+    *opt = (verify_options){
+        .leak_threshold = 0.5f,
+        .presence_threshold = 0.9f,
+        .unchanged_corr = 0.5f,
+        .original_threshold = 0.5f,
+        .confirm_presence = 0.8f,
+        .confirm_min_px = 20.0f,
+        .every = 1,
+        .max_frames = 0,
+    };
+}
+
+/* ---- a minimal video reader ------------------------------------------- */
+
+typedef struct vreader {
+    const char *path;
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *raw;
+    struct SwsContext *sws;
+    int stream;
+    AVRational time_base;
+    int64_t first_pts; /* AV_NOPTS_VALUE until the first frame */
+    int64_t index;     /* frames returned so far */
+    int64_t decode_errors;
+    bool draining, done;
+} vreader;
+
+static int av_fail(ptim_error *err, ptim_err_category cat, const char *path, const char *what, int averr)
+{
+    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
+    av_strerror(averr, buf, sizeof buf);
+    return ptim_error_set(err, cat, PTIM_SEV_HIGH, "%s: %s (%s)", path, what, buf);
+}
+
+static void vreader_close(vreader *r)
+{
+    sws_freeContext(r->sws);
+    av_frame_free(&r->raw);
+    av_packet_free(&r->pkt);
+    avcodec_free_context(&r->dec);
+    avformat_close_input(&r->fmt);
+}
+
+static int vreader_open(vreader *r, const char *path, ptim_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->first_pts = AV_NOPTS_VALUE;
+    int rc = avformat_open_input(&r->fmt, path, NULL, NULL);
+    if (rc == AVERROR_INVALIDDATA)
+        return ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                              "%s: not a video or picture file FFmpeg can read", path);
+    if (rc < 0)
+        return av_fail(err, PTIM_ERR_IO, path, "cannot open", rc);
+    if ((rc = avformat_find_stream_info(r->fmt, NULL)) < 0) {
+        av_fail(err, PTIM_ERR_DECODE, path, "cannot read stream information", rc);
+        goto fail;
+    }
+    const AVCodec *codec = NULL;
+    r->stream = av_find_best_stream(r->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+    if (r->stream < 0 || !codec) {
+        ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                       r->stream == AVERROR_DECODER_NOT_FOUND ? "%s: no decoder for its video stream"
+                                                               : "%s: has no video stream",
+                       path);
+        goto fail;
+    }
+    AVStream *st = r->fmt->streams[r->stream];
+    r->time_base = st->time_base;
+    r->dec = avcodec_alloc_context3(codec);
+    r->pkt = av_packet_alloc();
+    r->raw = av_frame_alloc();
+    if (!r->dec || !r->pkt || !r->raw) {
+        ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "%s: out of memory", path);
+        goto fail;
+    }
+    if ((rc = avcodec_parameters_to_context(r->dec, st->codecpar)) < 0 ||
+        (r->dec->thread_count = 2, rc = avcodec_open2(r->dec, codec, NULL)) < 0) {
+        av_fail(err, PTIM_ERR_DECODE, path, "cannot open the video decoder", rc);
+        goto fail;
+    }
+    return 0;
+fail:
+    vreader_close(r);
+    return -1;
+}
+
+/* Next decoded frame as YUV420P into `out` (which it owns afterwards), with
+ * its time in seconds from the first frame. Returns 1, 0 at the end, -1 on a
+ * reader error (decode errors of single packets are counted and skipped). */
+static int vreader_next(vreader *r, AVFrame *out, double *time, ptim_error *err)
+{
+    for (;;) {
+        int rc = avcodec_receive_frame(r->dec, r->raw);
+        if (rc == 0)
+            break;
+        if (rc == AVERROR_EOF)
+            return 0;
+        if (rc != AVERROR(EAGAIN)) {
+            r->decode_errors++;
+            if (r->draining)
+                return 0;
+            continue;
+        }
+        if (r->draining)
+            return 0;
+        rc = av_read_frame(r->fmt, r->pkt);
+        if (rc == AVERROR_EOF || (rc == AVERROR(EIO) && avio_feof(r->fmt->pb))) {
+            r->draining = true;
+            avcodec_send_packet(r->dec, NULL);
+            continue;
+        }
+        if (rc < 0) {
+            /* A damaged container: treat what was read as the whole file. */
+            r->decode_errors++;
+            r->draining = true;
+            avcodec_send_packet(r->dec, NULL);
+            continue;
+        }
+        if (r->pkt->stream_index == r->stream && avcodec_send_packet(r->dec, r->pkt) < 0)
+            r->decode_errors++;
+        av_packet_unref(r->pkt);
+    }
+
+    AVFrame *f = r->raw;
+    int64_t ts = f->best_effort_timestamp;
+    if (ts != AV_NOPTS_VALUE && r->first_pts == AV_NOPTS_VALUE)
+        r->first_pts = ts;
+    if (ts != AV_NOPTS_VALUE && r->first_pts != AV_NOPTS_VALUE)
+        *time = (double)(ts - r->first_pts) * av_q2d(r->time_base);
+    else
+        *time = NAN;
+
+    av_frame_unref(out);
+    if (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P) {
+        av_frame_move_ref(out, f);
+    } else {
+        r->sws = sws_getCachedContext(r->sws, f->width, f->height, f->format, f->width, f->height,
+                                      AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL, NULL, NULL);
+        out->format = AV_PIX_FMT_YUV420P;
+        out->width = f->width;
+        out->height = f->height;
+        if (!r->sws || av_frame_get_buffer(out, 0) < 0) {
+            av_frame_unref(f);
+            return ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
+                                  "%s: cannot convert %s frames to yuv420p", r->path,
+                                  av_get_pix_fmt_name(f->format) ? av_get_pix_fmt_name(f->format) : "?");
+        }
+        sws_scale(r->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, out->data,
+                  out->linesize);
+        av_frame_unref(f);
+    }
+    r->index++;
+    return 1;
+}
+
+static img_view frame_view(const AVFrame *f)
+{
+    img_view v = {.format = IMG_FMT_YUV420P, .width = f->width, .height = f->height};
+    for (int i = 0; i < 3; i++) {
+        v.data[i] = f->data[i];
+        v.stride[i] = f->linesize[i];
+    }
+    return v;
+}
+
+/* ---- comparisons ------------------------------------------------------- */
+
+float verify_detail_correlation(const uint8_t *a, int stride_a, const uint8_t *b, int stride_b,
+                                int width, int height, const float box[4])
+{
+    /* The Laplacian needs a neighbour on each side: stay 1 px inside. */
+    int x0 = (int)floorf(box[0]), y0 = (int)floorf(box[1]);
+    int x1 = (int)ceilf(box[0] + box[2]), y1 = (int)ceilf(box[1] + box[3]);
+    if (x0 < 1) x0 = 1;
+    if (y0 < 1) y0 = 1;
+    if (x1 > width - 1) x1 = width - 1;
+    if (y1 > height - 1) y1 = height - 1;
+    if (x1 - x0 < 3 || y1 - y0 < 3)
+        return -2.0f;
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    long n = 0;
+    for (int y = y0; y < y1; y++) {
+        const uint8_t *pa = a + (size_t)y * stride_a, *pb = b + (size_t)y * stride_b;
+        for (int x = x0; x < x1; x++) {
+            int la = 4 * pa[x] - pa[x - 1] - pa[x + 1] - pa[x - stride_a] - pa[x + stride_a];
+            int lb = 4 * pb[x] - pb[x - 1] - pb[x + 1] - pb[x - stride_b] - pb[x + stride_b];
+            sa += la;
+            sb += lb;
+            saa += (double)la * la;
+            sbb += (double)lb * lb;
+            sab += (double)la * lb;
+            n++;
+        }
+    }
+    double va = saa - sa * sa / n, vb = sbb - sb * sb / n, cov = sab - sa * sb / n;
+    /* Below ~0.25 grey level of Laplacian RMS there is no detail to compare. */
+    if (va < 0.0625 * n || vb < 0.0625 * n)
+        return 0.0f;
+    return (float)(cov / sqrt(va * vb));
+}
+
+static float box_iou(const float a[4], const float b[4])
+{
+    float ix = fmaxf(0, fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]));
+    float iy = fmaxf(0, fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]));
+    float inter = ix * iy, uni = a[2] * a[3] + b[2] * b[3] - inter;
+    return uni > 0 ? inter / uni : 0;
+}
+
+static verify_hit *leak_hit(verify_leak *leak, const float box[4])
+{
+    /* One entry per place: merge with an overlapping one already reported. */
+    for (int i = 0; i < leak->count; i++)
+        if (box_iou(leak->hits[i].box, box) > 0.3f)
+            return &leak->hits[i];
+    if (leak->count == FACE_LIST_MAX)
+        return NULL;
+    verify_hit *h = &leak->hits[leak->count++];
+    *h = (verify_hit){.presence = -1.0f, .detail_corr = -2.0f};
+    memcpy(h->box, box, sizeof h->box);
+    return h;
+}
+
+static int push_leak(verify_report *rep, const verify_leak *leak, ptim_error *err)
+{
+    if (rep->frames_leaked == rep->leaks_cap) {
+        int cap = rep->leaks_cap ? rep->leaks_cap * 2 : 16;
+        verify_leak *grown = realloc(rep->leaks, sizeof *grown * cap);
+        if (!grown)
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "verify: out of memory");
+        rep->leaks = grown;
+        rep->leaks_cap = cap;
+    }
+    rep->leaks[rep->frames_leaked++] = *leak;
+    rep->faces_leaked += leak->count;
+    return 0;
+}
+
+/* The part of a face box that identifies a person: the span of the eyes,
+ * nose and mouth keypoints, padded by 15 % of the box width and kept inside
+ * the box. A box alone also holds ears, hair and background, which masking
+ * rightly leaves alone. Without usable keypoints: the central 60 %. */
+static void inner_region(const float box[4], const float (*kp)[2], float out[4])
+{
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < 4; k++) { /* right eye, left eye, nose tip, mouth */
+        x0 = fminf(x0, kp[k][0]);
+        y0 = fminf(y0, kp[k][1]);
+        x1 = fmaxf(x1, kp[k][0]);
+        y1 = fmaxf(y1, kp[k][1]);
+    }
+    float pad = 0.15f * box[2];
+    x0 = fmaxf(x0 - pad, box[0]);
+    y0 = fmaxf(y0 - pad, box[1]);
+    x1 = fminf(x1 + pad, box[0] + box[2]);
+    y1 = fminf(y1 + pad, box[1] + box[3]);
+    if (!(x1 - x0 >= 0.3f * box[2] && y1 - y0 >= 0.3f * box[3])) {
+        x0 = box[0] + 0.2f * box[2];
+        y0 = box[1] + 0.2f * box[3];
+        x1 = box[0] + 0.8f * box[2];
+        y1 = box[1] + 0.8f * box[3];
+    }
+    out[0] = x0;
+    out[1] = y0;
+    out[2] = x1 - x0;
+    out[3] = y1 - y0;
+}
+
+/* Everything recognizable on one masked frame; `orig` may be NULL. */
+static int check_frame(const verify_options *opt, const verify_detector *det, verify_report *rep,
+                       const AVFrame *masked, int64_t mframe, double mtime, const AVFrame *orig,
+                       int64_t oframe, face_list *faces_m, face_list *faces_o, ptim_error *err)
+{
+    img_view vm = frame_view(masked);
+    verify_leak leak = {.frame = mframe, .time = mtime, .original_frame = orig ? oframe : -1};
+
+    if (det->detect(det->ctx, &vm, faces_m, err))
+        return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
+    faces_o->count = 0;
+    if (orig) {
+        img_view vo = frame_view(orig);
+        if (det->detect(det->ctx, &vo, faces_o, err))
+            return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+        int counted = 0;
+        for (int i = 0; i < faces_o->count; i++)
+            counted += faces_o->faces[i].score >= opt->original_threshold;
+        rep->original_faces += counted;
+        rep->original_face_frames += counted > 0;
+    }
+    float sx = orig ? (float)masked->width / orig->width : 1.0f;
+    float sy = orig ? (float)masked->height / orig->height : 1.0f;
+
+    /* 1. Still detected. A face-shaped blur or fill scores 0.5-0.65 with
+     * BlazeFace, as much as a real face far away, so where FaceMesh can judge
+     * (a face wide enough) it must confirm that a face is really there. */
+    for (int i = 0; i < faces_m->count; i++) {
+        const face *f = &faces_m->faces[i];
+        if (f->score < opt->leak_threshold)
+            continue;
+        float presence = -1.0f;
+        if (det->presence && f->box[2] >= opt->confirm_min_px) {
+            if (det->presence(det->ctx, &vm, f->box, (const float(*)[2])f->keypoints, &presence, err))
+                return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
+            if (presence < opt->confirm_presence)
+                continue;
+        }
+        verify_hit *h = leak_hit(&leak, f->box);
+        if (h) {
+            h->reasons |= VERIFY_DETECTED;
+            h->score = fmaxf(h->score, f->score);
+            h->presence = fmaxf(h->presence, presence);
+        }
+    }
+
+    /* The regions that should be masked: the original's faces (scaled to
+     * the masked frame). */
+    float regions[2 * FACE_LIST_MAX][4];
+    float inner[2 * FACE_LIST_MAX][4]; /* eyes, nose and mouth: what identifies */
+    float region_kp[2 * FACE_LIST_MAX][FACE_KEYPOINTS][2];
+    float region_score[2 * FACE_LIST_MAX];
+    int nregions = 0;
+    for (int i = 0; i < faces_o->count; i++) {
+        const face *f = &faces_o->faces[i];
+        if (f->score < opt->original_threshold)
+            continue;
+        regions[nregions][0] = f->box[0] * sx;
+        regions[nregions][1] = f->box[1] * sy;
+        regions[nregions][2] = f->box[2] * sx;
+        regions[nregions][3] = f->box[3] * sy;
+        for (int k = 0; k < FACE_KEYPOINTS; k++) {
+            region_kp[nregions][k][0] = f->keypoints[k][0] * sx;
+            region_kp[nregions][k][1] = f->keypoints[k][1] * sy;
+        }
+        inner_region(regions[nregions], region_kp[nregions], inner[nregions]);
+        region_score[nregions++] = f->score;
+    }
+    /* Masked file alone: no regions. FaceMesh on the detector's unsure
+     * guesses (0.3-0.5) was tried and rejected: on a whole-frame blur cover it
+     * boxes the whole person and FaceMesh, out of its depth at that scale,
+     * reports presence 0.9+ on an unrecognizable blob. */
+
+    for (int r = 0; r < nregions; r++) {
+        const float *box = regions[r];
+        /* Credit the original face on any hit already at this place. */
+        for (int k = 0; k < leak.count; k++)
+            if (box_iou(leak.hits[k].box, box) > 0.3f)
+                leak.hits[k].original_score = fmaxf(leak.hits[k].original_score, region_score[r]);
+        /* 2. FaceMesh still finds a face there. */
+        if (det->presence) {
+            float presence = 0.0f;
+            if (det->presence(det->ctx, &vm, box, (const float(*)[2])region_kp[r], &presence, err))
+                return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
+            if (presence >= opt->presence_threshold) {
+                verify_hit *h = leak_hit(&leak, box);
+                if (h) {
+                    h->reasons |= VERIFY_LANDMARKS;
+                    h->presence = presence;
+                    h->original_score = fmaxf(h->original_score, region_score[r]);
+                }
+            }
+        }
+        /* 3. The original's detail is still there (same geometry only). */
+        if (rep->unchanged_check && orig) {
+            float corr = verify_detail_correlation(orig->data[0], orig->linesize[0], masked->data[0],
+                                                   masked->linesize[0], masked->width,
+                                                   masked->height, inner[r]);
+            if (corr >= opt->unchanged_corr) {
+                verify_hit *h = leak_hit(&leak, box);
+                if (h) {
+                    h->reasons |= VERIFY_UNCHANGED;
+                    h->detail_corr = corr;
+                    h->original_score = fmaxf(h->original_score, region_score[r]);
+                }
+            }
+        }
+    }
+    if (leak.count)
+        return push_leak(rep, &leak, err);
+    return 0;
+}
+
+int verify_run(const char *original, const char *masked, const verify_options *opt_in,
+               const verify_detector *det, verify_report *rep, ptim_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    verify_options opt;
+    if (opt_in)
+        opt = *opt_in;
+    else
+        verify_options_default(&opt);
+    if (opt.every < 1)
+        opt.every = 1;
+    snprintf(rep->masked, sizeof rep->masked, "%s", masked);
+    snprintf(rep->original, sizeof rep->original, "%s", original ? original : "");
+    rep->landmarks_check = det->presence != NULL;
+
+    vreader rm, ro;
+    bool have_o = false;
+    int rc = -1;
+    AVFrame *fm = av_frame_alloc(), *cur = av_frame_alloc(), *nxt = av_frame_alloc();
+    face_list *faces = malloc(2 * sizeof *faces);
+    if (!fm || !cur || !nxt || !faces) {
+        ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "verify: out of memory");
+        goto out_nofiles;
+    }
+    if (vreader_open(&rm, masked, err))
+        goto out_nofiles;
+    if (original) {
+        if (vreader_open(&ro, original, err)) {
+            vreader_close(&rm);
+            goto out_nofiles;
+        }
+        have_o = true;
+    }
+
+    /* Original frames: `cur` is the latest at or before the masked frame's
+     * time, `nxt` the one after it (read ahead). */
+    double t_cur = NAN, t_nxt = NAN;
+    int64_t i_cur = -1, i_nxt = -1;
+    bool o_end = !have_o;
+    if (have_o) {
+        int got = vreader_next(&ro, nxt, &t_nxt, err);
+        if (got < 0)
+            goto out;
+        if (got == 0) {
+            ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH, "%s: no video frame could be decoded",
+                           original);
+            goto out;
+        }
+        i_nxt = 0;
+    }
+
+    for (;;) {
+        double tm;
+        int got = vreader_next(&rm, fm, &tm, err);
+        if (got < 0)
+            goto out;
+        if (got == 0)
+            break;
+        int64_t mi = rm.index - 1;
+        if (mi == 0) {
+            rep->width = fm->width;
+            rep->height = fm->height;
+            rep->unchanged_check = have_o && nxt->width == fm->width && nxt->height == fm->height;
+        }
+        rep->frames_decoded++;
+        if (opt.max_frames && mi >= opt.max_frames)
+            break;
+
+        /* Advance the original until `nxt` lies after this masked frame. */
+        bool by_index = isnan(tm) || (have_o && isnan(t_nxt) && isnan(t_cur));
+        while (!o_end) {
+            bool past = by_index ? i_nxt > mi : t_nxt > tm + 1e-4;
+            if (past)
+                break;
+            AVFrame *tmp = cur;
+            cur = nxt;
+            nxt = tmp;
+            t_cur = t_nxt;
+            i_cur = i_nxt;
+            int g = vreader_next(&ro, nxt, &t_nxt, err);
+            if (g < 0)
+                goto out;
+            if (g == 0) {
+                o_end = true;
+                av_frame_unref(nxt);
+                i_nxt = -1;
+            } else {
+                i_nxt = ro.index - 1;
+            }
+        }
+        if (mi % opt.every)
+            continue;
+
+        /* The nearer of cur / nxt, within half a frame of the original. */
+        const AVFrame *match = NULL;
+        int64_t mo = -1;
+        if (have_o) {
+            if (by_index) {
+                if (i_cur == mi) match = cur, mo = i_cur;
+                else if (i_nxt == mi) match = nxt, mo = i_nxt;
+            } else {
+                double dc = i_cur >= 0 ? fabs(t_cur - tm) : INFINITY;
+                double dn = i_nxt >= 0 ? fabs(t_nxt - tm) : INFINITY;
+                double frame_s = (i_cur >= 0 && i_nxt >= 0) ? t_nxt - t_cur : 0.1;
+                double tol = fmax(0.5 * frame_s, 0.002);
+                if (dc <= dn && dc <= tol) match = cur, mo = i_cur;
+                else if (dn < dc && dn <= tol) match = nxt, mo = i_nxt;
+            }
+        }
+        rep->frames_checked++;
+        rep->frames_matched += match != NULL;
+        if (check_frame(&opt, det, rep, fm, mi, isnan(tm) ? NAN : tm, match, mo, &faces[0], &faces[1], err))
+            goto out;
+    }
+    if (rep->frames_decoded == 0) {
+        ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH, "%s: no video frame could be decoded", masked);
+        goto out;
+    }
+    rc = 0;
+out:
+    rep->decode_errors = rm.decode_errors + (have_o ? ro.decode_errors : 0);
+    vreader_close(&rm);
+    if (have_o)
+        vreader_close(&ro);
+out_nofiles:
+    av_frame_free(&fm);
+    av_frame_free(&cur);
+    av_frame_free(&nxt);
+    free(faces);
+    return rc;
+}
+
+void verify_report_free(verify_report *rep)
+{
+    free(rep->leaks);
+    rep->leaks = NULL;
+    rep->leaks_cap = 0;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static cJSON *box_json(const float b[4])
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < 4; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(round((double)b[i] * 10) / 10));
+    return a;
+}
+
+static double round3(double v)
+{
+    return round(v * 1000) / 1000;
+}
+
+char *verify_report_json(const verify_report *rep)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root)
+        return NULL;
+    cJSON_AddStringToObject(root, "masked", rep->masked);
+    if (rep->original[0])
+        cJSON_AddStringToObject(root, "original", rep->original);
+    else
+        cJSON_AddNullToObject(root, "original");
+    cJSON_AddBoolToObject(root, "clean", rep->frames_leaked == 0);
+    cJSON_AddNumberToObject(root, "width", rep->width);
+    cJSON_AddNumberToObject(root, "height", rep->height);
+    cJSON_AddNumberToObject(root, "frames_decoded", (double)rep->frames_decoded);
+    cJSON_AddNumberToObject(root, "frames_checked", (double)rep->frames_checked);
+    cJSON_AddNumberToObject(root, "frames_matched", (double)rep->frames_matched);
+    cJSON_AddNumberToObject(root, "original_faces", (double)rep->original_faces);
+    cJSON_AddNumberToObject(root, "original_face_frames", (double)rep->original_face_frames);
+    cJSON_AddNumberToObject(root, "frames_leaked", (double)rep->frames_leaked);
+    cJSON_AddNumberToObject(root, "faces_leaked", (double)rep->faces_leaked);
+    cJSON_AddNumberToObject(root, "decode_errors", (double)rep->decode_errors);
+    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+    cJSON_AddItemToArray(checks, cJSON_CreateString("detected"));
+    if (rep->landmarks_check)
+        cJSON_AddItemToArray(checks, cJSON_CreateString("landmarks"));
+    if (rep->unchanged_check)
+        cJSON_AddItemToArray(checks, cJSON_CreateString("unchanged"));
+    cJSON *leaks = cJSON_AddArrayToObject(root, "leaks");
+    for (int64_t i = 0; i < rep->frames_leaked; i++) {
+        const verify_leak *l = &rep->leaks[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "frame", (double)l->frame);
+        if (isnan(l->time))
+            cJSON_AddNullToObject(o, "time");
+        else
+            cJSON_AddNumberToObject(o, "time", round3(l->time));
+        if (l->original_frame >= 0)
+            cJSON_AddNumberToObject(o, "original_frame", (double)l->original_frame);
+        cJSON *faces = cJSON_AddArrayToObject(o, "faces");
+        for (int k = 0; k < l->count; k++) {
+            const verify_hit *h = &l->hits[k];
+            cJSON *fo = cJSON_CreateObject();
+            cJSON_AddItemToObject(fo, "box", box_json(h->box));
+            cJSON *why = cJSON_AddArrayToObject(fo, "reasons");
+            if (h->reasons & VERIFY_DETECTED)
+                cJSON_AddItemToArray(why, cJSON_CreateString("detected"));
+            if (h->reasons & VERIFY_LANDMARKS)
+                cJSON_AddItemToArray(why, cJSON_CreateString("landmarks"));
+            if (h->reasons & VERIFY_UNCHANGED)
+                cJSON_AddItemToArray(why, cJSON_CreateString("unchanged"));
+            cJSON_AddNumberToObject(fo, "score", round3(h->score));
+            if (h->presence >= 0)
+                cJSON_AddNumberToObject(fo, "presence", round3(h->presence));
+            if (h->detail_corr > -2)
+                cJSON_AddNumberToObject(fo, "detail_corr", round3(h->detail_corr));
+            if (h->original_score > 0)
+                cJSON_AddNumberToObject(fo, "original_score", round3(h->original_score));
+            cJSON_AddItemToArray(faces, fo);
+        }
+        cJSON_AddItemToArray(leaks, o);
+    }
+    char *s = cJSON_Print(root);
+    cJSON_Delete(root);
+    return s;
+}
+
+void verify_report_print(const verify_report *rep, FILE *f, int max_lines)
+{
+    for (int64_t i = 0; i < rep->frames_leaked && i < max_lines; i++) {
+        const verify_leak *l = &rep->leaks[i];
+        for (int k = 0; k < l->count; k++) {
+            const verify_hit *h = &l->hits[k];
+            fprintf(f, "LEAK frame %lld", (long long)l->frame);
+            if (!isnan(l->time))
+                fprintf(f, " t=%.3fs", l->time);
+            fprintf(f, " box=%.0f,%.0f,%.0fx%.0f:", h->box[0], h->box[1], h->box[2], h->box[3]);
+            if (h->reasons & VERIFY_DETECTED)
+                fprintf(f, " detected (score %.2f)", h->score);
+            if (h->reasons & VERIFY_LANDMARKS)
+                fprintf(f, " landmarks (presence %.2f)", h->presence);
+            if (h->reasons & VERIFY_UNCHANGED)
+                fprintf(f, " unchanged (detail correlation %.2f)", h->detail_corr);
+            fputc('\n', f);
+        }
+    }
+    if (max_lines > 0 && rep->frames_leaked > max_lines)
+        fprintf(f, "… %lld more leaked frames (see --json or --report)\n",
+                (long long)(rep->frames_leaked - max_lines));
+    fprintf(f, "%s: %lld of %lld frames checked have a recognizable face",
+            rep->frames_leaked ? "LEAKED" : "clean", (long long)rep->frames_leaked,
+            (long long)rep->frames_checked);
+    if (rep->original[0])
+        fprintf(f, " (original: faces on %lld of %lld matched frames)", (long long)rep->original_face_frames,
+                (long long)rep->frames_matched);
+    fputc('\n', f);
+}

@@ -1,0 +1,25 @@
+/* app/verify_face — binds ptim verify to the face/ detector and landmarker,
+ * with settings tuned for recall: both BlazeFace models, tiled, a low
+ * detection threshold; FaceMesh presence on the regions to check. */
+#ifndef PTIM_APP_VERIFY_FACE_H
+#define PTIM_APP_VERIFY_FACE_H
+
+#include <stdbool.h>
+
+#include "app/verify.h"
+#include "core/config.h"
+#include "core/error.h"
+
+/* Detection threshold verify runs the detector with (what it can see at all;
+ * what counts as a leak is verify_options.leak_threshold). */
+#define VERIFY_RECALL_THRESHOLD 0.3f
+
+typedef struct verify_face verify_face;
+
+/* Creates the detector (and the landmarker when `landmarks`) from cfg's
+ * model directory and threads; fills *det to use them. */
+int verify_face_open(const ptim_config *cfg, bool landmarks, verify_face **out,
+                     verify_detector *det, ptim_error *err);
+void verify_face_close(verify_face *vf);
+
+#endif
