@@ -332,8 +332,10 @@ static int apply_pixelate(face_masker *m, img_view *frame, const face *f)
         cell = cell < 2 ? 2 : (cell + 1) & ~1; /* chroma cells line up with luma cells */
     /* A plain mosaic keeps the face's layout (dark cells for eyes, a skin
      * blob under hair) and BlazeFace still finds it (messi5.jpg: 0.77);
-     * taking the cell means from the blurred face removes that pattern. */
-    float sigma = m->set.blur_strength * face_width(f);
+     * taking the cell means from the blurred face removes that pattern. The
+     * pre-blur is fixed (not mask.blur_strength): strong enough for that, weak
+     * enough that neighbouring cells still differ and the mosaic stays one. */
+    float sigma = 0.12f * face_width(f);
     for (int i = 0; i < n; i++) {
         const img_alpha *a = mask_for(m, &planes[i]);
         int c = planes[i].shift ? cell / 2 : cell;
