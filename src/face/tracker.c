@@ -366,17 +366,18 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
     }
     if (tiles <= 0)
         return 0;
-    /* After a cut every tile is scanned: no face of the new shot waits for
-     * the rolling scan. */
-    int slice = t->s.landmarks && !all_tiles
-                    ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval
-                    : tiles;
+    int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
     int first = 1 + t->tile_cursor;
+    t->tile_cursor = (t->tile_cursor + slice) % tiles;
+    /* After a cut (and on the first frame) every tile is scanned: no face of
+     * the new shot waits for the rolling scan, which then goes on as if this
+     * were an ordinary frame. */
+    if (all_tiles && slice < tiles)
+        return detect_window(t, frame, 0, 1, tiles, err);
     if (detect_window(t, frame, 0, first, slice, err))
         return -1;
-    t->tile_cursor = (t->tile_cursor + slice) % tiles;
     if (slice == tiles)
         return 0;
     /* Up to a few tiles of detector-only faces, each once. */
@@ -473,7 +474,9 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
     scene_signature_take(cur, frame);
     t->sig_cur ^= 1;
     t->scene_distance = scene_signature_distance(prev, cur);
-    t->cut = t->s.scene_cut > 0.0f && t->scene_distance >= t->s.scene_cut;
+    /* The first frame (or the first after a reset) has nothing to cut from;
+     * a change of frame size is a cut. */
+    t->cut = t->s.scene_cut > 0.0f && prev->width > 0 && t->scene_distance >= t->s.scene_cut;
     if (t->cut)
         need_detect = true;
 
