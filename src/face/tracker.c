@@ -5,7 +5,15 @@
  * every track.detect_interval frames, whenever a face's presence drops, while a
  * face is held, and while nothing is tracked. Detections join tracks by box
  * overlap; a new one opens a track with the next id. A track not seen is held
- * at its last place for track.hold_ms, then dropped. */
+ * at its last place for track.hold_ms, then dropped.
+ *
+ * Fail closed across cuts: a frame whose luma signature (face/scene) differs
+ * from the previous one by track.scene_cut_threshold is a scene cut. On it
+ * the smoothing is reset and the detector runs on the whole frame and every
+ * tile before the frame's faces are reported; every track a detection matches
+ * is measured afresh from that detection, since FaceMesh run in the old
+ * region can report a confident face on part of the new one. Outside cuts a
+ * detection that FaceMesh's box does not cover is measured afresh too. */
 #include "face/tracker.h"
 
 #include <math.h>
@@ -431,7 +439,8 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
         used[bi] = true;
         track *tk = &t->tracks[bk];
         const face *d = &t->found.faces[bi];
-        if (tk->seen && !tk->suspect && covered_by(d->box, tk->f.box, frame->width, frame->height) >= MIN_COVERAGE) {
+        if (tk->seen && !tk->suspect &&
+            covered_by(d->box, tk->f.box, frame->width, frame->height) >= MIN_COVERAGE) {
             /* FaceMesh followed it already this frame: the detection confirms it. */
             tk->f.score = d->score;
             tk->f.flags |= FACE_DETECTED;
