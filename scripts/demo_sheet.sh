@@ -42,8 +42,12 @@ fi
 "$ptim" mask -q "$clip" -o "$tmp/blur.mp4" --mode blur --no-audio
 "$ptim" mask -q "$clip" -o "$tmp/pixelate.mp4" --mode pixelate --no-audio
 "$ptim" mask -q "$clip" -o "$tmp/swap.mp4" --mode swap --identity "$samples/astronaut.png" --no-audio
+# Every panel resampled to the source's frame rate: the outputs' containers
+# may report another rate, and the mp4 muxer would otherwise duplicate frames.
+rate=$(ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of csv=p=0 "$samples/Megamind.avi")
+panel() { echo "[$1:v]fps=$rate,scale=360:-2,setsar=1[$2]"; }
 ffmpeg -loglevel error -y -i "$clip" -i "$tmp/blur.mp4" -i "$tmp/pixelate.mp4" -i "$tmp/swap.mp4" \
-  -filter_complex "[0:v]scale=360:-2,setsar=1[a];[1:v]scale=360:-2,setsar=1[b];[2:v]scale=360:-2,setsar=1[c];[3:v]scale=360:-2,setsar=1[d];[a][b][c][d]hstack=inputs=4,format=yuv420p[v]" \
-  -map "[v]" -an -c:v libx264 -preset veryfast -crf 23 -shortest "$out/sheet_megamind.mp4"
+  -filter_complex "$(panel 0 a);$(panel 1 b);$(panel 2 c);$(panel 3 d);[a][b][c][d]hstack=inputs=4:shortest=1,format=yuv420p[v]" \
+  -map "[v]" -an -r "$rate" -c:v libx264 -preset veryfast -crf 23 "$out/sheet_megamind.mp4"
 
 echo "demo_sheet: wrote $out/sheet_astronaut.png and $out/sheet_megamind.mp4"

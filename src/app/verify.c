@@ -287,6 +287,21 @@ static void inner_region(const float box[4], const float (*kp)[2], float out[4])
 }
 
 /* Everything recognizable on one masked frame; `orig` may be NULL. */
+/* Does `box` (masked-frame pixels) overlap any face the detector found in
+ * the original (original pixels, scaled by sx, sy), however unsure? */
+static bool overlaps_original(const float box[4], const face_list *faces_o, float sx, float sy)
+{
+    for (int i = 0; i < faces_o->count; i++) {
+        const float *o = faces_o->faces[i].box;
+        float ob[4] = {o[0] * sx, o[1] * sy, o[2] * sx, o[3] * sy};
+        float w = fminf(box[0] + box[2], ob[0] + ob[2]) - fmaxf(box[0], ob[0]);
+        float h = fminf(box[1] + box[3], ob[1] + ob[3]) - fmaxf(box[1], ob[1]);
+        if (w > 0.0f && h > 0.0f)
+            return true;
+    }
+    return false;
+}
+
 static int check_frame(const verify_options *opt, const verify_detector *det, verify_report *rep,
                        const AVFrame *masked, int64_t mframe, double mtime, const AVFrame *orig,
                        int64_t oframe, face_list *faces_m, face_list *faces_o, ptim_error *err)
@@ -323,6 +338,12 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
             if (presence < opt->confirm_presence)
                 continue;
+        } else if (orig && !overlaps_original(f->box, faces_o, sx, sy)) {
+            /* Too small for FaceMesh to confirm, and nothing face-like at this
+             * place in the original: masking removes information, it cannot
+             * reveal an identity where the original showed none. Such hits are
+             * the detector's guesses on dark texture (seen on Megamind). */
+            continue;
         }
         verify_hit *h = leak_hit(&leak, f->box);
         if (h) {
