@@ -35,6 +35,7 @@ const ptim_option ptim_options[] = {
     {"track.smoothing", PTIM_OPT_BOOL, "true", U, NULL, true, "Smooth boxes and landmarks with a One Euro filter"},
     {"track.smoothing_min_cutoff", PTIM_OPT_FLOAT, "1.0", 0.01, 100.0, NULL, true, "One Euro filter minimum cutoff frequency (Hz): lower = less jitter"},
     {"track.smoothing_beta", PTIM_OPT_FLOAT, "0.5", 0.0, 10.0, NULL, true, "One Euro filter speed coefficient (per px/s of a 100 px face): higher = less lag"},
+    {"track.scene_cut_threshold", PTIM_OPT_FLOAT, "0.06", 0.0, 1.0, NULL, true, "Luma signature change (0-1) that counts as a scene cut: every face is detected again on that frame (0 = off)"},
 
     /* landmarks */
     {"landmarks.enabled", PTIM_OPT_BOOL, "true", U, NULL, true, "Run FaceMesh (468 landmarks) on every tracked face"},

@@ -5,7 +5,15 @@
  * every track.detect_interval frames, whenever a face's presence drops, while a
  * face is held, and while nothing is tracked. Detections join tracks by box
  * overlap; a new one opens a track with the next id. A track not seen is held
- * at its last place for track.hold_ms, then dropped. */
+ * at its last place for track.hold_ms, then dropped.
+ *
+ * Fail closed across cuts: a frame whose luma signature (face/scene) differs
+ * from the previous one by track.scene_cut_threshold is a scene cut. On it
+ * the smoothing is reset and the detector runs on the whole frame and every
+ * tile before the frame's faces are reported; every track a detection matches
+ * is measured afresh from that detection, since FaceMesh run in the old
+ * region can report a confident face on part of the new one. Outside cuts a
+ * detection that FaceMesh's box does not cover is measured afresh too. */
 #include "face/tracker.h"
 
 #include <math.h>
@@ -17,10 +25,21 @@
 #include "face/detector.h"
 #include "face/landmarks.h"
 #include "face/one_euro.h"
+#include "face/scene.h"
 
 #define MATCH_IOU 0.3f     /* a detection belongs to a track above this overlap */
 #define DUPLICATE_IOU 0.5f /* two tracks this alike are one face */
 #define CLOSE_FACE 0.25f   /* a face taller than this fraction of the frame is close */
+/* A detection (clipped to the frame) covered less than this by the box
+ * FaceMesh gives a track is not what FaceMesh follows: the face is measured
+ * again from the detection. Agreeing ones cover 0.85-0.9 (the detector's
+ * square box reaches higher up the forehead than the landmarks). */
+#define MIN_COVERAGE 0.7f
+/* FaceMesh's region jumping by more than this against the predicted one
+ * (side ratio, or centre shift over the side) means it may have landed on
+ * something else (a cut the signature missed): detect on this frame. */
+#define JUMP_SIDE 1.2f
+#define JUMP_SHIFT 0.2f
 
 typedef struct track {
     bool active;
@@ -28,6 +47,8 @@ typedef struct track {
     bool has_roi;       /* roi holds the region for the next FaceMesh run */
     bool measured;      /* FaceMesh has followed it (else only the detector sees it) */
     bool last_cx_valid; /* last_cx/cy hold the previous measured region centre */
+    bool suspect;       /* FaceMesh's result on this frame is not trusted: a
+                           matching detection measures the face again */
     float last_cx, last_cy;
     int64_t last_seen_ms, last_update_ms;
     face_roi roi;
@@ -44,6 +65,7 @@ typedef struct tracker_settings {
     one_euro_params euro;
     bool landmarks;
     float min_presence;
+    float scene_cut; /* signature distance that is a cut; 0 = off */
     face_detector_settings det;
 } tracker_settings;
 
@@ -59,6 +81,10 @@ struct face_tracker {
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
     face scratch;
+    scene_signature sig[2]; /* the previous frame's and this frame's */
+    int sig_cur;            /* index of the previous frame's signature */
+    float scene_distance;   /* of the last frame against the one before */
+    bool cut;               /* the last frame was a scene cut */
 };
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -73,6 +99,7 @@ static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error
     s->euro.d_cutoff = 1.0f;
     s->landmarks = ptim_config_bool(cfg, "landmarks.enabled");
     s->min_presence = (float)ptim_config_float(cfg, "landmarks.min_presence");
+    s->scene_cut = (float)ptim_config_float(cfg, "track.scene_cut_threshold");
     if (s->detect_interval < 1)
         s->detect_interval = 1;
     return 0;
@@ -122,6 +149,14 @@ void face_tracker_reset(face_tracker *t)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
+    t->sig[0].width = t->sig[1].width = 0;
+}
+
+float face_tracker_scene_distance(const face_tracker *t, bool *cut)
+{
+    if (cut)
+        *cut = t->cut;
+    return t->scene_distance;
 }
 
 static float box_iou(const float a[4], const float b[4])
@@ -137,6 +172,32 @@ static float box_iou(const float a[4], const float b[4])
 static float smooth(face_tracker *t, one_euro *f, float x, float dt, float scale)
 {
     return t->s.smoothing ? one_euro_step(f, &t->s.euro, x, dt, scale) : x;
+}
+
+/* Forget the smoothing state: what comes next is not the same motion (a cut,
+ * or FaceMesh found to follow something else). */
+static void reset_filters(track *k)
+{
+    for (int i = 0; i < FACE_LANDMARKS; i++)
+        for (int c = 0; c < 3; c++)
+            one_euro_reset(&k->lm[i][c]);
+    for (int c = 0; c < 4; c++)
+        one_euro_reset(&k->box[c]);
+    for (int i = 0; i < FACE_KEYPOINTS; i++)
+        for (int c = 0; c < 2; c++)
+            one_euro_reset(&k->kp[i][c]);
+    k->last_cx_valid = false;
+}
+
+/* Fraction of box a, clipped to the w x h frame, covered by box b. */
+static float covered_by(const float box[4], const float b[4], int w, int h)
+{
+    float x0 = fmaxf(box[0], 0.0f), y0 = fmaxf(box[1], 0.0f);
+    float a[4] = {x0, y0, fminf(box[0] + box[2], (float)w) - x0, fminf(box[1] + box[3], (float)h) - y0};
+    float ix = fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]);
+    float iy = fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]);
+    float area = a[2] * a[3];
+    return ix <= 0 || iy <= 0 || area <= 0 ? 0.0f : ix * iy / area;
 }
 
 /* Take a FaceMesh measurement (raw landmarks in m) into track k. */
@@ -286,7 +347,8 @@ static int detect_window(face_tracker *t, const img_view *frame, unsigned models
  * per track.detect_interval frames (all of them when landmarks are off: then
  * detection is all there is); and the tile of every face only the detector
  * can see (too small for FaceMesh), so its box stays current. */
-static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim_error *err)
+static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool all_tiles,
+                        ptim_error *err)
 {
     t->found.count = 0;
     /* detector.model=auto: short range on the whole frame while every face
@@ -316,9 +378,14 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
     int first = 1 + t->tile_cursor;
+    t->tile_cursor = (t->tile_cursor + slice) % tiles;
+    /* After a cut (and on the first frame) every tile is scanned: no face of
+     * the new shot waits for the rolling scan, which then goes on as if this
+     * were an ordinary frame. */
+    if (all_tiles && slice < tiles)
+        return detect_window(t, frame, 0, 1, tiles, err);
     if (detect_window(t, frame, 0, first, slice, err))
         return -1;
-    t->tile_cursor = (t->tile_cursor + slice) % tiles;
     if (slice == tiles)
         return 0;
     /* Up to a few tiles of detector-only faces, each once. */
@@ -343,7 +410,7 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, ptim
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, whole, err))
+    if (detect_frame(t, frame, whole, t->cut, err))
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -372,13 +439,22 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
         used[bi] = true;
         track *tk = &t->tracks[bk];
         const face *d = &t->found.faces[bi];
-        if (tk->seen) {
+        if (tk->seen && !tk->suspect &&
+            covered_by(d->box, tk->f.box, frame->width, frame->height) >= MIN_COVERAGE) {
             /* FaceMesh followed it already this frame: the detection confirms it. */
             tk->f.score = d->score;
             tk->f.flags |= FACE_DETECTED;
-        } else if (measure_detected(t, tk, d, frame, t_ms, err)) {
-            return -1;
+            continue;
         }
+        if (tk->seen) {
+            /* FaceMesh's landmarks do not cover the face the detector sees
+             * (after a cut, or drifted onto part of it): this frame's mask
+             * comes from the detection, measured afresh. */
+            reset_filters(tk);
+            tk->has_roi = false;
+        }
+        if (measure_detected(t, tk, d, frame, t_ms, err))
+            return -1;
     }
     for (int i = 0; i < t->found.count; i++) {
         if (used[i])
@@ -398,6 +474,21 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
 {
     out->count = 0;
     bool need_detect = !t->s.landmarks || ++t->frames_since_detect >= t->s.detect_interval;
+
+    /* Scene cut: nothing learnt on the previous frames says where the faces
+     * of this one are. Every face is detected on this frame (whole frame and
+     * every tile) before any mask is decided; FaceMesh's results from the old
+     * regions stand only where no detection says otherwise. */
+    scene_signature *prev = &t->sig[t->sig_cur], *cur = &t->sig[t->sig_cur ^ 1];
+    scene_signature_take(cur, frame);
+    t->sig_cur ^= 1;
+    t->scene_distance = scene_signature_distance(prev, cur);
+    /* The first frame (or the first after a reset) has nothing to cut from;
+     * a change of frame size is a cut. */
+    t->cut = t->s.scene_cut > 0.0f && prev->width > 0 && t->scene_distance >= t->s.scene_cut;
+    if (t->cut)
+        need_detect = true;
+
     int active = 0;
     for (int i = 0; i < FACE_LIST_MAX; i++) {
         track *k = &t->tracks[i];
@@ -405,6 +496,9 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             continue;
         active++;
         k->seen = false;
+        k->suspect = t->cut;
+        if (t->cut)
+            reset_filters(k);
         k->f.flags &= ~(FACE_DETECTED | FACE_TRACKED | FACE_HELD);
         if (!(t->s.landmarks && k->has_roi)) {
             /* Lost by FaceMesh, or held: look again everywhere. A face only
@@ -417,6 +511,13 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
         if (face_landmarker_run(t->lm, frame, &k->roi, &t->scratch, err))
             return -1;
         if (t->scratch.presence >= t->s.min_presence) {
+            face_roi got = face_roi_from_landmarks(&t->scratch), want = k->roi;
+            float ratio = got.side / fmaxf(want.side, 1.0f);
+            float shift = hypotf(got.cx - want.cx, got.cy - want.cy) / fmaxf(want.side, 1.0f);
+            if (ratio > JUMP_SIDE || ratio < 1.0f / JUMP_SIDE || shift > JUMP_SHIFT) {
+                k->suspect = true;
+                need_detect = true;
+            }
             update_from_landmarks(t, k, &t->scratch, t_ms);
         } else {
             k->has_roi = false; /* handed back to detection */
@@ -436,8 +537,16 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             if (a == b || !ka->active || !kb->active || !ka->seen || !kb->seen ||
                 ka->f.id > kb->f.id)
                 continue;
-            if (box_iou(ka->f.box, kb->f.box) > DUPLICATE_IOU)
-                kb->active = false;
+            if (box_iou(ka->f.box, kb->f.box) <= DUPLICATE_IOU)
+                continue;
+            if ((kb->f.flags & FACE_DETECTED) && !(ka->f.flags & FACE_DETECTED)) {
+                /* The newer one was measured from this frame's detection, the
+                 * older only from its old region: keep the newer's measure. */
+                int id = ka->f.id;
+                *ka = *kb;
+                ka->f.id = id;
+            }
+            kb->active = false;
         }
 
     for (int i = 0; i < FACE_LIST_MAX; i++) {

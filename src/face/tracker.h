@@ -8,6 +8,7 @@
 #ifndef PTIM_FACE_TRACKER_H
 #define PTIM_FACE_TRACKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -28,5 +29,9 @@ int face_tracker_process(face_tracker *tracker, const img_view *frame, int64_t t
                          face_list *out, ptim_error *err);
 /* Forget every track (a new scene, image or file). */
 void face_tracker_reset(face_tracker *tracker);
+/* The last frame's scene signature distance to the frame before (0..1, see
+ * face/scene.h) and, in *cut when not NULL, whether it counted as a scene
+ * cut (track.scene_cut_threshold): diagnostics and tests. */
+float face_tracker_scene_distance(const face_tracker *tracker, bool *cut);
 
 #endif
