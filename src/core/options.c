@@ -46,7 +46,7 @@ const ptim_option ptim_options[] = {
     {"mask.shape", PTIM_OPT_ENUM, "contour", U, "contour|ellipse|box", true, "Masked region: landmark contour, ellipse or box around the detection"},
     {"mask.scale", PTIM_OPT_FLOAT, "1.3", 1.0, 4.0, NULL, true, "Grow the masked region: each side grows by (scale-1) x size"},
     {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
-    {"mask.blur_strength", PTIM_OPT_FLOAT, "0.2", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.2: BlazeFace finds no face left even on 30 px faces, nothing to sharpen back)"},
+    {"mask.blur_strength", PTIM_OPT_FLOAT, "0.2", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.2 leaves no face BlazeFace finds, nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
     {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},
     {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
@@ -62,7 +62,7 @@ const ptim_option ptim_options[] = {
 
     /* debug */
     {"debug.draw", PTIM_OPT_ENUM, "none", U, "none|boxes|landmarks|ids", true, "Draw detection boxes, landmarks or track ids on the output"},
-    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (builds with PTIM_FAULT_INJECTION): comma-separated POINT[@N|@N-M|@N+][=RATE][:PARAM], e.g. decode=0.05,detect@10-20,encode@100,source_gone@50+; points: source_open source_stall source_gone packet_drop packet_corrupt decode detect landmarks analyze_timeout alloc render encode, or all"},
+    {"debug.faults", PTIM_OPT_STRING, "", U, NULL, false, "Fault injection (test builds): POINT[@N|@N-M|@N+][=RATE][:PARAM],... e.g. decode=0.05,detect@10-20 (points: see core/fault.h)"},
     {"debug.fault_seed", PTIM_OPT_INT, "1", 0, 2147483647, NULL, false, "Seed of rate-based fault injection (same seed and events: same faults)"},
 
     /* source */
