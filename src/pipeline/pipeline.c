@@ -119,7 +119,45 @@ static void fail(pl *p, int status, const ptim_error *err)
 
 /* ---- frame records ---- */
 
-static pl_frame *frame_get(pl *p)
+static void sleep_ms(pl *p, int ms)
+{
+    int64_t until = now_us() + (int64_t)ms * 1000;
+    while (now_us() < until && !*p->desc->stop && !atomic_load(&p->failed))
+        av_usleep(5000);
+}
+
+/* An allocation for `what` failed: report it and follow the policy. Returns
+ * true to try again (after the policy's wait). Retries come first; a degrade
+ * answer gets one last try after frames in flight had time to drain (offline
+ * only: a live run drops the frame and counts it instead of waiting). An
+ * offline run never loses a frame silently: when the policy gives up, the
+ * run aborts with exit 1. */
+static bool alloc_failed(pl *p, const char *stage, const char *what, ptim_recovery_state *rs,
+                         bool *degraded)
+{
+    ptim_error e;
+    ptim_error_set(&e, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for %s", what);
+    int delay = 0;
+    ptim_recovery a = report(p, stage, &e, rs, &delay);
+    if (a == PTIM_RECOVER_RETRY) {
+        sleep_ms(p, delay);
+        return !*p->desc->stop && !atomic_load(&p->failed);
+    }
+    if (a == PTIM_RECOVER_DEGRADE && !p->desc->live && !*degraded) {
+        *degraded = true;
+        sleep_ms(p, 200);
+        return !*p->desc->stop && !atomic_load(&p->failed);
+    }
+    ptim_error_resolved(rs, 0);
+    if (!p->desc->live) {
+        ptim_error_set(&e, PTIM_ERR_MEMORY, PTIM_SEV_HIGH,
+                       "out of memory: no memory for %s (raise performance.memory_budget_mb?)", what);
+        fail(p, 1, &e);
+    }
+    return false;
+}
+
+static pl_frame *frame_get_once(pl *p)
 {
     if (ptim_fault_hit(PTIM_FAULT_ALLOC))
         return NULL;
@@ -143,6 +181,23 @@ static pl_frame *frame_get(pl *p)
     return f;
 }
 
+/* A frame record, with recovery per policy; NULL when the policy gave up. */
+static pl_frame *frame_get(pl *p)
+{
+    ptim_recovery_state rs = {0};
+    bool degraded = false;
+    for (;;) {
+        pl_frame *f = frame_get_once(p);
+        if (f) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return f;
+        }
+        if (!alloc_failed(p, "source", "a frame record", &rs, &degraded))
+            return NULL;
+    }
+}
+
 static void frame_put(pl *p, pl_frame *f)
 {
     if (!f)
@@ -156,7 +211,7 @@ static void pool_buffer_free(void *opaque, uint8_t *data) { ptim_mem_free(opaque
 
 /* A frame of the same format and size as `like`, its pixels in a core/mem
  * buffer (frames in flight: high priority); with copy, the pixels too. */
-static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+static AVFrame *pool_frame_once(pl *p, const AVFrame *like, bool copy)
 {
     if (ptim_fault_hit(PTIM_FAULT_ALLOC))
         return NULL;
@@ -183,6 +238,23 @@ static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
     if (copy && av_frame_copy(f, like) < 0)
         av_frame_free(&f);
     return f;
+}
+
+/* pool_frame_once with recovery per policy; NULL when the policy gave up. */
+static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+{
+    ptim_recovery_state rs = {0};
+    bool degraded = false;
+    for (;;) {
+        AVFrame *f = pool_frame_once(p, like, copy);
+        if (f) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return f;
+        }
+        if (!alloc_failed(p, "render", copy ? "a frame copy" : "a cover buffer", &rs, &degraded))
+            return NULL;
+    }
 }
 
 /* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
@@ -352,11 +424,10 @@ static void shift_timeline(pl *p, AVFrame *f)
 static int emit(pl *p, AVFrame *av, bool filler)
 {
     pl_frame *f = frame_get(p);
-    if (!f) {
+    if (!f) { /* reported; live: dropped, offline: the run fails */
         atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
-        count_error(p, PTIM_ERR_MEMORY);
         av_frame_free(&av);
-        return 0;
+        return atomic_load(&p->failed) ? -1 : 0;
     }
     f->av = av;
     f->filler = filler;
@@ -403,12 +474,36 @@ static int reconnect(pl *p, AVFrame *last, int first_delay_ms, ptim_recovery_sta
     return -1;
 }
 
+/* Offline read error `err` (not yet reported): follow the policy (the state
+ * `rs` lasts until a frame is read again); on retry or restart, wait and
+ * open the input again where it failed. Returns 0 to read on, -1 when the
+ * policy gave up (err says why). */
+static int resume_offline(pl *p, ptim_recovery_state *rs, ptim_error *err)
+{
+    for (;;) {
+        int delay = 0;
+        ptim_recovery act = report(p, "source", err, rs, &delay);
+        if (act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) {
+            ptim_error_resolved(rs, 0);
+            return -1;
+        }
+        sleep_ms(p, delay);
+        if (*p->desc->stop || atomic_load(&p->failed))
+            return -1;
+        ptim_error rerr = {0};
+        if (io_source_resume(p->src, &rerr) == 0)
+            return 0;
+        *err = rerr;
+    }
+}
+
 static void *source_thread(void *arg)
 {
     pl *p = arg;
     AVFrame *last = NULL; /* for filler frames while a live source is away */
     int64_t last_accept_us = -1; /* none yet */
     int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
+    ptim_recovery_state read_rs = {0}; /* offline read errors until the next frame */
     for (;;) {
         if (*p->desc->stop || atomic_load(&p->failed))
             break;
@@ -422,11 +517,18 @@ static void *source_thread(void *arg)
         if (r < 0) {
             if (*p->desc->stop)
                 break;
-            ptim_recovery_state rs = {0};
             int delay = 0;
+            if (!p->desc->live) {
+                /* offline: retry as the policy says, reading on after the last
+                 * frame from a fresh open; give up when it says so */
+                if (resume_offline(p, &read_rs, &err) == 0)
+                    continue;
+                fail(p, 1, &err);
+                break;
+            }
+            ptim_recovery_state rs = {0};
             ptim_recovery act = report(p, "source", &err, &rs, &delay);
-            if (!p->desc->live || act == PTIM_RECOVER_ABORT) {
-                /* a file that fails to read does not get better by reopening */
+            if (act == PTIM_RECOVER_ABORT) {
                 ptim_error_resolved(&rs, 0);
                 fail(p, 1, &err);
                 break;
@@ -457,6 +559,11 @@ static void *source_thread(void *arg)
             audio_push(p, pkt);
             continue;
         }
+        if (read_rs.open) { /* read again after a read error */
+            ptim_error_resolved(&read_rs, 1);
+            atomic_fetch_add(&p->st->recoveries, 1);
+        }
+        read_rs = (ptim_recovery_state){0};
         record(p->hist[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
         if (p->desc->live && min_gap_us) {
             int64_t t = now_us();
@@ -581,11 +688,10 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
     if (!av_frame_is_writable(f->av)) {
         /* the decoder still holds these pixels: cover into a new buffer */
         out = pool_frame(p, f->av, false);
-        if (!out) { /* no memory for a cover: the frame is not written */
+        if (!out) { /* reported; no memory for a cover: the frame is not written */
             f->dropped = true;
             av_frame_free(&f->av);
             atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
-            count_error(p, PTIM_ERR_MEMORY);
             return;
         }
         atomic_fetch_add(&p->st->cover_buffers, 1);
@@ -656,28 +762,37 @@ static void *render_thread(void *arg)
         f->action = ptim_guard_check(&pol, f->analyzed, age_ms, &f->reason);
         if (f->action == PTIM_GUARD_MASKED) {
             ptim_error err = {0};
-            bool ok = false;
+            bool ok = false, copy_failed = false;
             if (!p->masker) {
                 ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "no masker");
             } else if (!make_writable(p, f)) {
-                ptim_error_set(&err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for a frame copy");
+                copy_failed = true; /* reported by pool_frame; covering is the degraded mode */
             } else {
                 img_view v;
                 view_of(f->av, &v);
                 if (ptim_fault_hit(PTIM_FAULT_RENDER))
-                    ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "masking failed (injected)");
+                    ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_MEDIUM, "masking failed (injected)");
                 else if (face_masker_render(p->masker, &v, &f->faces, &err) == 0)
                     ok = true;
+                /* what happens next is the same for every masking failure: the
+                 * frame is covered (skip); reported with the severity whose
+                 * policy says so */
+                if (!ok && err.category != PTIM_ERR_MEMORY)
+                    err.category = PTIM_ERR_INTERNAL, err.severity = PTIM_SEV_MEDIUM;
+                else if (!ok)
+                    err.severity = PTIM_SEV_LOW; /* memory/low: degrade */
             }
             if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count);
             } else {
-                if (p->masker) /* without a masker every frame fails: reported once at start */
+                if (copy_failed)
+                    ; /* reported where the copy failed */
+                else if (p->masker) /* without a masker every frame fails: reported once at start */
                     report(p, "render", &err, NULL, NULL);
                 else
                     count_error(p, err.category);
-                if (!p->warned_render && p->masker) {
+                if (!p->warned_render && p->masker && !copy_failed) {
                     p->warned_render = true;
                     fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are covered\n",
                             (long long)f->index, err.message);
@@ -822,6 +937,37 @@ static void close_all(pl *p)
     pthread_mutex_destroy(&p->err_lock);
 }
 
+/* Open the input; a failure that may pass (I/O, a device, the network; not
+ * a missing file or a file that is not a video) is retried as the policy
+ * says. Every failure is reported. */
+static int open_source(pl *p, const io_source_options *so, ptim_error *err)
+{
+    ptim_recovery_state rs = {0};
+    for (;;) {
+        if (io_source_open(so, &p->src, err) == 0) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return 0;
+        }
+        bool transient = !err->bad_input && (err->category == PTIM_ERR_IO ||
+                                             err->category == PTIM_ERR_DEVICE ||
+                                             err->category == PTIM_ERR_NETWORK);
+        if (!transient) {
+            count_error(p, err->category);
+            return -1;
+        }
+        int delay = 0;
+        ptim_recovery act = report(p, "source", err, &rs, &delay);
+        if (act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) {
+            ptim_error_resolved(&rs, 0);
+            return -1;
+        }
+        sleep_ms(p, delay);
+        if (*p->desc->stop)
+            return -1;
+    }
+}
+
 static double ms_since(int64_t t0) { return (now_us() - t0) / 1000.0; }
 
 int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
@@ -871,10 +1017,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         .audio = d.audio,
         .read_timeout_ms = (int)ptim_config_int(cfg, "source.read_timeout_ms"),
     };
-    if (io_source_open(&so, &p->src, &err) < 0) {
+    if (open_source(p, &so, &err) < 0) {
         res->status = 2;
         res->error = err;
-        count_error(p, err.category);
         close_all(p);
         return res->status;
     }
@@ -1028,6 +1173,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
             count_error(p, e.category);
         }
     }
+    /* every failed write the sink retried was reported to core/error there */
+    p->st->errors[io_sink_kind_of(d.output) == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_ENCODE] +=
+        io_sink_get_counters(p->sink)->retries;
     p->st->wall_s = (now_us() - p->t_start_us) / 1e6;
     for (int i = 0; i < PTIM_STAGE__COUNT; i++)
         if (p->hist[i])
@@ -1091,6 +1239,13 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
     for (int i = 1; i < PTIM_ERR__COUNT; i++)
         cJSON_AddNumberToObject(er, ptim_err_category_name(i), (double)s->errors[i]);
     cJSON_AddNumberToObject(o, "recoveries", (double)s->recoveries);
+    if (ptim_fault_armed(PTIM_FAULT__COUNT)) { /* injected faults: events reached and fired per point */
+        char buf[2048];
+        ptim_fault_stats_json(buf, sizeof buf);
+        cJSON *faults = cJSON_Parse(buf);
+        if (faults)
+            cJSON_AddItemToObject(o, "faults", faults);
+    }
     cJSON_AddNumberToObject(o, "reconfigures", (double)s->reconfigures);
     cJSON *mem = cJSON_AddObjectToObject(o, "memory");
     const ptim_mem_stats *m = &res->memory;
