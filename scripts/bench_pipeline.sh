@@ -4,7 +4,8 @@
 # defaults, audio copied), on 720p and 1080p clips made from Megamind.avi.
 # Prints wall times and CPU times (user+sys), each the median of RUNS runs,
 # and the ratios ptim / ffmpeg. Goal: wall ratio <= 1.15. On a shared,
-# loaded machine the CPU ratio is the steadier figure.
+# loaded machine the CPU ratio is the steadier figure. PTIM_ARGS adds
+# settings to the ptim runs (e.g. "--set detector.tiles=off").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -22,6 +23,7 @@ preset=${preset:-veryfast}
 timed() { local out=$1; shift; /usr/bin/time -f "%e %U %S" -o "$work/t" "$@" >/dev/null 2>&1; awk '{ print $1, $2 + $3 }' "$work/t" >> "$out"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+[ -n "${PTIM_ARGS:-}" ] && echo "ptim settings: $PTIM_ARGS"
 echo "clip    ffmpeg wall/cpu s   ptim wall/cpu s   wall ratio  cpu ratio   (median of $RUNS; libx264 preset=$preset crf=$crf; audio copied)"
 for res in 1280x720 1920x1080; do
   clip=$work/clip_$res.mp4
@@ -30,7 +32,7 @@ for res in 1280x720 1920x1080; do
   : > "$work/ff.t"; : > "$work/pt.t"
   for r in $(seq "$RUNS"); do
     timed "$work/ff.t" ffmpeg -v error -y -i "$clip" -map 0:v -map 0:a -c:v libx264 -preset "$preset" -crf "$crf" -c:a copy "$work/ff.mp4"
-    timed "$work/pt.t" "$ptim" mask -q "$clip" -o "$work/ptim.mp4" --set mask.mode=blur --stats-json "$work/stats.json"
+    timed "$work/pt.t" "$ptim" mask -q "$clip" -o "$work/ptim.mp4" --set mask.mode=blur ${PTIM_ARGS:-} --stats-json "$work/stats.json"
   done
   fw=$(cut -d' ' -f1 "$work/ff.t" | median); fc=$(cut -d' ' -f2 "$work/ff.t" | median)
   pw=$(cut -d' ' -f1 "$work/pt.t" | median); pc=$(cut -d' ' -f2 "$work/pt.t" | median)

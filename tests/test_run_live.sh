@@ -107,12 +107,14 @@ fi
 section
 U=$T/userdata
 mkdir -p "$U"
-printf '[privacy]\non_failure = blur_frame\n' > "$U/config.ini"
+# max_result_age_ms = 0: every result is too old, so every frame is covered
+# (also with the real masker) and the cover shows which setting is in force.
+printf '[privacy]\non_failure = blur_frame\nmax_result_age_ms = 0\n' > "$U/config.ini"
 "$PTIM_BIN" run -q --userdata-dir "$U" -i "$CLIP" -o null --set source.realtime=true --set source.loop=true \
   --audit "$T/reload.audit" --stats-json "$T/reload.json" $FAST_ARGS 2>"$T/reload.err" &
 RUN=$!
 wait_lines "$T/reload.audit" 10 || fail "hot reload: no frames after 60 s"
-printf '[privacy]\non_failure = black_frame\n' > "$U/config.ini.new" && mv "$U/config.ini.new" "$U/config.ini"
+printf '[privacy]\non_failure = black_frame\nmax_result_age_ms = 0\n' > "$U/config.ini.new" && mv "$U/config.ini.new" "$U/config.ini"
 before=$(wc -l < "$T/reload.audit")
 wait_lines "$T/reload.audit" $((before + 20)) || fail "hot reload: stalled"
 interrupt $RUN
