@@ -30,6 +30,10 @@ typedef struct pl_frame {
         AVFrame *av;
     int64_t index;
     int64_t t_in_us, t_analyzed_us;
+    /* the face result's origin: media time (ms) of this frame and of the
+     * oldest measurement its faces rest on (a held face: where it was last
+     * seen), and when that frame entered (wall, µs) */
+    int64_t t_ms, result_t_ms, result_t_in_us;
     bool analyzed, filler, stale, dropped;
     ptim_guard_action action;
     ptim_guard_reason reason;
@@ -78,6 +82,8 @@ typedef struct pl {
     /* settings read at start */
     int target_fps, target_delay_ms, reconnect_attempts, reconnect_backoff_ms, cells_across;
     bool warned_analysis, warned_render;
+    /* analyze thread: where each face id was last measured (not held) */
+    struct { int id; int64_t t_ms, t_in_us; } seen[2 * FACE_LIST_MAX];
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -173,6 +179,7 @@ static pl_frame *frame_get_once(pl *p)
     f->av = NULL;
     f->index = 0;
     f->t_in_us = f->t_analyzed_us = 0;
+    f->t_ms = f->result_t_ms = f->result_t_in_us = 0;
     f->analyzed = f->filler = f->stale = f->dropped = false;
     f->action = PTIM_GUARD_COVER;
     f->reason = PTIM_GUARD_REASON_NONE;
@@ -615,6 +622,49 @@ static void poll_config(pl *p, int64_t *next_poll_us)
     atomic_fetch_add(&p->st->reconfigures, 1);
 }
 
+/* What the face result of analysed frame f rests on. A face detected on f:
+ * f itself. A face followed by FaceMesh: also the frame it was measured on
+ * before, since it was looked for where that frame had it (across a long
+ * gap the face has moved on and the region catches part of it, or none). A
+ * held face: the frame it was last seen on. The guard judges the oldest, in
+ * media time (t_ms) and in wall time (when that frame came in). */
+static void result_origin(pl *p, pl_frame *f)
+{
+    f->result_t_ms = f->t_ms;
+    f->result_t_in_us = f->t_in_us;
+    const int n = (int)(sizeof p->seen / sizeof p->seen[0]);
+    for (int i = 0; i < f->faces.count; i++) {
+        const face *fc = &f->faces.faces[i];
+        int slot = -1, oldest = 0; /* oldest: a free entry, else the least recent */
+        for (int j = 0; j < n; j++) {
+            if (p->seen[j].id == fc->id) {
+                slot = j;
+                break;
+            }
+            if (p->seen[oldest].id && (!p->seen[j].id || p->seen[j].t_ms < p->seen[oldest].t_ms))
+                oldest = j;
+        }
+        if (!(fc->flags & FACE_DETECTED)) { /* rests on an earlier frame */
+            if (slot < 0) { /* not known here: of unknown age */
+                f->result_t_ms = INT64_MIN / 2;
+                f->result_t_in_us = INT64_MIN / 2;
+            } else {
+                if (p->seen[slot].t_ms < f->result_t_ms)
+                    f->result_t_ms = p->seen[slot].t_ms;
+                if (p->seen[slot].t_in_us < f->result_t_in_us)
+                    f->result_t_in_us = p->seen[slot].t_in_us;
+            }
+        }
+        if (!(fc->flags & FACE_HELD)) { /* measured on f */
+            if (slot < 0)
+                slot = oldest;
+            p->seen[slot].id = fc->id;
+            p->seen[slot].t_ms = f->t_ms;
+            p->seen[slot].t_in_us = f->t_in_us;
+        }
+    }
+}
+
 static void *analyze_thread(void *arg)
 {
     pl *p = arg;
@@ -633,8 +683,10 @@ static void *analyze_thread(void *arg)
         if (!f->filler && p->tracker && view_of(f->av, &v)) {
             ptim_error err = {0};
             int64_t t_ms = av_rescale_q(f->av->pts, p->tb, (AVRational){1, 1000});
+            f->t_ms = t_ms;
             if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
                 f->analyzed = true;
+                result_origin(p, f);
             } else {
                 report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
                 f->faces.count = 0;
@@ -730,6 +782,14 @@ static bool make_writable(pl *p, pl_frame *f)
     return true;
 }
 
+static int64_t result_wall_age_ms(const pl_frame *f) { return (f->t_analyzed_us - f->result_t_in_us) / 1000; }
+static int64_t result_media_age_ms(const pl_frame *f) { return f->t_ms - f->result_t_ms; }
+static int64_t result_age_ms(const pl_frame *f)
+{
+    int64_t w = result_wall_age_ms(f), m = result_media_age_ms(f);
+    return w > m ? w : m;
+}
+
 static void *render_thread(void *arg)
 {
     pl *p = arg;
@@ -758,7 +818,9 @@ static void *render_thread(void *arg)
             }
         }
         int64_t t0 = now_us();
-        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : (f->t_analyzed_us - f->t_in_us) / 1000;
+        /* the result's age in wall time AND in media time: a source read
+         * faster than real time runs many frames ahead in little wall time */
+        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : result_age_ms(f);
         f->action = ptim_guard_check(&pol, f->analyzed, age_ms, &f->reason);
         if (f->action == PTIM_GUARD_MASKED) {
             ptim_error err = {0};
@@ -838,6 +900,9 @@ static void audit_line(pl *p, const pl_frame *f)
         fprintf(a, ",\"cover\":\"%s\"", ptim_cover_name(f->cover));
     if (f->filler)
         fprintf(a, ",\"filler\":true");
+    if (f->analyzed)
+        fprintf(a, ",\"result_media_age_ms\":%lld,\"result_wall_age_ms\":%lld",
+                (long long)result_media_age_ms(f), (long long)result_wall_age_ms(f));
     fprintf(a, ",\"faces\":[");
     int shown = f->action == PTIM_GUARD_MASKED ? f->faces.count : 0;
     for (int i = 0; i < shown; i++) {
