@@ -82,7 +82,11 @@ typedef struct pl {
     /* settings read at start */
     int target_fps, target_delay_ms, reconnect_attempts, reconnect_backoff_ms, cells_across;
     bool warned_analysis, warned_render;
-    /* analyze thread: where each face id was last measured (not held) */
+    /* analyze thread: the media time of the last frame analysed, the limit
+     * on a gap the tracker may follow faces across (privacy.max_result_age_ms
+     * in live mode, else none), and where each face id was last measured */
+    int64_t last_analyzed_ms;
+    int64_t follow_max_gap_ms;
     struct { int id; int64_t t_ms, t_in_us; } seen[2 * FACE_LIST_MAX];
 } pl;
 
@@ -614,6 +618,7 @@ static void poll_config(pl *p, int64_t *next_poll_us)
         count_error(p, err.category);
         fprintf(stderr, "ptim: new settings not applied to face analysis: %s\n", err.message);
     }
+    p->follow_max_gap_ms = p->desc->live ? ptim_config_int(cfg, "privacy.max_result_age_ms") : -1;
     pthread_mutex_lock(&p->cfg_lock);
     ptim_config_release(p->cfg_latest);
     p->cfg_latest = cfg;
@@ -669,6 +674,8 @@ static void *analyze_thread(void *arg)
 {
     pl *p = arg;
     int64_t next_poll = 0;
+    p->last_analyzed_ms = INT64_MIN;
+    p->follow_max_gap_ms = p->desc->live ? ptim_config_int(p->desc->cfg, "privacy.max_result_age_ms") : -1;
     for (;;) {
         void *item;
         int r = ptim_queue_pop(p->q_analyze, &item, 100);
@@ -684,6 +691,15 @@ static void *analyze_thread(void *arg)
             ptim_error err = {0};
             int64_t t_ms = av_rescale_q(f->av->pts, p->tb, (AVRational){1, 1000});
             f->t_ms = t_ms;
+            /* A gap in media time longer than a result may be old (a live
+             * source read faster than real time, frames dropped): the faces
+             * have moved on, and following them from where the last frame
+             * had them would mask beside them. Start over: every face is
+             * then found by the detector on this frame. */
+            if (p->follow_max_gap_ms >= 0 && p->last_analyzed_ms != INT64_MIN &&
+                t_ms - p->last_analyzed_ms > p->follow_max_gap_ms)
+                face_tracker_reset(p->tracker);
+            p->last_analyzed_ms = t_ms;
             if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
                 f->analyzed = true;
                 result_origin(p, f);
