@@ -494,11 +494,13 @@ static int resume_offline(pl *p, ptim_recovery_state *rs, ptim_error *err)
     for (;;) {
         int delay = 0;
         ptim_recovery act = report(p, "source", err, rs, &delay);
-        if (act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) {
+        /* a retry is bounded by the policy; a restart by source.reconnect_attempts */
+        if ((act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) ||
+            (act == PTIM_RECOVER_RESTART && rs->attempts > p->reconnect_attempts)) {
             ptim_error_resolved(rs, 0);
             return -1;
         }
-        sleep_ms(p, delay);
+        sleep_ms(p, act == PTIM_RECOVER_RESTART && delay <= 0 ? p->reconnect_backoff_ms : delay);
         if (*p->desc->stop || atomic_load(&p->failed))
             return -1;
         ptim_error rerr = {0};
@@ -1039,7 +1041,7 @@ static int open_source(pl *p, const io_source_options *so, ptim_error *err)
         }
         int delay = 0;
         ptim_recovery act = report(p, "source", err, &rs, &delay);
-        if (act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) {
+        if (act != PTIM_RECOVER_RETRY) { /* retries are bounded by the policy */
             ptim_error_resolved(&rs, 0);
             return -1;
         }
