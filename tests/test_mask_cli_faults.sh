@@ -95,11 +95,17 @@ if ptim mask -q "$S/messi5.jpg" -o "$T/probe_fault.png" --set debug.faults=encod
   run_fault "encode@3" 0 "$T/f_enc1.mp4" && [ "$(frame_count "$T/f_enc1.mp4")" = "$N" ] && pass "fault encode once: retried, every frame written" || fail "encode@3: $(cat "$T/err")"
   run_fault "encode=1.0" 1 "$T/f_enc.mp4" && grep -q "writing" "$T/err" && pass "fault encode always: exit 1"
   no_output "$T/f_enc.mp4"
-  run_fault "source_open@1" 2 "$T/f_open.mp4" && pass "fault source_open: exit 2"
+  # The policy table (core/error.c) for io/high is retry 2x, then abort: a
+  # one-off open or read failure is retried (a read resumes after a reopen)
+  # and the file is complete; a permanent one ends the run.
+  run_fault "source_open@1" 0 "$T/f_open1.mp4" && [ "$(frame_count "$T/f_open1.mp4")" = "$N" ] && pass "fault source_open once: retried, every frame written" || fail "source_open@1: $(cat "$T/err")"
+  run_fault "source_open@1+" 2 "$T/f_open.mp4" && pass "fault source_open always: exit 2"
   no_output "$T/f_open.mp4"
-  run_fault "source_gone@20" 1 "$T/f_gone.mp4" && pass "fault source_gone offline: exit 1"
+  run_fault "source_gone@20" 0 "$T/f_gone1.mp4" && [ "$(frame_count "$T/f_gone1.mp4")" = "$N" ] && grep -q '"reopens":1' "$T/f.json" && pass "fault source_gone once offline: reopened, resumed, every frame written" || fail "source_gone@20: $(cat "$T/err") $(grep -o '"source":{[^}]*}' "$T/f.json")"
+  run_fault "source_gone@20+" 1 "$T/f_gone.mp4" && pass "fault source_gone for good offline: exit 1"
   no_output "$T/f_gone.mp4"
-  run_fault "alloc@4" 0 "$T/f_alloc.mp4" && grep -q '"no_memory":1' "$T/f.json" && pass "fault alloc: the frame is dropped, counted" || fail "alloc: $(grep -o '"dropped":{[^}]*}' "$T/f.json")"
+  # memory/high: retry, then degrade; an offline run never loses a frame
+  run_fault "alloc@4" 0 "$T/f_alloc.mp4" && grep -q '"no_memory":0' "$T/f.json" && grep -q '"memory":1' "$T/f.json" && [ "$(frame_count "$T/f_alloc.mp4")" = "$N" ] && pass "fault alloc once: retried, counted, every frame written" || fail "alloc: $(grep -o '"dropped":{[^}]*}' "$T/f.json") $(grep -o '"memory":[0-9]*' "$T/f.json")"
   run_fault "render@2-3" 0 "$T/f_render.mp4" && pass "fault render: exit 0"
   why=$(all_frames_covered "$SHORT" "$T/f_render.mp4" 2>&1) || masker_available || fail "render fault: uncovered frame: $why"
 else

@@ -32,6 +32,10 @@ struct io_source {
     int64_t offset_us;
     bool rebase_pending;
     int64_t last_pts;           /* last pts handed out (info.time_base) */
+    /* resuming after a read error: frames and audio already handed out are
+     * skipped by their own (pre-offset) timestamps */
+    int64_t last_raw_pts, last_raw_audio;
+    bool resume_video, resume_audio;
     int64_t frame_dur;          /* one frame in info.time_base */
     /* real-time pacing */
     int64_t pace_wall_us, pace_pts;
@@ -232,6 +236,7 @@ int io_source_open(const io_source_options *opts, io_source **out, ptim_error *e
     src->info.kind = io_source_kind_of(opts->input);
     src->info.live = src->info.kind == IO_SOURCE_CAMERA || src->info.kind == IO_SOURCE_URL;
     src->last_pts = AV_NOPTS_VALUE;
+    src->last_raw_pts = src->last_raw_audio = AV_NOPTS_VALUE;
     struct stat st;
     switch (src->info.kind) {
     case IO_SOURCE_STDIN:
@@ -261,8 +266,9 @@ int io_source_open(const io_source_options *opts, io_source **out, ptim_error *e
         if (stat(opts->input, &st) != 0) {
             int e = errno;
             io_source_close(src);
-            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot open %s: %s",
-                                  opts->input, strerror(e));
+            ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot open %s: %s", opts->input,
+                           strerror(e));
+            return ptim_error_mark_input(err); /* retrying a missing file is pointless */
         }
         snprintf(src->url, sizeof src->url, "file:%s", opts->input);
         break;
@@ -299,6 +305,23 @@ int io_source_reopen(io_source *src, ptim_error *err)
     src->rebase_pending = true;
     src->pace_started = false;
     src->counters.reopens++;
+    return 0;
+}
+
+int io_source_resume(io_source *src, ptim_error *err)
+{
+    close_streams(src);
+    if (open_streams(src, err) < 0)
+        return -1;
+    src->counters.reopens++;
+    src->pace_started = false;
+    src->resume_video = src->last_raw_pts != AV_NOPTS_VALUE;
+    src->resume_audio = src->last_raw_audio != AV_NOPTS_VALUE;
+    /* back to the keyframe before the last frame handed out; when the input
+     * cannot seek, reading from the start and skipping gets there too */
+    if (src->resume_video)
+        avformat_seek_file(src->fmt, src->video_index, INT64_MIN, src->last_raw_pts,
+                           src->last_raw_pts, 0);
     return 0;
 }
 
@@ -372,7 +395,17 @@ int io_source_next(io_source *src, AVFrame **frame_out, AVPacket **audio_out, pt
             return 1;
         }
         int r = avcodec_receive_frame(src->dec, frame);
+        if (r >= 0 && src->resume_video) {
+            if (frame->best_effort_timestamp != AV_NOPTS_VALUE &&
+                frame->best_effort_timestamp <= src->last_raw_pts) {
+                av_frame_unref(frame); /* handed out before the read error */
+                continue;
+            }
+            src->resume_video = false;
+        }
         if (r >= 0) {
+            if (frame->best_effort_timestamp != AV_NOPTS_VALUE)
+                src->last_raw_pts = frame->best_effort_timestamp;
             src->counters.frames++;
             if (frame->decode_error_flags || (frame->flags & AV_FRAME_FLAG_CORRUPT))
                 src->counters.frames_corrupt++;
@@ -413,7 +446,7 @@ int io_source_next(io_source *src, AVFrame **frame_out, AVPacket **audio_out, pt
             continue;
         }
         if (ptim_fault_hit(PTIM_FAULT_SOURCE_STALL))
-            av_usleep(1000000); /* a source that delivers nothing for a second */
+            av_usleep((unsigned)ptim_fault_param(PTIM_FAULT_SOURCE_STALL, 1000) * 1000u); /* delivers nothing for :PARAM ms */
         r = ptim_fault_hit(PTIM_FAULT_SOURCE_GONE) ? AVERROR(EIO) : av_read_frame(src->fmt, src->pkt);
         if (r == AVERROR_EOF || (r < 0 && atomic_load(&src->interrupted)) ||
             (r < 0 && src->fmt->pb && avio_feof(src->fmt->pb) && !src->fmt->pb->error)) {
@@ -432,6 +465,15 @@ int io_source_next(io_source *src, AVFrame **frame_out, AVPacket **audio_out, pt
                 av_packet_unref(src->pkt);
                 continue;
             }
+            if (src->resume_audio && src->pkt->pts != AV_NOPTS_VALUE) {
+                if (src->pkt->pts <= src->last_raw_audio) { /* written before the read error */
+                    av_packet_unref(src->pkt);
+                    continue;
+                }
+                src->resume_audio = false;
+            }
+            if (src->pkt->pts != AV_NOPTS_VALUE)
+                src->last_raw_audio = src->pkt->pts;
             AVPacket *a = av_packet_alloc();
             if (!a) {
                 av_frame_free(&frame);

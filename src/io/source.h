@@ -78,6 +78,11 @@ const io_source_counters *io_source_get_counters(const io_source *src);
  * info->audio_time_base, caller frees) set; 1 at the end of input; -1 when
  * the source failed (err says why). */
 int io_source_next(io_source *src, AVFrame **frame, AVPacket **audio, ptim_error *err);
+
+/* After a read error on an input that can be read again (a file): open it
+ * again and go on after the last frame and audio packet handed out, on the
+ * same timeline. Counted in reopens. */
+int io_source_resume(io_source *src, ptim_error *err);
 /* Close and open the same input again (after a failure); timestamps keep rising. */
 int io_source_reopen(io_source *src, ptim_error *err);
 /* Ask a blocked read to give up (another thread; for shutdown). */

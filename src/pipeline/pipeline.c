@@ -30,6 +30,10 @@ typedef struct pl_frame {
         AVFrame *av;
     int64_t index;
     int64_t t_in_us, t_analyzed_us;
+    /* the face result's origin: media time (ms) of this frame and of the
+     * oldest measurement its faces rest on (a held face: where it was last
+     * seen), and when that frame entered (wall, µs) */
+    int64_t t_ms, result_t_ms, result_t_in_us;
     bool analyzed, filler, stale, dropped;
     ptim_guard_action action;
     ptim_guard_reason reason;
@@ -78,6 +82,12 @@ typedef struct pl {
     /* settings read at start */
     int target_fps, target_delay_ms, reconnect_attempts, reconnect_backoff_ms, cells_across;
     bool warned_analysis, warned_render;
+    /* analyze thread: the media time of the last frame analysed, the limit
+     * on a gap the tracker may follow faces across (privacy.max_result_age_ms
+     * in live mode, else none), and where each face id was last measured */
+    int64_t last_analyzed_ms;
+    int64_t follow_max_gap_ms;
+    struct { int id; int64_t t_ms, t_in_us; } seen[2 * FACE_LIST_MAX];
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -119,7 +129,45 @@ static void fail(pl *p, int status, const ptim_error *err)
 
 /* ---- frame records ---- */
 
-static pl_frame *frame_get(pl *p)
+static void sleep_ms(pl *p, int ms)
+{
+    int64_t until = now_us() + (int64_t)ms * 1000;
+    while (now_us() < until && !*p->desc->stop && !atomic_load(&p->failed))
+        av_usleep(5000);
+}
+
+/* An allocation for `what` failed: report it and follow the policy. Returns
+ * true to try again (after the policy's wait). Retries come first; a degrade
+ * answer gets one last try after frames in flight had time to drain (offline
+ * only: a live run drops the frame and counts it instead of waiting). An
+ * offline run never loses a frame silently: when the policy gives up, the
+ * run aborts with exit 1. */
+static bool alloc_failed(pl *p, const char *stage, const char *what, ptim_recovery_state *rs,
+                         bool *degraded)
+{
+    ptim_error e;
+    ptim_error_set(&e, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for %s", what);
+    int delay = 0;
+    ptim_recovery a = report(p, stage, &e, rs, &delay);
+    if (a == PTIM_RECOVER_RETRY) {
+        sleep_ms(p, delay);
+        return !*p->desc->stop && !atomic_load(&p->failed);
+    }
+    if (a == PTIM_RECOVER_DEGRADE && !p->desc->live && !*degraded) {
+        *degraded = true;
+        sleep_ms(p, 200);
+        return !*p->desc->stop && !atomic_load(&p->failed);
+    }
+    ptim_error_resolved(rs, 0);
+    if (!p->desc->live) {
+        ptim_error_set(&e, PTIM_ERR_MEMORY, PTIM_SEV_HIGH,
+                       "out of memory: no memory for %s (raise performance.memory_budget_mb?)", what);
+        fail(p, 1, &e);
+    }
+    return false;
+}
+
+static pl_frame *frame_get_once(pl *p)
 {
     if (ptim_fault_hit(PTIM_FAULT_ALLOC))
         return NULL;
@@ -135,12 +183,30 @@ static pl_frame *frame_get(pl *p)
     f->av = NULL;
     f->index = 0;
     f->t_in_us = f->t_analyzed_us = 0;
+    f->t_ms = f->result_t_ms = f->result_t_in_us = 0;
     f->analyzed = f->filler = f->stale = f->dropped = false;
     f->action = PTIM_GUARD_COVER;
     f->reason = PTIM_GUARD_REASON_NONE;
     f->cover = PTIM_COVER_BLUR;
     f->faces.count = 0;
     return f;
+}
+
+/* A frame record, with recovery per policy; NULL when the policy gave up. */
+static pl_frame *frame_get(pl *p)
+{
+    ptim_recovery_state rs = {0};
+    bool degraded = false;
+    for (;;) {
+        pl_frame *f = frame_get_once(p);
+        if (f) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return f;
+        }
+        if (!alloc_failed(p, "source", "a frame record", &rs, &degraded))
+            return NULL;
+    }
 }
 
 static void frame_put(pl *p, pl_frame *f)
@@ -156,7 +222,7 @@ static void pool_buffer_free(void *opaque, uint8_t *data) { ptim_mem_free(opaque
 
 /* A frame of the same format and size as `like`, its pixels in a core/mem
  * buffer (frames in flight: high priority); with copy, the pixels too. */
-static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+static AVFrame *pool_frame_once(pl *p, const AVFrame *like, bool copy)
 {
     if (ptim_fault_hit(PTIM_FAULT_ALLOC))
         return NULL;
@@ -183,6 +249,23 @@ static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
     if (copy && av_frame_copy(f, like) < 0)
         av_frame_free(&f);
     return f;
+}
+
+/* pool_frame_once with recovery per policy; NULL when the policy gave up. */
+static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
+{
+    ptim_recovery_state rs = {0};
+    bool degraded = false;
+    for (;;) {
+        AVFrame *f = pool_frame_once(p, like, copy);
+        if (f) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return f;
+        }
+        if (!alloc_failed(p, "render", copy ? "a frame copy" : "a cover buffer", &rs, &degraded))
+            return NULL;
+    }
 }
 
 /* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
@@ -352,11 +435,10 @@ static void shift_timeline(pl *p, AVFrame *f)
 static int emit(pl *p, AVFrame *av, bool filler)
 {
     pl_frame *f = frame_get(p);
-    if (!f) {
+    if (!f) { /* reported; live: dropped, offline: the run fails */
         atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
-        count_error(p, PTIM_ERR_MEMORY);
         av_frame_free(&av);
-        return 0;
+        return atomic_load(&p->failed) ? -1 : 0;
     }
     f->av = av;
     f->filler = filler;
@@ -403,12 +485,38 @@ static int reconnect(pl *p, AVFrame *last, int first_delay_ms, ptim_recovery_sta
     return -1;
 }
 
+/* Offline read error `err` (not yet reported): follow the policy (the state
+ * `rs` lasts until a frame is read again); on retry or restart, wait and
+ * open the input again where it failed. Returns 0 to read on, -1 when the
+ * policy gave up (err says why). */
+static int resume_offline(pl *p, ptim_recovery_state *rs, ptim_error *err)
+{
+    for (;;) {
+        int delay = 0;
+        ptim_recovery act = report(p, "source", err, rs, &delay);
+        /* a retry is bounded by the policy; a restart by source.reconnect_attempts */
+        if ((act != PTIM_RECOVER_RETRY && act != PTIM_RECOVER_RESTART) ||
+            (act == PTIM_RECOVER_RESTART && rs->attempts > p->reconnect_attempts)) {
+            ptim_error_resolved(rs, 0);
+            return -1;
+        }
+        sleep_ms(p, act == PTIM_RECOVER_RESTART && delay <= 0 ? p->reconnect_backoff_ms : delay);
+        if (*p->desc->stop || atomic_load(&p->failed))
+            return -1;
+        ptim_error rerr = {0};
+        if (io_source_resume(p->src, &rerr) == 0)
+            return 0;
+        *err = rerr;
+    }
+}
+
 static void *source_thread(void *arg)
 {
     pl *p = arg;
     AVFrame *last = NULL; /* for filler frames while a live source is away */
     int64_t last_accept_us = -1; /* none yet */
     int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
+    ptim_recovery_state read_rs = {0}; /* offline read errors until the next frame */
     for (;;) {
         if (*p->desc->stop || atomic_load(&p->failed))
             break;
@@ -422,11 +530,18 @@ static void *source_thread(void *arg)
         if (r < 0) {
             if (*p->desc->stop)
                 break;
-            ptim_recovery_state rs = {0};
             int delay = 0;
+            if (!p->desc->live) {
+                /* offline: retry as the policy says, reading on after the last
+                 * frame from a fresh open; give up when it says so */
+                if (resume_offline(p, &read_rs, &err) == 0)
+                    continue;
+                fail(p, 1, &err);
+                break;
+            }
+            ptim_recovery_state rs = {0};
             ptim_recovery act = report(p, "source", &err, &rs, &delay);
-            if (!p->desc->live || act == PTIM_RECOVER_ABORT) {
-                /* a file that fails to read does not get better by reopening */
+            if (act == PTIM_RECOVER_ABORT) {
                 ptim_error_resolved(&rs, 0);
                 fail(p, 1, &err);
                 break;
@@ -457,6 +572,11 @@ static void *source_thread(void *arg)
             audio_push(p, pkt);
             continue;
         }
+        if (read_rs.open) { /* read again after a read error */
+            ptim_error_resolved(&read_rs, 1);
+            atomic_fetch_add(&p->st->recoveries, 1);
+        }
+        read_rs = (ptim_recovery_state){0};
         record(p->hist[PTIM_STAGE_SOURCE], (now_us() - t0) / 1000.0);
         if (p->desc->live && min_gap_us) {
             int64_t t = now_us();
@@ -500,6 +620,7 @@ static void poll_config(pl *p, int64_t *next_poll_us)
         count_error(p, err.category);
         fprintf(stderr, "ptim: new settings not applied to face analysis: %s\n", err.message);
     }
+    p->follow_max_gap_ms = p->desc->live ? ptim_config_int(cfg, "privacy.max_result_age_ms") : -1;
     pthread_mutex_lock(&p->cfg_lock);
     ptim_config_release(p->cfg_latest);
     p->cfg_latest = cfg;
@@ -508,10 +629,55 @@ static void poll_config(pl *p, int64_t *next_poll_us)
     atomic_fetch_add(&p->st->reconfigures, 1);
 }
 
+/* What the face result of analysed frame f rests on. A face detected on f:
+ * f itself. A face followed by FaceMesh: also the frame it was measured on
+ * before, since it was looked for where that frame had it (across a long
+ * gap the face has moved on and the region catches part of it, or none). A
+ * held face: the frame it was last seen on. The guard judges the oldest, in
+ * media time (t_ms) and in wall time (when that frame came in). */
+static void result_origin(pl *p, pl_frame *f)
+{
+    f->result_t_ms = f->t_ms;
+    f->result_t_in_us = f->t_in_us;
+    const int n = (int)(sizeof p->seen / sizeof p->seen[0]);
+    for (int i = 0; i < f->faces.count; i++) {
+        const face *fc = &f->faces.faces[i];
+        int slot = -1, oldest = 0; /* oldest: a free entry, else the least recent */
+        for (int j = 0; j < n; j++) {
+            if (p->seen[j].id == fc->id) {
+                slot = j;
+                break;
+            }
+            if (p->seen[oldest].id && (!p->seen[j].id || p->seen[j].t_ms < p->seen[oldest].t_ms))
+                oldest = j;
+        }
+        if (!(fc->flags & FACE_DETECTED)) { /* rests on an earlier frame */
+            if (slot < 0) { /* not known here: of unknown age */
+                f->result_t_ms = INT64_MIN / 2;
+                f->result_t_in_us = INT64_MIN / 2;
+            } else {
+                if (p->seen[slot].t_ms < f->result_t_ms)
+                    f->result_t_ms = p->seen[slot].t_ms;
+                if (p->seen[slot].t_in_us < f->result_t_in_us)
+                    f->result_t_in_us = p->seen[slot].t_in_us;
+            }
+        }
+        if (!(fc->flags & FACE_HELD)) { /* measured on f */
+            if (slot < 0)
+                slot = oldest;
+            p->seen[slot].id = fc->id;
+            p->seen[slot].t_ms = f->t_ms;
+            p->seen[slot].t_in_us = f->t_in_us;
+        }
+    }
+}
+
 static void *analyze_thread(void *arg)
 {
     pl *p = arg;
     int64_t next_poll = 0;
+    p->last_analyzed_ms = INT64_MIN;
+    p->follow_max_gap_ms = p->desc->live ? ptim_config_int(p->desc->cfg, "privacy.max_result_age_ms") : -1;
     for (;;) {
         void *item;
         int r = ptim_queue_pop(p->q_analyze, &item, 100);
@@ -526,8 +692,19 @@ static void *analyze_thread(void *arg)
         if (!f->filler && p->tracker && view_of(f->av, &v)) {
             ptim_error err = {0};
             int64_t t_ms = av_rescale_q(f->av->pts, p->tb, (AVRational){1, 1000});
+            f->t_ms = t_ms;
+            /* A gap in media time longer than a result may be old (a live
+             * source read faster than real time, frames dropped): the faces
+             * have moved on, and following them from where the last frame
+             * had them would mask beside them. Start over: every face is
+             * then found by the detector on this frame. */
+            if (p->follow_max_gap_ms >= 0 && p->last_analyzed_ms != INT64_MIN &&
+                t_ms - p->last_analyzed_ms > p->follow_max_gap_ms)
+                face_tracker_reset(p->tracker);
+            p->last_analyzed_ms = t_ms;
             if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
                 f->analyzed = true;
+                result_origin(p, f);
             } else {
                 report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
                 f->faces.count = 0;
@@ -581,11 +758,10 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
     if (!av_frame_is_writable(f->av)) {
         /* the decoder still holds these pixels: cover into a new buffer */
         out = pool_frame(p, f->av, false);
-        if (!out) { /* no memory for a cover: the frame is not written */
+        if (!out) { /* reported; no memory for a cover: the frame is not written */
             f->dropped = true;
             av_frame_free(&f->av);
             atomic_fetch_add(&p->st->frames_dropped_alloc, 1);
-            count_error(p, PTIM_ERR_MEMORY);
             return;
         }
         atomic_fetch_add(&p->st->cover_buffers, 1);
@@ -624,6 +800,14 @@ static bool make_writable(pl *p, pl_frame *f)
     return true;
 }
 
+static int64_t result_wall_age_ms(const pl_frame *f) { return (f->t_analyzed_us - f->result_t_in_us) / 1000; }
+static int64_t result_media_age_ms(const pl_frame *f) { return f->t_ms - f->result_t_ms; }
+static int64_t result_age_ms(const pl_frame *f)
+{
+    int64_t w = result_wall_age_ms(f), m = result_media_age_ms(f);
+    return w > m ? w : m;
+}
+
 static void *render_thread(void *arg)
 {
     pl *p = arg;
@@ -652,32 +836,43 @@ static void *render_thread(void *arg)
             }
         }
         int64_t t0 = now_us();
-        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : (f->t_analyzed_us - f->t_in_us) / 1000;
+        /* the result's age in wall time AND in media time: a source read
+         * faster than real time runs many frames ahead in little wall time */
+        int64_t age_ms = f->stale ? PTIM_GUARD_AGE_EXPIRED : result_age_ms(f);
         f->action = ptim_guard_check(&pol, f->analyzed, age_ms, &f->reason);
         if (f->action == PTIM_GUARD_MASKED) {
             ptim_error err = {0};
-            bool ok = false;
+            bool ok = false, copy_failed = false;
             if (!p->masker) {
                 ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "no masker");
             } else if (!make_writable(p, f)) {
-                ptim_error_set(&err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "no memory for a frame copy");
+                copy_failed = true; /* reported by pool_frame; covering is the degraded mode */
             } else {
                 img_view v;
                 view_of(f->av, &v);
                 if (ptim_fault_hit(PTIM_FAULT_RENDER))
-                    ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "masking failed (injected)");
+                    ptim_error_set(&err, PTIM_ERR_INTERNAL, PTIM_SEV_MEDIUM, "masking failed (injected)");
                 else if (face_masker_render(p->masker, &v, &f->faces, &err) == 0)
                     ok = true;
+                /* what happens next is the same for every masking failure: the
+                 * frame is covered (skip); reported with the severity whose
+                 * policy says so */
+                if (!ok && err.category != PTIM_ERR_MEMORY)
+                    err.category = PTIM_ERR_INTERNAL, err.severity = PTIM_SEV_MEDIUM;
+                else if (!ok)
+                    err.severity = PTIM_SEV_LOW; /* memory/low: degrade */
             }
             if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count);
             } else {
-                if (p->masker) /* without a masker every frame fails: reported once at start */
+                if (copy_failed)
+                    ; /* reported where the copy failed */
+                else if (p->masker) /* without a masker every frame fails: reported once at start */
                     report(p, "render", &err, NULL, NULL);
                 else
                     count_error(p, err.category);
-                if (!p->warned_render && p->masker) {
+                if (!p->warned_render && p->masker && !copy_failed) {
                     p->warned_render = true;
                     fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are covered\n",
                             (long long)f->index, err.message);
@@ -723,6 +918,9 @@ static void audit_line(pl *p, const pl_frame *f)
         fprintf(a, ",\"cover\":\"%s\"", ptim_cover_name(f->cover));
     if (f->filler)
         fprintf(a, ",\"filler\":true");
+    if (f->analyzed)
+        fprintf(a, ",\"result_media_age_ms\":%lld,\"result_wall_age_ms\":%lld",
+                (long long)result_media_age_ms(f), (long long)result_wall_age_ms(f));
     fprintf(a, ",\"faces\":[");
     int shown = f->action == PTIM_GUARD_MASKED ? f->faces.count : 0;
     for (int i = 0; i < shown; i++) {
@@ -822,6 +1020,37 @@ static void close_all(pl *p)
     pthread_mutex_destroy(&p->err_lock);
 }
 
+/* Open the input; a failure that may pass (I/O, a device, the network; not
+ * a missing file or a file that is not a video) is retried as the policy
+ * says. Every failure is reported. */
+static int open_source(pl *p, const io_source_options *so, ptim_error *err)
+{
+    ptim_recovery_state rs = {0};
+    for (;;) {
+        if (io_source_open(so, &p->src, err) == 0) {
+            if (rs.open)
+                ptim_error_resolved(&rs, 1);
+            return 0;
+        }
+        bool transient = !err->bad_input && (err->category == PTIM_ERR_IO ||
+                                             err->category == PTIM_ERR_DEVICE ||
+                                             err->category == PTIM_ERR_NETWORK);
+        if (!transient) {
+            count_error(p, err->category);
+            return -1;
+        }
+        int delay = 0;
+        ptim_recovery act = report(p, "source", err, &rs, &delay);
+        if (act != PTIM_RECOVER_RETRY) { /* retries are bounded by the policy */
+            ptim_error_resolved(&rs, 0);
+            return -1;
+        }
+        sleep_ms(p, delay);
+        if (*p->desc->stop)
+            return -1;
+    }
+}
+
 static double ms_since(int64_t t0) { return (now_us() - t0) / 1000.0; }
 
 int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
@@ -871,10 +1100,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         .audio = d.audio,
         .read_timeout_ms = (int)ptim_config_int(cfg, "source.read_timeout_ms"),
     };
-    if (io_source_open(&so, &p->src, &err) < 0) {
+    if (open_source(p, &so, &err) < 0) {
         res->status = 2;
         res->error = err;
-        count_error(p, err.category);
         close_all(p);
         return res->status;
     }
@@ -1028,6 +1256,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
             count_error(p, e.category);
         }
     }
+    /* every failed write the sink retried was reported to core/error there */
+    p->st->errors[io_sink_kind_of(d.output) == IO_SINK_NETWORK ? PTIM_ERR_NETWORK : PTIM_ERR_ENCODE] +=
+        io_sink_get_counters(p->sink)->retries;
     p->st->wall_s = (now_us() - p->t_start_us) / 1e6;
     for (int i = 0; i < PTIM_STAGE__COUNT; i++)
         if (p->hist[i])
@@ -1091,6 +1322,13 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
     for (int i = 1; i < PTIM_ERR__COUNT; i++)
         cJSON_AddNumberToObject(er, ptim_err_category_name(i), (double)s->errors[i]);
     cJSON_AddNumberToObject(o, "recoveries", (double)s->recoveries);
+    if (ptim_fault_armed(PTIM_FAULT__COUNT)) { /* injected faults: events reached and fired per point */
+        char buf[2048];
+        ptim_fault_stats_json(buf, sizeof buf);
+        cJSON *faults = cJSON_Parse(buf);
+        if (faults)
+            cJSON_AddItemToObject(o, "faults", faults);
+    }
     cJSON_AddNumberToObject(o, "reconfigures", (double)s->reconfigures);
     cJSON *mem = cJSON_AddObjectToObject(o, "memory");
     const ptim_mem_stats *m = &res->memory;
