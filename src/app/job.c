@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,21 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Formats a path into dst; a name that does not fit is an error, never a
+ * silently shortened path (which could name another file). */
+static int path_fmt(char *dst, size_t n, ptim_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int path_fmt(char *dst, size_t n, ptim_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vsnprintf(dst, n, fmt, ap);
+    va_end(ap);
+    if (r < 0 || (size_t)r >= n)
+        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "path too long: %.80s...", dst);
+    return 0;
+}
+
 static int expand_dir(ptim_job *job, const char *dir, const char *outdir, ptim_error *err)
 {
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
@@ -235,8 +251,11 @@ static int expand_dir(ptim_job *job, const char *dir, const char *outdir, ptim_e
     int rc = 0;
     for (int i = 0; i < n && !rc; i++) {
         char in[4200], out[4200];
-        snprintf(in, sizeof in, "%s/%s", dir, names[i]);
-        snprintf(out, sizeof out, "%s/%s", outdir, names[i]);
+        if (path_fmt(in, sizeof in, err, "%s/%s", dir, names[i]) ||
+            path_fmt(out, sizeof out, err, "%s/%s", outdir, names[i])) {
+            rc = -1;
+            break;
+        }
         if (push_item(job, in, out) < 0)
             rc = ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     }
@@ -264,18 +283,22 @@ int ptim_job_expand(ptim_job *job, ptim_error *err)
                               "with several inputs, -o must be a directory (%s is not)", job->output);
     for (int i = 0; i < job->input_count; i++) {
         char in[4200], out[4200];
-        snprintf(in, sizeof in, "%s", job->inputs[i]);
+        int rc = 0;
+        if (path_fmt(in, sizeof in, err, "%s", job->inputs[i]))
+            return -1;
         if (strcmp(in, "-"))
             strip_slashes(in);
         const char *base = strrchr(in, '/') ? strrchr(in, '/') + 1 : in;
         if (is_dir(in)) {
             if (job->output && (job->input_count > 1 || out_is_dir) && is_dir(job->output) &&
                 job->input_count > 1)
-                snprintf(out, sizeof out, "%s/%s_masked", job->output, base);
+                rc = path_fmt(out, sizeof out, err, "%s/%s_masked", job->output, base);
             else if (job->output)
-                snprintf(out, sizeof out, "%s", job->output);
+                rc = path_fmt(out, sizeof out, err, "%s", job->output);
             else
-                snprintf(out, sizeof out, "%s_masked", in);
+                rc = path_fmt(out, sizeof out, err, "%s_masked", in);
+            if (rc)
+                return -1;
             strip_slashes(out);
             if (!strcmp(in, out))
                 return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
@@ -285,16 +308,18 @@ int ptim_job_expand(ptim_job *job, ptim_error *err)
             continue;
         }
         if (!strcmp(in, "-"))
-            snprintf(out, sizeof out, "%s", job->output ? job->output : "-");
+            rc = path_fmt(out, sizeof out, err, "%s", job->output ? job->output : "-");
         else if (job->output && out_is_dir) {
             char name[4200];
             ptim_job_default_output(base, name, sizeof name);
             if (snprintf(out, sizeof out, "%s/%s", job->output, job->input_count > 1 ? base : name) >= (int)sizeof out)
                 return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s: name too long", job->output);
         } else if (job->output)
-            snprintf(out, sizeof out, "%s", job->output);
+            rc = path_fmt(out, sizeof out, err, "%s", job->output);
         else if (ptim_job_default_output(in, out, sizeof out) < 0)
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s: name too long", in);
+        if (rc)
+            return -1;
         if (!strcmp(in, out) && strcmp(in, "-"))
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                                   "the output %s would overwrite the input", out);
