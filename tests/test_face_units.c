@@ -239,7 +239,7 @@ static void test_one_euro_still_and_moving(void **state)
     double raw = 0, filt = 0;
     float prev = 0;
     for (int i = 0; i < 300; i++) {
-        float noise = ((float)rand() / RAND_MAX - 0.5f) * 2.0f;
+        float noise = ((float)rand() / (float)RAND_MAX - 0.5f) * 2.0f;
         float y = one_euro_step(&f, &p, 50 + noise, 1.0f / 30, 1.0f);
         if (i > 30) {
             raw += fabsf(noise);

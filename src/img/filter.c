@@ -6,6 +6,14 @@
 #include <math.h>
 #include <string.h>
 
+/* GCC vectorizes these row loops only at -O3; clang has no per-function
+ * optimize attribute (and vectorizes them at -O2 anyway). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define PTIM_HOT_LOOP __attribute__((optimize("O3")))
+#else
+#define PTIM_HOT_LOOP
+#endif
+
 #define RECIP_SHIFT 20
 
 static inline int mini(int a, int b) { return a < b ? a : b; }
@@ -53,7 +61,7 @@ static void hbox(const uint8_t *in, uint8_t *out, int w, int c, int r, int x0, i
  * `emit` is set it is called per row instead of storing (the last pass
  * blends straight into the frame). */
 /* One output row of a vertical pass; restrict lets the compiler vectorise it. */
-__attribute__((optimize("O3"))) static void vrow(uint8_t *restrict o, uint32_t *restrict sum, const uint8_t *restrict add,
+PTIM_HOT_LOOP static void vrow(uint8_t *restrict o, uint32_t *restrict sum, const uint8_t *restrict add,
                  const uint8_t *restrict sub, int wc, uint32_t mul)
 {
     for (int x = 0; x < wc; x++) {
@@ -185,7 +193,7 @@ int img_box_blur3(const uint8_t *src, int src_stride, uint8_t *dst, int dst_stri
  * at these strengths the result differs from the full-resolution filter by
  * a level or two (test_img_kernels measures it). */
 /* 2x2 means of two rows of W pixels (c channels); an odd last column repeats. */
-__attribute__((optimize("O3"))) static void downsample_row(const uint8_t *restrict r0, const uint8_t *restrict r1,
+PTIM_HOT_LOOP static void downsample_row(const uint8_t *restrict r0, const uint8_t *restrict r1,
                                                            uint8_t *restrict o, int W, int c)
 {
     int w2 = W / 2;
@@ -204,7 +212,7 @@ __attribute__((optimize("O3"))) static void downsample_row(const uint8_t *restri
 }
 
 /* out = a * (256 - w) + b * w, n values. */
-__attribute__((optimize("O3"))) static void lerp_rows(const uint8_t *restrict a, const uint8_t *restrict b,
+PTIM_HOT_LOOP static void lerp_rows(const uint8_t *restrict a, const uint8_t *restrict b,
                                                       uint16_t *restrict out, int n, int w)
 {
     for (int x = 0; x < n; x++)
