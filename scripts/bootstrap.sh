@@ -12,7 +12,7 @@ cd "$root"
 DEB_PACKAGES="build-essential cmake pkg-config ffmpeg libavformat-dev libavcodec-dev \
 libavdevice-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev \
 libxnnpack-dev libpthreadpool-dev libinih-dev libcjson-dev libmicrohttpd-dev \
-libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3"
+libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 
