@@ -35,16 +35,6 @@ static void usage(FILE *f)
 }
 
 
-/* Hot reload between frames (called by the pipeline's analyze thread). */
-static ptim_config *poll_config(void *opaque)
-{
-    ptim_cli *cli = opaque;
-    ptim_config_changes changes;
-    if (ptim_cli_poll_config(cli, &changes) != 1)
-        return NULL;
-    return ptim_config_store_acquire(cli->store);
-}
-
 int cmd_mask(int argc, char **argv)
 {
     ptim_job_args args;
@@ -73,7 +63,7 @@ int cmd_mask(int argc, char **argv)
     job.quiet = cli.quiet;
     job.verbose = cli.verbose;
     ptim_config *cfg = ptim_config_store_acquire(cli.store);
-    int status = ptim_job_execute(&job, cfg, false, "ptim mask", poll_config, &cli);
+    int status = ptim_job_execute(&job, cfg, false, "ptim mask", &cli);
     ptim_config_release(cfg);
     ptim_job_free(&job);
     ptim_cli_close(&cli);

@@ -31,16 +31,6 @@ static void usage(FILE *f)
 }
 
 
-/* Hot reload between frames (called by the pipeline's analyze thread). */
-static ptim_config *poll_config(void *opaque)
-{
-    ptim_cli *cli = opaque;
-    ptim_config_changes changes;
-    if (ptim_cli_poll_config(cli, &changes) != 1)
-        return NULL;
-    return ptim_config_store_acquire(cli->store);
-}
-
 int cmd_run(int argc, char **argv)
 {
     ptim_job_args args;
@@ -72,7 +62,7 @@ int cmd_run(int argc, char **argv)
     }
     job.quiet = cli.quiet;
     job.verbose = cli.verbose;
-    int status = ptim_job_execute(&job, cfg, true, "ptim run", poll_config, &cli);
+    int status = ptim_job_execute(&job, cfg, true, "ptim run", &cli);
     ptim_config_release(cfg);
     ptim_job_free(&job);
     ptim_cli_close(&cli);

@@ -392,8 +392,18 @@ volatile sig_atomic_t *ptim_job_install_signals(void)
     return &stop_flag;
 }
 
+/* Hot reload between frames (called by the pipeline's analyze thread). */
+static ptim_config *poll_cli_config(void *opaque)
+{
+    ptim_cli *cli = opaque;
+    ptim_config_changes changes;
+    if (ptim_cli_poll_config(cli, &changes) != 1)
+        return NULL;
+    return ptim_config_store_acquire(cli->store);
+}
+
 int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, const char *name,
-                     ptim_config *(*poll_config)(void *), void *poll_opaque)
+                     ptim_cli *cli)
 {
     ptim_error err = {0};
     if (ptim_fault_configure(ptim_config_str(cfg, "debug.faults"),
@@ -456,8 +466,8 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             .progress = !job->quiet && isatty(2) && strcmp(it->output, "-") != 0,
             .audit = audit,
             .assets = &assets,
-            .poll_config = poll_config,
-            .poll_opaque = poll_opaque,
+            .poll_config = poll_cli_config,
+            .poll_opaque = cli,
             .stop = stop,
         };
         ptim_pipeline_result *res = malloc(sizeof *res);

@@ -63,16 +63,18 @@ int ptim_job_default_output(const char *input, char *out, int size);
 
 #ifndef PTIM_APP_JOB_EXEC
 #define PTIM_APP_JOB_EXEC
+#include "app/cli.h"
 #include "core/config.h"
 #include "face/masker.h"
 #include <signal.h>
 
 /* Run every pair of an expanded job through the pipeline with `cfg`
  * (offline, or live for `ptim run`), writing --stats-json / --audit and one
- * summary line per pair. `name` prefixes messages ("ptim mask"). Returns the
- * exit status: the worst of the pairs. */
+ * summary line per pair. `name` prefixes messages ("ptim mask"). Settings
+ * edited while running are polled from `cli`'s store between frames (hot
+ * reload). Returns the exit status: the worst of the pairs. */
 int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, const char *name,
-                     ptim_config *(*poll_config)(void *), void *poll_opaque);
+                     ptim_cli *cli);
 
 /* SIGINT/SIGTERM set the returned flag (a second one ends the process). */
 volatile sig_atomic_t *ptim_job_install_signals(void);
