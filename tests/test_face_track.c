@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "face/tracker.h"
+#include "yuv_clip.h"
 
 #define W 480
 #define H 480
@@ -21,54 +22,30 @@
 #define STILL_FROM 75 /* frames 70.. are still; the filter settles first */
 #define FRAME_MS 33
 
-static uint8_t *clip; /* FRAMES raw YUV420P frames */
-static char clip_path[4096];
+static yuv_clip clip; /* FRAMES raw YUV420P frames */
 
 static int make_clip(void **state)
 {
     (void)state;
-    snprintf(clip_path, sizeof clip_path, "%s/track_clip.yuv", getenv("PTIM_TEST_TMP"));
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd,
-             "ffmpeg -nostdin -loglevel error -y -loop 1 -framerate 30 -i '%s/astronaut.png' -vf "
-             "\"zoompan=z='if(lt(on,40),1+0.02*on,1.8)':"
+    char filter[1024];
+    snprintf(filter, sizeof filter,
+             "zoompan=z='if(lt(on,40),1+0.02*on,1.8)':"
              "x='if(lt(on,40),226,if(lt(on,70),226+(on-40),256))-iw/zoom/2':"
-             "y='140-ih/zoom/2':d=1:s=%dx%d:fps=30,noise=alls=6:allf=t+u,format=yuv420p\" "
-             "-frames:v %d -f rawvideo '%s'",
-             getenv("PTIM_SAMPLES_DIR"), W, H, FRAMES, clip_path);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "cannot make the clip with ffmpeg\n");
-        return -1;
-    }
-    size_t size = (size_t)W * H * 3 / 2 * FRAMES;
-    clip = malloc(size);
-    FILE *f = fopen(clip_path, "rb");
-    if (!clip || !f || fread(clip, 1, size, f) != size) {
-        fprintf(stderr, "cannot read %s\n", clip_path);
-        return -1;
-    }
-    fclose(f);
-    return 0;
+             "y='140-ih/zoom/2':d=1:s=%dx%d:fps=30,noise=alls=6:allf=t+u,format=yuv420p",
+             W, H);
+    return yuv_clip_make(&clip, "track_clip.yuv", "astronaut.png", filter, W, H, FRAMES);
 }
 
 static int free_clip(void **state)
 {
     (void)state;
-    free(clip);
-    remove(clip_path);
+    yuv_clip_free(&clip);
     return 0;
 }
 
 static img_view frame_at(int i)
 {
-    img_view v = {.format = IMG_FMT_YUV420P, .width = W, .height = H};
-    uint8_t *base = clip + (size_t)i * W * H * 3 / 2;
-    v.data[0] = base;
-    v.data[1] = base + W * H;
-    v.data[2] = base + W * H + (W / 2) * (H / 2);
-    v.stride[0] = W;
-    v.stride[1] = v.stride[2] = W / 2;
-    return v;
+    return yuv_clip_frame(&clip, i);
 }
 
 static face_tracker *make_tracker(const char *smoothing)
