@@ -15,52 +15,7 @@
 
 #include "face/masker.h"
 
-static atomic_long allocations;
-
-#if defined(__SANITIZE_ADDRESS__)
-/* Declared here: gcc's packages do not always ship sanitizer/allocator_interface.h. */
-int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
-                                             void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n)
-{
-    (void)p, (void)n;
-    atomic_fetch_add(&allocations, 1);
-}
-static void on_free(const volatile void *p) { (void)p; }
-static void install_counter(void) { __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free); }
-#else
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-void *malloc(size_t n)
-{
-    atomic_fetch_add(&allocations, 1);
-    return __libc_malloc(n);
-}
-void *calloc(size_t n, size_t s)
-{
-    atomic_fetch_add(&allocations, 1);
-    return __libc_calloc(n, s);
-}
-void *realloc(void *p, size_t n)
-{
-    atomic_fetch_add(&allocations, 1);
-    return __libc_realloc(p, n);
-}
-void *aligned_alloc(size_t a, size_t n)
-{
-    atomic_fetch_add(&allocations, 1);
-    return __libc_memalign(a, n);
-}
-int posix_memalign(void **p, size_t a, size_t n)
-{
-    atomic_fetch_add(&allocations, 1);
-    *p = __libc_memalign(a, n);
-    return *p ? 0 : 12;
-}
-static void install_counter(void) {}
-#endif
+#include "alloc_counter.h"
 
 static face make_face(float cx, float cy, float fw, float fh, const face *layout)
 {
