@@ -12,5 +12,6 @@ int cmd_detect(int argc, char **argv);  /* app/cmd_detect.c */
 int cmd_mask(int argc, char **argv);    /* app/cmd_mask.c */
 int cmd_run(int argc, char **argv);     /* app/cmd_run.c */
 int cmd_verify(int argc, char **argv);  /* app/cmd_verify.c */
+int cmd_batch(int argc, char **argv);   /* app/cmd_batch.c */
 
 #endif

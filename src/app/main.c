@@ -28,6 +28,7 @@ static const struct {
 } commands[] = {
     {"run", NULL, "the live app: camera/stream/file in, masked stream out"},
     {"mask", NULL, "anonymize files, images and directories offline"},
+    {"batch", NULL, "whole archives: manifest, shards, resume, sidecar records"},
     {"detect", NULL, "find faces and print them (JSON with --json)"},
     {"verify", NULL, "check a masked video for faces that are still recognizable"},
     {"config", cmd_config, "show, list, check and create configuration"},
