@@ -13,6 +13,9 @@ DEB_PACKAGES="build-essential cmake pkg-config ffmpeg libavformat-dev libavcodec
 libavdevice-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev \
 libxnnpack-dev libpthreadpool-dev libinih-dev libcjson-dev libmicrohttpd-dev \
 libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
+# ptim batch: tests/test_batch_slurm.sh starts a one-node Slurm cluster (slurmctld,
+# slurmd, munged) from these; GNU parallel is one of the documented drivers.
+DEB_PACKAGES="$DEB_PACKAGES slurm-wlm munge parallel"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 

@@ -50,12 +50,10 @@ expect_status 2 batch --manifest manifest.txt --out-dir o --jobs 0 || true
 expect_status 2 batch --report nowhere || true
 pass "usage errors exit 2"
 
-# --- shards: three processes at once, each input processed by exactly one
-for i in 0 1 2; do
-  batch --manifest manifest.txt --out-dir shards --shard $i/3 --stats-json s$i.json 2>shard$i.log &
-  eval "pid$i=$!"
-done
-for i in 0 1 2; do eval "wait \$pid$i" || fail "shard $i exited $?: $(cat shard$i.log)"; done
+# --- shards: three processes at once (GNU parallel, as the README shows),
+# each input processed by exactly one
+parallel --will-cite -j 3 "$PTIM_BIN" batch --manifest manifest.txt --out-dir shards --shard {}/3 \
+  --stats-json s{}.json $FAST_ARGS '2>' shard{}.log ::: 0 1 2 || fail "a shard failed: $(cat shard*.log)"
 processed shard0.log shard1.log shard2.log | sort > done.txt
 [ "$(wc -l < done.txt)" = $N_INPUTS ] || fail "shards processed $(wc -l < done.txt) inputs, not $N_INPUTS: $(cat done.txt)"
 [ -z "$(uniq -d done.txt)" ] || fail "processed twice: $(uniq -d done.txt)"
