@@ -98,6 +98,17 @@ grep -q "missing.mp4" "$T/err" || fail "summary does not name missing.mp4"
 [ -z "$(find bad -name '*.partial')" ] || fail ".partial left after failures"
 pass "corrupt and missing inputs fail alone, with their reasons recorded"
 
+# --- a batch output is what ptim mask writes; --verify fails an output that shows faces
+"$PTIM_BIN" mask -q in/talk/m0.mp4 -o m0_mask.mp4 $FAST_ARGS
+cmp -s m0_mask.mp4 bad/in/talk/m0.mp4 || fail "ptim batch and ptim mask wrote different m0.mp4"
+printf 'in/talk/m0.mp4\n' > v.txt
+expect_status 1 batch --manifest v.txt --out-dir ver --mode none --verify --stats-json v.json || true
+[ -e ver/in/talk/m0.mp4.leaked ] && [ ! -e ver/in/talk/m0.mp4 ] || fail "a leaking output stayed under its name"
+[ "$(jq -r .verify.result ver/in/talk/m0.mp4.ptim.json)" = leaked ] || fail "record does not say leaked"
+jq -r .reason ver/in/talk/m0.mp4.ptim.json | grep -q "recognizable faces" || fail "no leak reason recorded"
+[ "$(jq .frames_leaked v.json)" -gt 0 ] || fail "summary shows no leaked frames"
+pass "batch output equals ptim mask's; --verify fails an unmasked output and moves it to NAME.leaked"
+
 # --- SIGKILL in the middle of a file, then --resume
 mk vtest.avi 0 6 in/long1.mp4
 mk vtest.avi 6 6 in/long2.mp4

@@ -186,6 +186,8 @@ typedef struct run_state {
     int finished;
     double start, start_wall;
     int64_t bytes_total, bytes_done; /* of inputs that need work, for the ETA */
+    slot *slots;                     /* jobs of them */
+    int jobs;
 } run_state;
 
 static void add_failure(batch_summary *sum, const char *input, const char *reason)
@@ -340,6 +342,14 @@ static int start_item(run_state *st, int idx, bool waited, slot *s)
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         close(p[0]);
+        /* The other inputs' locks and pipes are the parent's: a copy held
+         * here would keep a released lock held until this worker ends. */
+        for (int k = 0; k < st->jobs; k++)
+            if (&st->slots[k] != s && st->slots[k].pid > 0) {
+                close(st->slots[k].fd);
+                if (st->slots[k].lock.fd >= 0)
+                    close(st->slots[k].lock.fd);
+            }
         child_run(opt, &st->as, in->path, s->output, p[1]);
         _exit(0);
     }
@@ -475,6 +485,8 @@ int batch_run(const batch_plan *plan, const batch_options *opt, batch_summary *s
         assets_free(&st.as);
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory"), 2;
     }
+    st.slots = slots;
+    st.jobs = jobs;
     int next = 0, nwaiting = 0, running = 0;
     double last_progress = 0;
     while (!*opt->stop) {
