@@ -48,7 +48,11 @@ expect_status 2 batch --manifest nothing.txt --out-dir o || true
 expect_status 2 batch --manifest manifest.txt --out-dir o --shard 3/3 || true
 expect_status 2 batch --manifest manifest.txt --out-dir o --jobs 0 || true
 expect_status 2 batch --report nowhere || true
-pass "usage errors exit 2"
+cp in/talk/m0.mp4 self.mp4; sum0=$(md5sum < self.mp4)
+expect_status 1 batch self.mp4 --out-dir . || true
+[ "$(md5sum < self.mp4)" = "$sum0" ] || fail "--out-dir . wrote over its input"
+grep -q "overwrite the input" "$T/err" || fail "no reason given for refusing --out-dir ."
+pass "usage errors exit 2; an output that is its own input is refused"
 
 # --- shards: three processes at once (GNU parallel, as the README shows),
 # each input processed by exactly one
@@ -82,6 +86,14 @@ expect_status 0 batch --manifest manifest.txt --out-dir shards --resume --mode p
 [ "$(jq .done r.json) $(jq .skipped r.json)" = "1 5" ] || fail "touching one input: $(cat r.json)"
 check_outputs shards
 pass "--resume skips matching records; log level/threads do not invalidate, mask.mode and a changed input do"
+
+# --- on a terminal: a progress line with an ETA (script(1) gives it a pty)
+script -qec "'$PTIM_BIN' batch in/street/v0.mp4 --out-dir tty $FAST_ARGS" /dev/null > tty.log 2>&1 ||
+  fail "batch on a terminal failed: $(cat tty.log)"
+grep -q "running, .* frames, ETA" tty.log || fail "no progress line on a terminal: $(cat tty.log)"
+expect_status 0 batch in/street/v0.mp4 --out-dir notty || true
+! grep -q "ETA" "$T/err" || fail "progress line written to a pipe"
+pass "progress line with ETA on a terminal only"
 
 # --- a corrupt input fails alone, recorded with its reason
 head -c 20000 in/talk/m2.mp4 > in/broken.mp4

@@ -297,6 +297,15 @@ static int start_item(run_state *st, int idx, bool waited, slot *s)
     char side[PATH_MAX + 16], partial[PATH_MAX + 16];
     sidecar_path(s->output, side, sizeof side);
     snprintf(partial, sizeof partial, "%s.partial", s->output);
+    struct stat ist, ost;
+    if (!in->url && stat(in->path, &ist) == 0 && stat(s->output, &ost) == 0 &&
+        ist.st_dev == ost.st_dev && ist.st_ino == ost.st_ino) {
+        /* --out-dir . with relative inputs, or a link: never write over an original */
+        report_item(st, in->path, s->output, BATCH_FAILED,
+                    "the output would overwrite the input (choose another --out-dir)", NULL);
+        batch_lock_release(&s->lock);
+        return 0;
+    }
     if (batch_fingerprint_input(in->path, in->url, &s->fp, &err) < 0) {
         fail_item(st, in->path, s->output, NULL, err.message);
         batch_lock_release(&s->lock);
@@ -514,6 +523,10 @@ int batch_run(const batch_plan *plan, const batch_options *opt, batch_summary *s
         }
         if (!running && next >= plan->count && !nwaiting)
             break;
+        if (now_s() - last_progress >= 1) { /* first right after the first start */
+            progress(&st, running, slots, jobs);
+            last_progress = now_s();
+        }
         struct pollfd pfd[jobs > 0 ? jobs : 1];
         int map[jobs > 0 ? jobs : 1], n = 0;
         for (int k = 0; k < jobs; k++)
@@ -532,10 +545,6 @@ int batch_run(const batch_plan *plan, const batch_options *opt, batch_summary *s
                     slots[map[i]].pid = 0;
                     running--;
                 }
-        if (now_s() - last_progress >= 1) {
-            progress(&st, running, slots, jobs);
-            last_progress = now_s();
-        }
     }
     int status = sum->failed ? 1 : 0;
     if (*opt->stop) {
