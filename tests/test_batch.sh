@@ -122,8 +122,8 @@ jq -r .reason ver/in/talk/m0.mp4.ptim.json | grep -q "recognizable faces" || fai
 pass "batch output equals ptim mask's; --verify fails an unmasked output and moves it to NAME.leaked"
 
 # --- SIGKILL in the middle of a file, then --resume
-mk vtest.avi 0 6 in/long1.mp4
-mk vtest.avi 6 6 in/long2.mp4
+mk vtest.avi 0 3 in/long1.mp4
+mk vtest.avi 6 3 in/long2.mp4
 printf 'in/long1.mp4\nin/long2.mp4\nin/talk/m0.mp4\n' > long.txt
 batch --manifest long.txt --out-dir killed --jobs 2 2>kill.log &
 bp=$!
@@ -141,8 +141,8 @@ left=$(find killed -name '*.partial' -o -name '*.ptim.lock')
 pass "SIGKILL mid-file then --resume: every output complete, nothing partial left"
 
 # --- two batches on one directory at once: outputs intact (a lock per output)
-batch --manifest manifest.txt --out-dir both --jobs 2 --stats-json c1.json 2>c1.log & p1=$!
-batch --manifest manifest.txt --out-dir both --jobs 2 --stats-json c2.json 2>c2.log & p2=$!
+batch --manifest manifest.txt --out-dir both --stats-json c1.json 2>c1.log & p1=$!
+batch --manifest manifest.txt --out-dir both --stats-json c2.json 2>c2.log & p2=$!
 wait $p1 || fail "first concurrent batch exited $?: $(cat c1.log)"
 wait $p2 || fail "second concurrent batch exited $?: $(cat c2.log)"
 check_outputs both

@@ -39,7 +39,7 @@ mungekey --create --keyfile="$C/munge/munge.key" --force
 chmod 400 "$C/munge/munge.key"
 munged --socket="$C/munge/munge.sock" --key-file="$C/munge/munge.key" --pid-file="$C/munge/munged.pid" \
   --log-file="$C/munge/munged.log" --seed-file="$C/munge/munge.seed" --force
-for _ in $(seq 50); do [ -S "$C/munge/munge.sock" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -S "$C/munge/munge.sock" ] && break; sleep 0.1; done
 
 export SLURM_CONF=$C/slurm.conf
 cat > "$SLURM_CONF" <<CONF
@@ -76,7 +76,7 @@ CONF
 slurmctld -i -f "$SLURM_CONF" || { cat "$C/slurmctld.log" >&2; exit 1; }
 slurmd -f "$SLURM_CONF" -N "$HOST" || { cat "$C/slurmd.log" >&2; exit 1; }
 up=0
-for _ in $(seq 120); do
+for _ in $(seq 600); do # up to 5 min: the machine may be very busy
   state=$(sinfo -h -N -o %T 2>/dev/null | head -1)
   case "$state" in idle*|mixed*|alloc*) up=1; break;; esac
   sleep 0.5
