@@ -55,7 +55,11 @@ static int keys(void)
         if (o->type == PTIM_OPT_ENUM)
             printf(", one of %s", o->choices);
         else if (o->min <= o->max)
-            printf(", range [%g, %g]", o->min, o->max);
+        {
+            char range[96];
+            ptim_option_range_text(o, range, sizeof range);
+            printf(", range %s", range);
+        }
         printf(", default '%s'%s, environment %s\n    %s\n", o->def, o->live ? ", live" : "", env, o->help);
     }
     return 0;
