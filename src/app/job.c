@@ -250,9 +250,11 @@ static int push_skipped(ptim_job *job, const char *path, const char *why, ptim_e
 static int expand_dir(ptim_job *job, const char *dir, const char *outdir, ptim_error *err)
 {
     DIR *d = opendir(dir);
-    if (!d)
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot read the directory %s: %s",
-                              dir, strerror(errno));
+    if (!d) {
+        ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot read the directory %s: %s", dir,
+                       strerror(errno));
+        return ptim_error_mark_input(err);
+    }
     char **names = NULL;
     int n = 0;
     struct dirent *e;
@@ -410,9 +412,9 @@ int ptim_job_expand(ptim_job *job, ptim_error *err)
             if ((rc = expand_dir(job, in, out, err)))
                 break;
             if (job->count == before && input_count == 1)
-                rc = ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH,
-                                    "the directory %s holds no pictures or videos%s", in,
-                                    job->skipped_count ? " (-v lists what was skipped)" : "");
+                rc = ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                                    "the directory %s holds no pictures or videos (%d other "
+                                    "entries; -r goes into subdirectories)", in, job->skipped_count);
             continue;
         }
         if (!strcmp(in, "-"))
@@ -437,7 +439,7 @@ int ptim_job_expand(ptim_job *job, ptim_error *err)
     }
     free_strs(inputs, input_count);
     if (!rc && job->count == 0)
-        rc = ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH,
+        rc = ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                             "nothing to do: no picture or video among the inputs (%d entries skipped)",
                             job->skipped_count);
     return rc ? -1 : 0;
@@ -648,6 +650,12 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     const char *mode = ptim_config_str(cfg, "mask.mode");
     if (!strcmp(mode, "image")) {
         const char *path = ptim_config_str(cfg, "mask.image");
+        if (*path && !io_is_image_name(path)) {
+            fprintf(stderr, "%s: mask.image %s is not a picture; give a PNG (with alpha) or JPEG\n",
+                    name, path);
+            free(skip);
+            return 2;
+        }
         if (!*path || io_image_load(path, IMG_FMT_RGBA, &overlay, &err) < 0) {
             fprintf(stderr, "%s: mask.mode=image: %s\n", name,
                     *path ? err.message : "set mask.image to a picture");
@@ -658,6 +666,13 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     }
     if (!strcmp(mode, "swap")) {
         const char *path = ptim_config_str(cfg, "swap.identity");
+        if (*path && !io_is_image_name(path)) {
+            fprintf(stderr, "%s: identity photo %s is not a picture; give a JPEG or PNG photo of "
+                            "exactly one face\n", name, path);
+            img_image_free(&overlay);
+            free(skip);
+            return 2;
+        }
         if (!*path || io_image_load(path, IMG_FMT_RGB24, &identity, &err) < 0) {
             fprintf(stderr, "%s: mask.mode=swap: %s\n", name,
                     *path ? err.message : "give --identity PHOTO");
@@ -726,6 +741,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             .audio = !job->no_audio && ptim_config_bool(cur, "audio.enabled"),
             .unsafe_passthrough = job->unsafe_passthrough,
             .progress = !job->quiet && isatty(2) && strcmp(it->output, "-") != 0,
+            .require_masking = true,
             .audit = audit,
             .assets = &assets,
             .poll_config = cli ? poll_cli_config : NULL,

@@ -1158,11 +1158,18 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     snprintf(res->sink_description, sizeof res->sink_description, "%s", io_sink_describe(p->sink));
 
-    /* Face analysis and masking that cannot start are not fatal: the guard
-     * then covers every frame, which is exactly fail-closed. */
+    /* Face analysis and masking that cannot start: with require_masking the
+     * run fails (status 2, settings or assets that could never work);
+     * otherwise the guard covers every frame, which is exactly fail-closed. */
     t = now_us();
-    if (face_tracker_create(cfg, &p->tracker, &err) < 0) {
+    if (face_tracker_create(cfg, &p->tracker, &err) < 0 && d.require_masking &&
+        err.category != PTIM_ERR_MEMORY) {
         p->tracker = NULL;
+        res->status = 2; /* a configuration that could never work: no frame is read */
+        res->error = err;
+        close_all(p);
+        return res->status;
+    } else if (!p->tracker) {
         count_error(p, err.category); /* not a failure of the run: the guard covers */
         fprintf(stderr, "ptim: face analysis unavailable (%s): every frame will be covered\n",
                 err.message);
@@ -1170,8 +1177,14 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
-    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0) {
+    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
+        err.category != PTIM_ERR_MEMORY) {
         p->masker = NULL;
+        res->status = 2;
+        res->error = err;
+        close_all(p);
+        return res->status;
+    } else if (!p->masker) {
         count_error(p, err.category);
         fprintf(stderr, "ptim: face masking unavailable (%s): every frame will be covered\n",
                 err.message);
