@@ -178,4 +178,26 @@ else
   fail "script(1) missing (bsdutils)"
 fi
 
+# 10. Several inputs: each starts from the newest settings (issue 17 item 6).
+#     mask.mode=none edited to blur while the first file runs: the second
+#     file must be masked, not start again from the settings at start-up.
+section
+H=$T/hot; mkdir -p "$H/in"
+ln -s "$LONG" "$H/in/a.mp4"; ln -s "$SHORT" "$H/in/b.mp4"
+printf '[mask]\nmode = none\n' > "$H/cfg.ini"
+"$PTIM_BIN" mask "$H/in" -o "$H/out" --config "$H/cfg.ini" --stats-json "$H/s.json" \
+  --audit "$H/audit.jsonl" $FAST_ARGS 2>"$T/err" &
+RUN=$!
+for i in $(seq 600); do [ -f "$H/audit.jsonl" ] && [ "$(wc -l < "$H/audit.jsonl")" -ge 20 ] && break; sleep 0.1; done
+printf '[mask]\nmode = blur\n' > "$H/cfg.ini.new" && mv "$H/cfg.ini.new" "$H/cfg.ini"
+status=0; wait $RUN || status=$?
+[ "$status" = 0 ] || fail "hot reload job: exit $status: $(cat "$T/err")"
+first=$(sed -n 1p "$H/s.json" | jq -c '[.frames.mode_none, .frames.masked]')
+second=$(sed -n 2p "$H/s.json" | jq -c '[.frames.mode_none, .frames.masked]')
+[ "$(sed -n 1p "$H/s.json" | jq '.frames.mode_none > 0 and .frames.masked > 0')" = true ] ||
+  fail "first file: [mode_none, masked] = $first (the edit did not apply while it ran)"
+[ "$(sed -n 2p "$H/s.json" | jq '.frames.mode_none == 0 and .frames.masked == .frames.out')" = true ] ||
+  fail "second file: [mode_none, masked] = $second (it started from the old settings)"
+pass "the second file starts from the hot-reloaded settings (first $first, second $second)"
+
 finish
