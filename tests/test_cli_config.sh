@@ -18,7 +18,7 @@ expect() {
 }
 unset PTIM_TARGET_FPS PTIM_MAX_WORKERS PTIM_MODEL_QUALITY PTIM_GPU_MEMORY_POOL_SIZE
 
-expect 0 '^ptim [0-9]+\.[0-9]+\.[0-9]+ \(' '' -- "$PTIM_BIN" --version
+expect 0 '^ptim [0-9]+\.[0-9]+\.[0-9]+$' '' -- "$PTIM_BIN" --version # no build internals
 expect 0 'usage: ptim COMMAND' '' -- "$PTIM_BIN" --help
 expect 0 'doctor' '' -- "$PTIM_BIN" help
 expect 2 '' '' -- "$PTIM_BIN"

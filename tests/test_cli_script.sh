@@ -178,6 +178,25 @@ else
   fail "script(1) missing (bsdutils)"
 fi
 
+# 11. Words: help per command, names the user typed, the log keeps settings errors.
+section
+"$PTIM_BIN" help mask > "$T/help.txt" || fail "ptim help mask: exit $?"
+head -1 "$T/help.txt" | grep -q "^usage: ptim mask INPUT" || fail "ptim help mask: $(head -1 "$T/help.txt")"
+for c in mask run detect config doctor; do
+  "$PTIM_BIN" $c --help | grep -q "^exit status" || fail "ptim $c --help lists no exit status"
+  "$PTIM_BIN" $c --help | grep -q "^common options:" || fail "ptim $c --help lists no common options"
+done
+"$PTIM_BIN" --help | grep -q "fill" && fail "top-level help says fill (the mode is solid)"
+expect_status 2 "$PTIM_BIN" mask "$S/messi5.jpg" --mode sparkle &&
+  first_line_is "ptim mask: --mode 'sparkle' is not one of blur|pixelate|solid|image|swap|none"
+[ "$("$PTIM_BIN" --version)" = "ptim $("$PTIM_BIN" --version | cut -d' ' -f2)" ] &&
+  ! "$PTIM_BIN" --version | grep -q "RelWithDebInfo\|faults\|asan" || fail "version shows build internals: $("$PTIM_BIN" --version)"
+U=$T/userdata
+expect_status 2 "$PTIM_BIN" mask "$S/messi5.jpg" --userdata-dir "$U" --set mask.color=red &&
+  first_line_is "ptim mask: --set mask.color='red' is not a colour of the form #RRGGBB (e.g. #202020)"
+grep -q "mask.color='red' is not a colour" "$U/logs/ptim.log" 2>/dev/null || fail "the settings error is not in ptim.log"
+pass "help per command with exit codes, --mode named as typed, version, settings errors logged"
+
 # 10. Several inputs: each starts from the newest settings (issue 17 item 6).
 #     mask.mode=none edited to blur while the first file runs: the second
 #     file must be masked, not start again from the settings at start-up.

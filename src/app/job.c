@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "core/config.h"
 #include "io/sink.h"
 #include "io/source.h"
 
@@ -65,6 +66,11 @@ int ptim_job_rewrite_aliases(int argc, char **argv, ptim_job_args *out, ptim_err
         if (i + 1 >= argc)
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s needs a value", a);
         const char *v = argv[++i];
+        /* checked here so that the message names the flag the user typed */
+        char norm[256], why[160];
+        if (ptim_option_validate(ptim_option_find(aliases[k].key), v, norm, sizeof norm, why,
+                                 sizeof why) < 0)
+            return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "%s '%.80s' %s", a, v, why);
         char buf[4200];
         if (!strcmp(a, "--identity")) { /* a photo to swap in implies swap mode */
             out->argv[out->argc++] = "--set";
@@ -850,4 +856,49 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     img_image_free(&identity);
     free(skip);
     return worst;
+}
+
+int ptim_job_command(int argc, char **argv, bool live, void (*usage)(FILE *))
+{
+    const char *name = live ? "ptim run" : "ptim mask";
+    ptim_job_args args;
+    ptim_cli cli;
+    ptim_job job = {0};
+    ptim_error err = {0};
+    if (ptim_job_rewrite_aliases(argc, argv, &args, &err) < 0) {
+        ptim_job_args_free(&args);
+        fprintf(stderr, "%s: %s\n", name, err.message);
+        return ptim_error_exit_status(&err);
+    }
+    if (ptim_cli_start(&cli, args.argc, args.argv, &err)) {
+        ptim_job_args_free(&args);
+        return ptim_cli_fail(&cli, &err);
+    }
+    if (cli.help) {
+        usage(stdout);
+        ptim_cli_close(&cli);
+        ptim_job_args_free(&args);
+        return 0;
+    }
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
+    int rc = live ? ptim_job_parse_run(cli.argc, cli.argv, &job, &err)
+                  : ptim_job_parse_mask(cli.argc, cli.argv, &job, &err);
+    if (rc == 0)
+        rc = live ? ptim_job_expand_run(&job, ptim_config_str(cfg, "source.input"),
+                                        ptim_config_str(cfg, "output.target"), &err)
+                  : ptim_job_expand(&job, &err);
+    int status;
+    if (rc < 0) {
+        ptim_config_release(cfg);
+        status = ptim_cli_fail(&cli, &err); /* closes the cli */
+    } else {
+        job.quiet = cli.quiet;
+        job.verbose = cli.verbose;
+        status = ptim_job_execute(&job, cfg, live, name, &cli);
+        ptim_config_release(cfg);
+        ptim_cli_close(&cli);
+    }
+    ptim_job_free(&job);
+    ptim_job_args_free(&args);
+    return status;
 }

@@ -78,6 +78,7 @@ int ptim_job_default_output(const char *input, char *out, int size);
 #include "core/config.h"
 #include "face/masker.h"
 #include <signal.h>
+#include <stdio.h>
 
 /* Run every pair of an expanded job through the pipeline (offline, or live
  * for `ptim run`), writing --stats-json / --audit and one summary line per
@@ -94,6 +95,11 @@ int ptim_job_default_output(const char *input, char *out, int size);
  * A live job (`ptim run`) stopped by a signal ends normally (0). */
 int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, const char *name,
                      ptim_cli *cli);
+
+/* The whole of `ptim mask` (live false) and `ptim run` (live true): aliases,
+ * shared flags, the command's arguments, expansion, execution. `usage`
+ * prints the command's help. Returns the exit status. */
+int ptim_job_command(int argc, char **argv, bool live, void (*usage)(FILE *));
 
 /* SIGINT/SIGTERM set the returned flag to the signal's number (a second one
  * ends the process). */

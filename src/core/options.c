@@ -16,14 +16,14 @@ const ptim_option ptim_options[] = {
     /* performance (seed names) */
     {"performance.gpu_memory_pool_size_mb", PTIM_OPT_INT, "2048", 256, 16384, NULL, false, "Memory pool budget in MiB (used for the CPU frame and tensor pool)"},
     {"performance.max_processing_workers", PTIM_OPT_INT, "4", 1, 16, NULL, false, "Worker threads for inference and image kernels"},
-    {"performance.target_fps", PTIM_OPT_INT, "30", 1, 120, NULL, true, "Frame-rate cap in live mode"},
+    {"performance.target_fps", PTIM_OPT_INT, "30", 1, 120, NULL, false, "Frame-rate cap in live mode"},
     {"performance.frame_buffer_size", PTIM_OPT_INT, "5", 1, 64, NULL, false, "Frames queued between pipeline stages"},
 
     /* quality (seed names) */
     {"quality.model_quality", PTIM_OPT_ENUM, "balanced", U, "low|balanced|high", true, "Speed/quality trade-off of detection and rendering"},
 
     /* detector */
-    {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", true, "BlazeFace model: short range (close faces), full range, or chosen per source"},
+    {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", false, "BlazeFace model: short range (close faces), full range, or chosen per source"},
     {"detector.threshold", PTIM_OPT_FLOAT, "0.5", 0.01, 1.0, NULL, true, "Minimum detection score"},
     {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces kept per frame (0 = all)"},
     {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
@@ -77,7 +77,7 @@ const ptim_option ptim_options[] = {
     {"output.target", PTIM_OPT_STRING, "", U, NULL, false, "Default output of `ptim run` (file, v4l2:/dev/videoN, udp://, rtmp://, -, null)"},
     {"output.crf", PTIM_OPT_INT, "23", 0, 63, NULL, false, "Encoder constant rate factor"},
     {"output.preset", PTIM_OPT_ENUM, "veryfast", U, "ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow", false, "libx264 preset"},
-    {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, true, "Live mode: delay output evenly by this much (audio sync)"},
+    {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, false, "Live mode: delay output evenly by this much (audio sync)"},
     {"output.overwrite", PTIM_OPT_BOOL, "false", U, NULL, false, "Replace an output file that already exists (as -y); false: refuse, exit 2"},
     {"output.write_retries", PTIM_OPT_INT, "3", 0, 100, NULL, false, "Retry a failed encoder or muxer write this often before failing"},
 
@@ -89,7 +89,7 @@ const ptim_option ptim_options[] = {
     /* privacy */
     {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
-    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, true, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
+    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, false, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
 };
 
 const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);
