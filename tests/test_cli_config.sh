@@ -83,7 +83,7 @@ expect 2 '' "ptim config: userdata: $T/file is not a directory" -- "$PTIM_BIN" c
 expect 0 '' '' -- "$PTIM_BIN" config init "$T/init.ini"
 expect 0 'ok$' '' -- "$PTIM_BIN" config check "$T/init.ini"
 grep -q '^;threshold = 0.5$' "$T/init.ini" || { echo "FAIL: init lacks threshold"; fails=$((fails+1)); }
-expect 2 '' "ptim config: cannot create $T/init.ini: File exists" -- "$PTIM_BIN" config init "$T/init.ini"
+expect 2 '' "ptim config: cannot create $T/init.ini: File exists (give --force to replace it)" -- "$PTIM_BIN" config init "$T/init.ini"
 
 [ $fails -eq 0 ] && echo "all cli config checks passed"
 exit $((fails > 0))

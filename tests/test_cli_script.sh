@@ -92,7 +92,7 @@ expect_status 2 "$PTIM_BIN" config check "$T/long.ini" &&
   first_line_matches "^ptim config: $T/long.ini:2: track.hold_ms = 0+\.\.\. is too long \(151 characters\) for a setting of type int$"
 env PTIM_TARGET_FPS= "$PTIM_BIN" config show --sources > "$T/show.txt" || fail "empty PTIM_TARGET_FPS: config show failed"
 grep -q "^performance.target_fps *= 30 .*default" "$T/show.txt" || fail "an empty PTIM_TARGET_FPS is not 'not set': $(grep target_fps "$T/show.txt")"
-"$PTIM_BIN" config keys | grep -q "range \[0, 2147483647\]" || fail "integer ranges print as floats"
+"$PTIM_BIN" config keys --all | grep -q "range \[0, 2147483647\]" || fail "integer ranges print as floats"
 [ ! -e "$T/c.jpg" ] || fail "a refused run wrote c.jpg"
 pass "bad colour, tiles, too-long values refused with exit 2 before work"
 
@@ -195,7 +195,21 @@ U=$T/userdata
 expect_status 2 "$PTIM_BIN" mask "$S/messi5.jpg" --userdata-dir "$U" --set mask.color=red &&
   first_line_is "ptim mask: --set mask.color='red' is not a colour of the form #RRGGBB (e.g. #202020)"
 grep -q "mask.color='red' is not a colour" "$U/logs/ptim.log" 2>/dev/null || fail "the settings error is not in ptim.log"
-pass "help per command with exit codes, --mode named as typed, version, settings errors logged"
+"$PTIM_BIN" config init - > "$T/init.ini" || fail "config init - failed"
+[ ! -e ./- ] && [ ! -e "$T/-" ] || fail "config init - wrote a file named -"
+grep -q "^\[mask\]" "$T/init.ini" || fail "config init - printed no settings"
+grep -q "^\[debug\]" "$T/init.ini" && fail "config init shows debug.* without --all"
+"$PTIM_BIN" config init - --all | grep -q "^\[debug\]" || fail "config init --all has no debug.*"
+"$PTIM_BIN" config keys | grep -q "^debug\." && fail "config keys shows debug.* without --all"
+"$PTIM_BIN" config keys --all | grep -q "^debug\.faults" || fail "config keys --all has no debug.faults"
+echo mine > "$T/mine.ini"
+expect_status 2 "$PTIM_BIN" config init "$T/mine.ini" &&
+  first_line_is "ptim config: cannot create $T/mine.ini: File exists (give --force to replace it)"
+[ "$(cat "$T/mine.ini")" = mine ] || fail "config init replaced a file without --force"
+expect_status 0 "$PTIM_BIN" config init "$T/mine.ini" --force
+"$PTIM_BIN" config check "$T/mine.ini" >/dev/null || fail "config init --force wrote a bad file"
+ls "$T" | grep -q "mine.ini\." && fail "config init left a temporary file: $(ls "$T")"
+pass "help per command with exit codes, --mode named as typed, version, settings errors logged, config init -/--force/--all"
 
 # 10. Several inputs: each starts from the newest settings (issue 17 item 6).
 #     mask.mode=none edited to blur while the first file runs: the second

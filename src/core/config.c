@@ -893,18 +893,21 @@ const char *ptim_config_file(const ptim_config *cfg)
 
 /* ---- config init -------------------------------------------------------------- */
 
-int ptim_config_write_defaults(const char *path, ptim_error *err)
+bool ptim_option_is_debug(const ptim_option *o)
 {
-    FILE *f = fopen(path, "wx"); /* never overwrite a user's file */
-    if (!f)
-        return ptim_error_set(err, errno == EEXIST ? PTIM_ERR_CONFIG : PTIM_ERR_IO, PTIM_SEV_HIGH,
-                              "cannot create %s: %s", path, strerror(errno));
+    return !strncmp(o->key, "debug.", 6);
+}
+
+static void print_defaults(FILE *f, bool all)
+{
     fprintf(f, "; ptim configuration. Every key is shown at its default, commented out.\n"
                "; Precedence: defaults < this file < PTIM_<SECTION>_<NAME> environment < --set key=value.\n"
                "; Keys marked (live) take effect while running; others need a restart.\n");
     char section[64] = "";
     for (int i = 0; i < ptim_option_count; i++) {
         const ptim_option *o = &ptim_options[i];
+        if (!all && ptim_option_is_debug(o))
+            continue;
         const char *dot = strchr(o->key, '.');
         if (strncmp(section, o->key, (size_t)(dot - o->key)) || section[dot - o->key]) {
             snprintf(section, sizeof section, "%.*s", (int)(dot - o->key), o->key);
@@ -914,17 +917,70 @@ int ptim_config_write_defaults(const char *path, ptim_error *err)
         fprintf(f, "; type %s", ptim_opt_type_name(o->type));
         if (o->type == PTIM_OPT_ENUM)
             fprintf(f, ", one of %s", o->choices);
-        else if (o->min <= o->max)
-        {
+        else if (o->min <= o->max) {
             char range[96];
             ptim_option_range_text(o, range, sizeof range);
             fprintf(f, ", range %s", range);
         }
         fprintf(f, "\n;%s = %s\n", dot + 1, o->def);
     }
-    if (fclose(f))
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+}
+
+int ptim_config_init_file(const char *path, bool force, bool all, ptim_error *err)
+{
+    if (!strcmp(path, "-")) {
+        print_defaults(stdout, all);
+        if (fflush(stdout) != 0)
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write to stdout: %s",
+                                  strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/stdout, a fifo: write through */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+        print_defaults(f, all);
+        if (fclose(f))
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+        return 0;
+    }
+    /* A file: written under a temporary name beside it, then moved, so that a
+     * failure never leaves half a file under the name. */
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "path too long: %.80s...", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot create %s: %s", path, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    }
+    print_defaults(f, all);
+    if (fclose(f)) {
+        int e = errno;
+        unlink(tmp);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(e));
+    }
+    chmod(tmp, 0644); /* mkstemp makes it 0600; a settings file is not secret */
+    /* never replace a user's file unless asked: link() fails on an existing name */
+    int r = force ? rename(tmp, path) : link(tmp, path);
+    int e = errno;
+    if (!force || r != 0)
+        unlink(tmp);
+    if (r != 0)
+        return ptim_error_set(err, e == EEXIST ? PTIM_ERR_CONFIG : PTIM_ERR_IO, PTIM_SEV_HIGH,
+                              "cannot create %s: %s%s", path, strerror(e),
+                              e == EEXIST ? " (give --force to replace it)" : "");
     return 0;
+}
+
+int ptim_config_write_defaults(const char *path, ptim_error *err)
+{
+    return ptim_config_init_file(path, false, false, err);
 }
 
 /* ---- the store ------------------------------------------------------------------ */

@@ -135,8 +135,15 @@ int ptim_config_new(const char *const *overrides, int count, ptim_config **out, 
 int ptim_config_check_ini(const char *text, size_t len, const char *name, ptim_error *err);
 int ptim_config_check_file(const char *path, ptim_error *err);
 
-/* Write a commented INI file with every key at its default (`config init`). */
+/* Write a commented INI file with every key at its default (`config init`),
+ * debug.* keys left out. */
 int ptim_config_write_defaults(const char *path, ptim_error *err);
+/* The same with choices: path "-" is stdout (a device or fifo is written
+ * through); a file is written under a temporary name and moved into place,
+ * refusing an existing file unless `force`; `all` includes debug.* keys. */
+int ptim_config_init_file(const char *path, bool force, bool all, ptim_error *err);
+/* debug.* settings: hidden from `config keys` and `config init` unless --all. */
+bool ptim_option_is_debug(const ptim_option *o);
 
 /* ---- the store: the current snapshot, hot reload, live changes -------- */
 typedef struct ptim_config_store ptim_config_store;
