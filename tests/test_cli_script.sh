@@ -195,6 +195,11 @@ U=$T/userdata
 expect_status 2 "$PTIM_BIN" mask "$S/messi5.jpg" --userdata-dir "$U" --set mask.color=red &&
   first_line_is "ptim mask: --set mask.color='red' is not a colour of the form #RRGGBB (e.g. #202020)"
 grep -q "mask.color='red' is not a colour" "$U/logs/ptim.log" 2>/dev/null || fail "the settings error is not in ptim.log"
+head -c 100000 "$LONG" > "$T/trunc.mp4" # no moov atom: FFmpeg complains, ptim says one sentence
+expect_status 2 "$PTIM_BIN" mask "$T/trunc.mp4" --userdata-dir "$U" &&
+  first_line_is "ptim mask: $T/trunc.mp4 is not a video or picture ptim can read"
+grep -q "moov" "$T/err" && fail "FFmpeg's own log reached the terminal: $(cat "$T/err")"
+grep -q "\[ffmpeg\].*moov atom not found" "$U/logs/ptim.log" || fail "FFmpeg's log is not in ptim.log"
 "$PTIM_BIN" config init - > "$T/init.ini" || fail "config init - failed"
 [ ! -e ./- ] && [ ! -e "$T/-" ] || fail "config init - wrote a file named -"
 grep -q "^\[mask\]" "$T/init.ini" || fail "config init - printed no settings"

@@ -493,6 +493,8 @@ void ptim_job_free(ptim_job *job)
 
 #include <libavutil/log.h>
 
+#include "core/log.h"
+
 #include "core/fault.h"
 #include "io/image_file.h"
 #include "pipeline/pipeline.h"
@@ -528,6 +530,28 @@ static ptim_config *poll_cli_config(void *opaque)
     if (ptim_cli_poll_config(cli, &changes) != 1)
         return NULL;
     return ptim_config_store_acquire(cli->store);
+}
+
+/* FFmpeg's own messages ("moov atom not found", "deprecated pixel format")
+ * go to ptim.log; on the terminal only with -v. ptim's one sentence says what
+ * failed and what to do. */
+static bool ffmpeg_to_terminal;
+static void ffmpeg_log(void *avcl, int level, const char *fmt, va_list vl)
+{
+    if (level > (ffmpeg_to_terminal ? AV_LOG_INFO : AV_LOG_WARNING))
+        return;
+    static _Thread_local int print_prefix = 1;
+    char line[1024];
+    av_log_format_line2(avcl, level, fmt, vl, line, sizeof line, &print_prefix);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = 0;
+    if (!n)
+        return;
+    ptim_log_level l = level <= AV_LOG_ERROR ? PTIM_LOG_ERROR : level <= AV_LOG_WARNING ? PTIM_LOG_WARN : PTIM_LOG_INFO;
+    ptim_log_file_only(l, "ffmpeg", "%s", line);
+    if (ffmpeg_to_terminal)
+        fprintf(stderr, "ffmpeg: %s\n", line);
 }
 
 /* mkdir -p of the directory part of `path` (an output file). */
@@ -713,7 +737,9 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         for (int i = 0; i < job->skipped_count; i++)
             fprintf(stderr, "%s: skipped %s (%s)\n", name, job->skipped[i], job->skipped_why[i]);
     /* FFmpeg's own chatter only when asked for; its errors always. */
-    av_log_set_level(job->verbose ? AV_LOG_INFO : job->quiet ? AV_LOG_FATAL : AV_LOG_ERROR);
+    ffmpeg_to_terminal = job->verbose;
+    av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
+    av_log_set_callback(ffmpeg_log);
     volatile sig_atomic_t *stop = ptim_job_install_signals();
     int done = 0, failed = 0, existing = 0, worst_failure = 0, unsafe_items = 0, not_started = 0;
     for (int i = 0; i < job->count; i++) {
