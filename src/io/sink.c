@@ -482,9 +482,18 @@ static int finish_output(io_sink *s, bool keep_partial, ptim_error *err)
                 char from[4300], to[4300];
                 sequence_name(s, from, sizeof from, i, true);
                 sequence_name(s, to, sizeof to, i, false);
-                if (rename(from, to) != 0)
+                if (rename(from, to) != 0) {
+                    int e = errno;
+                    /* all or nothing: the pictures already moved are removed
+                     * (io_sink_close removes the .partial rest) */
+                    for (int64_t k = 1; k < i; k++) {
+                        sequence_name(s, to, sizeof to, k, false);
+                        unlink(to);
+                    }
+                    sequence_name(s, to, sizeof to, i, false);
                     return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH,
-                                          "cannot rename %s to %s: %s", from, to, strerror(errno));
+                                          "cannot rename %s to %s: %s", from, to, strerror(e));
+                }
             }
         } else if (rename(s->url, s->target) != 0) {
             return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot rename %s to %s: %s",
