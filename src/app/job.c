@@ -782,7 +782,11 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         };
         ptim_pipeline_result *res = malloc(sizeof *res);
         int status;
-        if (!res || make_parent_dirs(it->output, &err) < 0) {
+        /* directories are created for outputs named by a directory (-o DIR/,
+         * a directory input), never for an explicit file path */
+        bool out_in_dir = !job->output || job->output[strlen(job->output) - 1] == '/' ||
+                          is_dir(job->output);
+        if (!res || (out_in_dir && make_parent_dirs(it->output, &err) < 0)) {
             fprintf(stderr, "%s: %s\n", name, res ? err.message : "out of memory");
             free(res);
             ptim_config_release(cur);
