@@ -784,8 +784,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         int status;
         /* directories are created for outputs named by a directory (-o DIR/,
          * a directory input), never for an explicit file path */
-        bool out_in_dir = !job->output || job->output[strlen(job->output) - 1] == '/' ||
-                          is_dir(job->output);
+        bool out_in_dir = !job->output || strcmp(it->output, job->output) != 0;
         if (!res || (out_in_dir && make_parent_dirs(it->output, &err) < 0)) {
             fprintf(stderr, "%s: %s\n", name, res ? err.message : "out of memory");
             free(res);
