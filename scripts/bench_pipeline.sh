@@ -32,7 +32,7 @@ for res in 1280x720 1920x1080; do
   : > "$work/ff.t"; : > "$work/pt.t"
   for r in $(seq "$RUNS"); do
     timed "$work/ff.t" ffmpeg -v error -y -i "$clip" -map 0:v -map 0:a -c:v libx264 -preset "$preset" -crf "$crf" -c:a copy "$work/ff.mp4"
-    timed "$work/pt.t" "$ptim" mask -q "$clip" -o "$work/ptim.mp4" --set mask.mode=blur ${PTIM_ARGS:-} --stats-json "$work/stats.json"
+    timed "$work/pt.t" "$ptim" mask -q -y "$clip" -o "$work/ptim.mp4" --set mask.mode=blur ${PTIM_ARGS:-} --stats-json "$work/stats.json"
   done
   fw=$(cut -d' ' -f1 "$work/ff.t" | median); fc=$(cut -d' ' -f2 "$work/ff.t" | median)
   pw=$(cut -d' ' -f1 "$work/pt.t" | median); pc=$(cut -d' ' -f2 "$work/pt.t" | median)

@@ -4,6 +4,7 @@
 #   out/Megamind_masked.mp4    samples/Megamind.avi anonymized (blur, tracking, audio kept)
 #   out/Megamind_stats.json    frames, faces, per-stage latency, errors
 #   out/Megamind_audit.jsonl   one line per frame: faces masked and the guard's action
+#   out/Megamind_verify.txt    the report of ptim verify (and .json)
 #   out/sheet_astronaut.png    original | blur | pixelate | swap
 #   out/sheet_megamind.mp4     the same on the clip
 set -euo pipefail
@@ -14,10 +15,14 @@ out="$root/out"
 mkdir -p "$out"
 
 echo "== ptim mask samples/Megamind.avi -> out/Megamind_masked.mp4"
-"$ptim" mask "$root/samples/Megamind.avi" -o "$out/Megamind_masked.mp4" \
+"$ptim" mask -y "$root/samples/Megamind.avi" -o "$out/Megamind_masked.mp4" \
   --stats-json "$out/Megamind_stats.json" --audit "$out/Megamind_audit.jsonl"
 echo "== ptim verify (a second detector pass, tuned for recall, over the masked clip)"
-"$ptim" verify "$root/samples/Megamind.avi" "$out/Megamind_masked.mp4" || echo "demo: ptim verify flagged frames (listed above)"
+status=0
+"$ptim" verify "$root/samples/Megamind.avi" "$out/Megamind_masked.mp4" --report "$out/Megamind_verify.json" \
+  > "$out/Megamind_verify.txt" || status=$?
+cat "$out/Megamind_verify.txt"
+[ "$status" = 0 ] || echo "demo: ptim verify flagged frames (listed above; out/Megamind_verify.txt)"
 echo "== side-by-side sheet of the modes"
 bash "$root/scripts/demo_sheet.sh" "$build" "$out"
 echo "demo: outputs are in $out/"

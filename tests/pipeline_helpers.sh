@@ -93,6 +93,6 @@ all_frames_covered() {
 
 # Is the real face masker in this build? (placeholders fail every frame)
 masker_available() {
-  "$PTIM_BIN" mask -q "$S/messi5.jpg" -o "$T/probe.png" --stats-json "$T/probe.json" 2>/dev/null || return 1
+  "$PTIM_BIN" mask -q -y "$S/messi5.jpg" -o "$T/probe.png" --stats-json "$T/probe.json" 2>/dev/null || return 1
   grep -q '"masked":1' "$T/probe.json"
 }

@@ -18,7 +18,7 @@ expect() {
 }
 unset PTIM_TARGET_FPS PTIM_MAX_WORKERS PTIM_MODEL_QUALITY PTIM_GPU_MEMORY_POOL_SIZE
 
-expect 0 '^ptim [0-9]+\.[0-9]+\.[0-9]+ \(' '' -- "$PTIM_BIN" --version
+expect 0 '^ptim [0-9]+\.[0-9]+\.[0-9]+$' '' -- "$PTIM_BIN" --version # no build internals
 expect 0 'usage: ptim COMMAND' '' -- "$PTIM_BIN" --help
 expect 0 'doctor' '' -- "$PTIM_BIN" help
 expect 2 '' '' -- "$PTIM_BIN"
@@ -83,7 +83,7 @@ expect 2 '' "ptim config: userdata: $T/file is not a directory" -- "$PTIM_BIN" c
 expect 0 '' '' -- "$PTIM_BIN" config init "$T/init.ini"
 expect 0 'ok$' '' -- "$PTIM_BIN" config check "$T/init.ini"
 grep -q '^;threshold = 0.5$' "$T/init.ini" || { echo "FAIL: init lacks threshold"; fails=$((fails+1)); }
-expect 2 '' "ptim config: cannot create $T/init.ini: File exists" -- "$PTIM_BIN" config init "$T/init.ini"
+expect 2 '' "ptim config: cannot create $T/init.ini: File exists (give --force to replace it)" -- "$PTIM_BIN" config init "$T/init.ini"
 
 [ $fails -eq 0 ] && echo "all cli config checks passed"
 exit $((fails > 0))

@@ -225,7 +225,7 @@ static void *reader(void *arg)
     while (!atomic_load(&stop)) {
         ptim_config *c = ptim_config_store_acquire(s);
         int64_t hold = ptim_config_int(c, "track.hold_ms");
-        int64_t fps = ptim_config_int(c, "performance.target_fps");
+        int64_t fps = ptim_config_int(c, "track.detect_interval"); /* a live key */
         if (hold != fps * 10) {
             fprintf(stderr, "torn snapshot: hold %lld fps %lld\n", (long long)hold, (long long)fps);
             abort();
@@ -255,7 +255,7 @@ static void *live_changer(void *arg)
 static void test_concurrent_readers(void **state)
 {
     (void)state;
-    ptim_config_store *s = open_store("[track]\nhold_ms = 10\n[performance]\ntarget_fps = 1\n");
+    ptim_config_store *s = open_store("[track]\nhold_ms = 10\ndetect_interval = 1\n");
     pthread_t th[5];
     atomic_store(&stop, false);
     for (int i = 0; i < 4; i++)
@@ -266,7 +266,7 @@ static void test_concurrent_readers(void **state)
     int swaps = 0;
     for (int v = 2; v <= 60; v++) {
         char text[128];
-        snprintf(text, sizeof text, "[track]\nhold_ms = %d\n[performance]\ntarget_fps = %d\n", v * 10, v);
+        snprintf(text, sizeof text, "[track]\nhold_ms = %d\ndetect_interval = %d\n", v * 10, v);
         save_by_rename(text);
         if (poll_until(s, &ch, &err) == 1)
             swaps++;
@@ -283,7 +283,7 @@ static void test_concurrent_readers(void **state)
     assert_true(swaps >= 50); /* inotify may coalesce, but edits are seen */
     assert_true(atomic_load(&reads) > 100);
     ptim_config *c = ptim_config_store_acquire(s);
-    assert_int_equal(ptim_config_int(c, "performance.target_fps"), 60);
+    assert_int_equal(ptim_config_int(c, "track.detect_interval"), 60);
     ptim_config_release(c);
     ptim_config_store_free(s);
 }

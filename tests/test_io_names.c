@@ -20,7 +20,9 @@ static void test_source_kinds(void **state)
     assert_int_equal(io_source_kind_of("/dev/video2"), IO_SOURCE_CAMERA);
     assert_int_equal(io_source_kind_of("rtsp://cam.local/stream"), IO_SOURCE_URL);
     assert_int_equal(io_source_kind_of("udp://127.0.0.1:1234"), IO_SOURCE_URL);
-    assert_int_equal(io_source_kind_of("shots/*.jpg"), IO_SOURCE_IMAGES);
+    /* a sequence only when asked for with a %d pattern; globs are app/job's */
+    assert_int_equal(io_source_kind_of("shots/img_%04d.jpg"), IO_SOURCE_IMAGES);
+    assert_int_equal(io_source_kind_of("shots/*.mp4"), IO_SOURCE_FILE);
     assert_int_equal(io_source_kind_of(getenv("PTIM_SAMPLES_DIR")), IO_SOURCE_IMAGES); /* a directory */
     assert_int_equal(io_source_kind_of("face.PNG"), IO_SOURCE_IMAGE);
     assert_int_equal(io_source_kind_of("clip.mp4"), IO_SOURCE_FILE);

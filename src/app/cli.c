@@ -142,8 +142,16 @@ int ptim_cli_open(ptim_cli *cli, ptim_error *err)
         .sets = cli->sets,
         .set_count = cli->set_count,
     };
-    if (ptim_config_store_new(&src, &cli->store, err))
+    if (ptim_config_store_new(&src, &cli->store, err)) {
+        /* The settings are wrong, but where the log goes is known: open it
+         * (default level) so that ptim_cli_fail writes the sentence there too. */
+        char *path = cli->logs_dir ? join(cli->logs_dir, "ptim.log") : NULL;
+        ptim_error ignored = {0};
+        if (path && ptim_log_open(path, &ignored) == 0)
+            cli->log_open = true;
+        free(path);
         return -1;
+    }
     ptim_startup_end(PTIM_STARTUP_CONFIG);
 
     ptim_startup_begin(PTIM_STARTUP_LOGGING);
@@ -186,13 +194,17 @@ int ptim_cli_poll_config(ptim_cli *cli, ptim_config_changes *changes)
         ptim_log_error("config", "%s; the edit was rejected and the previous settings stay", err.message);
         return rc;
     }
-    for (int i = 0; i < changes->count; i++) {
+    ptim_config *now = rc > 0 ? ptim_config_store_acquire(cli->store) : NULL;
+    for (int i = 0; i < changes->count; i++) { /* one line per change, with the value applied */
         if (changes->needs_restart[i])
             ptim_log_warn("config", "%s changed in %s but needs a restart to take effect", changes->keys[i],
                           cli->config_path ? cli->config_path : "the settings");
         else
-            ptim_log_info("config", "%s changed", changes->keys[i]);
+            ptim_log_info("config", "applied %s = %s", changes->keys[i],
+                          now ? ptim_config_text(now, ptim_option_index(changes->keys[i])) : "?");
     }
+    if (now)
+        ptim_config_release(now);
     if (rc > 0 && !cli->verbose) {
         ptim_config *cfg = ptim_config_store_acquire(cli->store);
         ptim_log_set_file_level((ptim_log_level)ptim_log_level_parse(ptim_config_str(cfg, "system.log_level")));
@@ -247,6 +259,10 @@ void ptim_cli_print_common_help(FILE *f)
           "  --userdata-dir DIR    logs/, reports/ and config.ini live here (created when missing)\n"
           "  -v, --verbose         debug messages and startup stage times\n"
           "  -q, --quiet           errors only\n"
-          "  -h, --help            this help\n",
+          "  -h, --help            this help\n"
+          "\n"
+          "exit status (where the command lists none of its own): 0 done, 1 failed while\n"
+          "running (some inputs may be done), 2 bad usage, settings, input or output (nothing\n"
+          "was done), 130/143 stopped by SIGINT/SIGTERM (ptim mask keeps NAME.partial)\n",
           f);
 }

@@ -14,9 +14,11 @@
 static void usage(FILE *f)
 {
     fputs("usage: ptim config show [--sources]   every setting and its value (--sources: where it came from)\n"
-          "       ptim config keys               every setting with type, range, default and help\n"
+          "       ptim config keys [--all]       every setting with type, range, default and help\n"
           "       ptim config check FILE         validate a settings file\n"
-          "       ptim config init FILE          write a commented file with every setting at its default\n"
+          "       ptim config init FILE|- [--force] [--all]\n"
+          "                                      write a commented file with every setting at its default\n"
+          "                                      (- : to stdout; --force replaces FILE; --all adds debug.*)\n"
           "       ptim config watch [--events N] apply edits of the settings file as they happen (as `run`\n"
           "                                      does between frames) and print what changed; until\n"
           "                                      interrupted or N events\n\n",
@@ -45,17 +47,23 @@ static int show(ptim_cli *cli, bool sources)
     return 0;
 }
 
-static int keys(void)
+static int keys(bool all)
 {
     for (int i = 0; i < ptim_option_count; i++) {
         const ptim_option *o = &ptim_options[i];
+        if (!all && ptim_option_is_debug(o))
+            continue;
         char env[160];
         ptim_option_env_name(o, env, sizeof env);
         printf("%s\n    type %s", o->key, ptim_opt_type_name(o->type));
         if (o->type == PTIM_OPT_ENUM)
             printf(", one of %s", o->choices);
         else if (o->min <= o->max)
-            printf(", range [%g, %g]", o->min, o->max);
+        {
+            char range[96];
+            ptim_option_range_text(o, range, sizeof range);
+            printf(", range %s", range);
+        }
         printf(", default '%s'%s, environment %s\n    %s\n", o->def, o->live ? ", live" : "", env, o->help);
     }
     return 0;
@@ -123,16 +131,29 @@ int cmd_config(int argc, char **argv)
         ptim_cli_close(&cli);
         return help ? 0 : 2;
     }
+    /* --all (keys, init: include debug.*) and --force (init: replace a file) */
+    bool all = false, force = false;
+    int kept = 1;
+    for (int i = 1; i < cli.argc; i++) {
+        if (!strcmp(cli.argv[i], "--all"))
+            all = true;
+        else if (!strcmp(cli.argv[i], "--force"))
+            force = true;
+        else
+            cli.argv[kept++] = cli.argv[i];
+    }
+    cli.argv[kept] = NULL;
+    cli.argc = kept;
     int status = 0;
     if (!strcmp(sub, "keys") && cli.argc == 2) {
-        status = keys();
+        status = keys(all);
     } else if (!strcmp(sub, "check") && cli.argc == 3) {
         if (ptim_config_check_file(cli.argv[2], &err))
             return ptim_cli_fail(&cli, &err);
         if (!cli.quiet)
             printf("%s: ok\n", cli.argv[2]);
     } else if (!strcmp(sub, "init") && cli.argc == 3) {
-        if (ptim_config_write_defaults(cli.argv[2], &err))
+        if (ptim_config_init_file(cli.argv[2], force, all, &err))
             return ptim_cli_fail(&cli, &err);
     } else if (!strcmp(sub, "show") && (cli.argc == 2 || (cli.argc == 3 && !strcmp(cli.argv[2], "--sources")))) {
         if (ptim_cli_open(&cli, &err))

@@ -8,7 +8,6 @@
 
 #include "app/cli.h"
 #include "app/job.h"
-#include "core/config.h"
 
 static void usage(FILE *f)
 {
@@ -25,6 +24,10 @@ static void usage(FILE *f)
             "                      (default: output.target)\n"
             "  --stats-json FILE   statistics at the end;  --audit FILE  per-frame JSON lines\n"
             "  --unsafe-passthrough  show frames that could not be masked UNMASKED (warns)\n"
+            "  -y, --overwrite     replace an output file that exists (else refused, exit 2)\n"
+            "\nA file source is read at its own frame rate (source.realtime=false: as fast as\n"
+            "possible). Ctrl-C ends a recording normally: the file is finished under its\n"
+            "name and plays (exit 0).\n"
             "\nSettings marked live (ptim config keys) follow edits of the settings file while\n"
             "running (system.enable_hot_reload).\n\n");
     ptim_cli_print_common_help(f);
@@ -33,39 +36,5 @@ static void usage(FILE *f)
 
 int cmd_run(int argc, char **argv)
 {
-    ptim_job_args args;
-    ptim_cli cli;
-    ptim_job job = {0};
-    ptim_error err = {0};
-    if (ptim_job_rewrite_aliases(argc, argv, &args, &err) < 0) {
-        ptim_job_args_free(&args);
-        return ptim_cli_fail(NULL, &err);
-    }
-    if (ptim_cli_start(&cli, args.argc, args.argv, &err)) {
-        ptim_job_args_free(&args);
-        return ptim_cli_fail(&cli, &err);
-    }
-    if (cli.help) {
-        usage(stdout);
-        ptim_cli_close(&cli);
-        ptim_job_args_free(&args);
-        return 0;
-    }
-    ptim_config *cfg = ptim_config_store_acquire(cli.store);
-    if (ptim_job_parse_run(cli.argc, cli.argv, &job, &err) < 0 ||
-        ptim_job_expand_run(&job, ptim_config_str(cfg, "source.input"),
-                            ptim_config_str(cfg, "output.target"), &err) < 0) {
-        ptim_config_release(cfg);
-        ptim_job_free(&job);
-        ptim_job_args_free(&args);
-        return ptim_cli_fail(&cli, &err);
-    }
-    job.quiet = cli.quiet;
-    job.verbose = cli.verbose;
-    int status = ptim_job_execute(&job, cfg, true, "ptim run", &cli);
-    ptim_config_release(cfg);
-    ptim_job_free(&job);
-    ptim_cli_close(&cli);
-    ptim_job_args_free(&args);
-    return status;
+    return ptim_job_command(argc, argv, true, usage);
 }

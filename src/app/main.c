@@ -41,8 +41,9 @@ static const struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ptim COMMAND [options]\n\n"
-               "ptim finds faces in video and images, tracks them and hides them (blur, pixelate,\n"
-               "fill or swap), failing closed: a frame it could not check is covered.\n\ncommands:\n");
+               "ptim finds faces in video and images, tracks them and hides them (--mode blur,\n"
+               "pixelate, solid, image or swap), failing closed: a frame it could not check is\n"
+               "covered.\n\ncommands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\n");
@@ -102,10 +103,14 @@ int main(int argc, char **argv)
             k++;
     }
     if (version) {
-        printf("ptim %s (%s)\n", PTIM_VERSION, PTIM_BUILD_FLAGS);
+        printf("ptim %s\n", PTIM_VERSION); /* build details: ptim doctor */
         return 0;
     }
-    if (k >= argc || !strcmp(argv[k], "help")) {
+    char help_flag[] = "--help";
+    if (k + 1 < argc && !strcmp(argv[k], "help")) { /* ptim help mask = ptim mask --help */
+        argv[k] = argv[k + 1];
+        argv[k + 1] = help_flag;
+    } else if (k >= argc || !strcmp(argv[k], "help")) {
         usage(help || k < argc ? stdout : stderr);
         return help || k < argc ? 0 : 2;
     }

@@ -64,6 +64,8 @@ const char *ptim_opt_type_name(ptim_opt_type t)
     case PTIM_OPT_STRING: return "string";
     case PTIM_OPT_ENUM: return "enum";
     case PTIM_OPT_PATH: return "path";
+    case PTIM_OPT_COLOR: return "color";
+    case PTIM_OPT_TILES: return "tiles";
     case PTIM_OPT_SIZE: return "size";
     }
     return "?";
@@ -143,7 +145,9 @@ const char *ptim_option_suggest(const char *key)
 
 /* ---- validation ------------------------------------------------------------ */
 
-static void trim_copy(const char *in, char *out, size_t size)
+/* Copies `in` without surrounding blanks; -1 when it does not fit (a value
+ * cut short could read as another, valid value: "0000…05" as 0). */
+static int trim_copy(const char *in, char *out, size_t size)
 {
     while (isspace((unsigned char)*in))
         in++;
@@ -151,9 +155,43 @@ static void trim_copy(const char *in, char *out, size_t size)
     while (n && isspace((unsigned char)in[n - 1]))
         n--;
     if (n >= size)
-        n = size - 1;
+        return -1;
     memcpy(out, in, n);
     out[n] = 0;
+    return 0;
+}
+
+/* #RRGGBB, the only colour form the masker draws. */
+static bool is_color(const char *v)
+{
+    if (v[0] != '#' || strlen(v) != 7)
+        return false;
+    for (int i = 1; i < 7; i++)
+        if (!isxdigit((unsigned char)v[i]))
+            return false;
+    return true;
+}
+
+/* detector.tiles: auto, off (or 0), or tiles across 1-8 (face/detector). */
+static bool is_tiles(const char *v, char *norm, size_t norm_size)
+{
+    if (!strcasecmp(v, "auto") || !strcasecmp(v, "off")) {
+        snprintf(norm, norm_size, "%s", tolower((unsigned char)v[0]) == 'a' ? "auto" : "off");
+        return true;
+    }
+    if (v[0] >= '0' && v[0] <= '8' && !v[1]) {
+        snprintf(norm, norm_size, "%s", v[0] == '0' ? "off" : v);
+        return true;
+    }
+    return false;
+}
+
+void ptim_option_range_text(const ptim_option *o, char *buf, size_t size)
+{
+    if (o->type == PTIM_OPT_INT || o->type == PTIM_OPT_SIZE) /* whole numbers, never 2.14748e+09 */
+        snprintf(buf, size, "[%.0f, %.0f]", o->min, o->max);
+    else
+        snprintf(buf, size, "[%g, %g]", o->min, o->max);
 }
 
 static bool out_of_range(const ptim_option *o, double v)
@@ -163,7 +201,9 @@ static bool out_of_range(const ptim_option *o, double v)
 
 static void range_reason(const ptim_option *o, char *why, size_t n)
 {
-    snprintf(why, n, "is out of range [%g, %g]", o->min, o->max);
+    char range[96];
+    ptim_option_range_text(o, range, sizeof range);
+    snprintf(why, n, "is out of range %s", range);
 }
 
 int ptim_option_validate(const ptim_option *o, const char *value, char *norm, size_t norm_size,
@@ -175,9 +215,12 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         snprintf(why, why_size, "is longer than %d bytes", VALUE_MAX);
         return -1;
     }
+    if (o->type != PTIM_OPT_STRING && o->type != PTIM_OPT_PATH && trim_copy(value, v, sizeof v)) {
+        snprintf(why, why_size, "is too long (%zu characters) for a setting of type %s", len, ptim_opt_type_name(o->type));
+        return -1;
+    }
     switch (o->type) {
     case PTIM_OPT_BOOL: {
-        trim_copy(value, v, sizeof v);
         static const char *yes[] = {"true", "yes", "on", "1"}, *no[] = {"false", "no", "off", "0"};
         for (int k = 0; k < 4; k++) {
             if (!strcasecmp(v, yes[k])) {
@@ -193,7 +236,6 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         return -1;
     }
     case PTIM_OPT_INT: {
-        trim_copy(value, v, sizeof v);
         char *end;
         errno = 0;
         long long x = strtoll(v, &end, 10);
@@ -212,7 +254,6 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         return 0;
     }
     case PTIM_OPT_FLOAT: {
-        trim_copy(value, v, sizeof v);
         char *end;
         errno = 0;
         double x = strtod(v, &end);
@@ -231,7 +272,6 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         return 0;
     }
     case PTIM_OPT_SIZE: {
-        trim_copy(value, v, sizeof v);
         char *end;
         errno = 0;
         double x = strtod(v, &end);
@@ -263,7 +303,6 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         return 0;
     }
     case PTIM_OPT_ENUM: {
-        trim_copy(value, v, sizeof v);
         const char *c = o->choices;
         size_t vl = strlen(v);
         while (c && *c) {
@@ -278,6 +317,19 @@ int ptim_option_validate(const ptim_option *o, const char *value, char *norm, si
         snprintf(why, why_size, "is not one of %s", o->choices ? o->choices : "");
         return -1;
     }
+    case PTIM_OPT_COLOR:
+        if (!is_color(v)) {
+            snprintf(why, why_size, "is not a colour of the form #RRGGBB (e.g. #202020)");
+            return -1;
+        }
+        snprintf(norm, norm_size, "%s", v);
+        return 0;
+    case PTIM_OPT_TILES:
+        if (!is_tiles(v, norm, norm_size)) {
+            snprintf(why, why_size, "is not auto, off or a number of tiles across from 1 to 8");
+            return -1;
+        }
+        return 0;
     case PTIM_OPT_STRING:
     case PTIM_OPT_PATH:
         for (const unsigned char *p = (const unsigned char *)value; *p; p++)
@@ -535,12 +587,14 @@ static const struct {
 };
 #define SEED_ENV_COUNT ((int)(sizeof seed_env / sizeof seed_env[0]))
 
+/* The value of variable `name`, or NULL when it is unset or empty (an empty
+ * variable, PTIM_TARGET_FPS=, means "not set", as in most tools). */
 static const char *env_lookup(char *const *env, const char *name)
 {
     size_t n = strlen(name);
     for (; env && *env; env++)
         if (!strncmp(*env, name, n) && (*env)[n] == '=')
-            return *env + n + 1;
+            return (*env)[n + 1] ? *env + n + 1 : NULL;
     return NULL;
 }
 
@@ -806,6 +860,9 @@ double ptim_config_float(const ptim_config *cfg, const char *key)
 
 const char *ptim_config_str(const ptim_config *cfg, const char *key)
 {
+    int i = ptim_option_index(key);
+    if (i >= 0 && (ptim_options[i].type == PTIM_OPT_COLOR || ptim_options[i].type == PTIM_OPT_TILES))
+        return cfg->slots[i].text;
     return typed_slot(cfg, key, PTIM_OPT_STRING, PTIM_OPT_ENUM, PTIM_OPT_PATH)->text;
 }
 
@@ -836,18 +893,21 @@ const char *ptim_config_file(const ptim_config *cfg)
 
 /* ---- config init -------------------------------------------------------------- */
 
-int ptim_config_write_defaults(const char *path, ptim_error *err)
+bool ptim_option_is_debug(const ptim_option *o)
 {
-    FILE *f = fopen(path, "wx"); /* never overwrite a user's file */
-    if (!f)
-        return ptim_error_set(err, errno == EEXIST ? PTIM_ERR_CONFIG : PTIM_ERR_IO, PTIM_SEV_HIGH,
-                              "cannot create %s: %s", path, strerror(errno));
+    return !strncmp(o->key, "debug.", 6);
+}
+
+static void print_defaults(FILE *f, bool all)
+{
     fprintf(f, "; ptim configuration. Every key is shown at its default, commented out.\n"
                "; Precedence: defaults < this file < PTIM_<SECTION>_<NAME> environment < --set key=value.\n"
                "; Keys marked (live) take effect while running; others need a restart.\n");
     char section[64] = "";
     for (int i = 0; i < ptim_option_count; i++) {
         const ptim_option *o = &ptim_options[i];
+        if (!all && ptim_option_is_debug(o))
+            continue;
         const char *dot = strchr(o->key, '.');
         if (strncmp(section, o->key, (size_t)(dot - o->key)) || section[dot - o->key]) {
             snprintf(section, sizeof section, "%.*s", (int)(dot - o->key), o->key);
@@ -857,13 +917,70 @@ int ptim_config_write_defaults(const char *path, ptim_error *err)
         fprintf(f, "; type %s", ptim_opt_type_name(o->type));
         if (o->type == PTIM_OPT_ENUM)
             fprintf(f, ", one of %s", o->choices);
-        else if (o->min <= o->max)
-            fprintf(f, ", range [%g, %g]", o->min, o->max);
+        else if (o->min <= o->max) {
+            char range[96];
+            ptim_option_range_text(o, range, sizeof range);
+            fprintf(f, ", range %s", range);
+        }
         fprintf(f, "\n;%s = %s\n", dot + 1, o->def);
     }
-    if (fclose(f))
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+}
+
+int ptim_config_init_file(const char *path, bool force, bool all, ptim_error *err)
+{
+    if (!strcmp(path, "-")) {
+        print_defaults(stdout, all);
+        if (fflush(stdout) != 0)
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write to stdout: %s",
+                                  strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/stdout, a fifo: write through */
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+        print_defaults(f, all);
+        if (fclose(f))
+            return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+        return 0;
+    }
+    /* A file: written under a temporary name beside it, then moved, so that a
+     * failure never leaves half a file under the name. */
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "path too long: %.80s...", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot create %s: %s", path, strerror(errno));
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    }
+    print_defaults(f, all);
+    if (fclose(f)) {
+        int e = errno;
+        unlink(tmp);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(e));
+    }
+    chmod(tmp, 0644); /* mkstemp makes it 0600; a settings file is not secret */
+    /* never replace a user's file unless asked: link() fails on an existing name */
+    int r = force ? rename(tmp, path) : link(tmp, path);
+    int e = errno;
+    if (!force || r != 0)
+        unlink(tmp);
+    if (r != 0)
+        return ptim_error_set(err, e == EEXIST ? PTIM_ERR_CONFIG : PTIM_ERR_IO, PTIM_SEV_HIGH,
+                              "cannot create %s: %s%s", path, strerror(e),
+                              e == EEXIST ? " (give --force to replace it)" : "");
     return 0;
+}
+
+int ptim_config_write_defaults(const char *path, ptim_error *err)
+{
+    return ptim_config_init_file(path, false, false, err);
 }
 
 /* ---- the store ------------------------------------------------------------------ */

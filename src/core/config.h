@@ -45,6 +45,8 @@ typedef enum ptim_opt_type {
     PTIM_OPT_ENUM,  /* one of `choices`, "a|b|c" */
     PTIM_OPT_PATH,
     PTIM_OPT_SIZE,  /* bytes; accepts suffixes k, M, G (powers of 1024); min/max in bytes */
+    PTIM_OPT_COLOR, /* #RRGGBB; read with ptim_config_str */
+    PTIM_OPT_TILES, /* auto, off (0) or 1-8 tiles across; read with ptim_config_str */
 } ptim_opt_type;
 
 typedef struct ptim_option {
@@ -75,7 +77,7 @@ typedef struct ptim_config ptim_config;
 bool ptim_config_bool(const ptim_config *cfg, const char *key);
 int64_t ptim_config_int(const ptim_config *cfg, const char *key);    /* INT and SIZE (bytes) */
 double ptim_config_float(const ptim_config *cfg, const char *key);
-const char *ptim_config_str(const ptim_config *cfg, const char *key); /* STRING, ENUM, PATH */
+const char *ptim_config_str(const ptim_config *cfg, const char *key); /* STRING, ENUM, PATH, COLOR, TILES */
 
 /* The value of row `index` of ptim_options as normalized text (bools
  * "true"/"false", sizes in bytes), where it came from, and the place:
@@ -103,6 +105,8 @@ int ptim_option_index(const char *key); /* -1 when absent */
  * section), or NULL when nothing is close. */
 const char *ptim_option_suggest(const char *key);
 const char *ptim_opt_type_name(ptim_opt_type type);
+/* "[0, 2147483647]" (whole numbers for INT and SIZE) or "[0.01, 1]". */
+void ptim_option_range_text(const ptim_option *o, char *buf, size_t size);
 /* Environment variable of a key: "PTIM_DETECTOR_THRESHOLD". */
 void ptim_option_env_name(const ptim_option *opt, char *buf, size_t size);
 /* Check and normalize `value` for `opt`. On failure writes the reason
@@ -131,8 +135,15 @@ int ptim_config_new(const char *const *overrides, int count, ptim_config **out, 
 int ptim_config_check_ini(const char *text, size_t len, const char *name, ptim_error *err);
 int ptim_config_check_file(const char *path, ptim_error *err);
 
-/* Write a commented INI file with every key at its default (`config init`). */
+/* Write a commented INI file with every key at its default (`config init`),
+ * debug.* keys left out. */
 int ptim_config_write_defaults(const char *path, ptim_error *err);
+/* The same with choices: path "-" is stdout (a device or fifo is written
+ * through); a file is written under a temporary name and moved into place,
+ * refusing an existing file unless `force`; `all` includes debug.* keys. */
+int ptim_config_init_file(const char *path, bool force, bool all, ptim_error *err);
+/* debug.* settings: hidden from `config keys` and `config init` unless --all. */
+bool ptim_option_is_debug(const ptim_option *o);
 
 /* ---- the store: the current snapshot, hot reload, live changes -------- */
 typedef struct ptim_config_store ptim_config_store;

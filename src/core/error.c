@@ -537,8 +537,12 @@ int ptim_error_write_report(const ptim_error *cause, const char *stage, char *pa
         if (write(fd, "\n", 1) != 1 && !rc)
             rc = ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s", path);
     }
-    if (fd >= 0)
-        close(fd);
+    if (fd >= 0) {
+        if (close(fd) != 0 && !rc)
+            rc = ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
+        if (rc) /* never half a report under its name */
+            unlink(path);
+    }
     if (text)
         cJSON_free(text);
     free(dir);

@@ -16,18 +16,18 @@ const ptim_option ptim_options[] = {
     /* performance (seed names) */
     {"performance.gpu_memory_pool_size_mb", PTIM_OPT_INT, "2048", 256, 16384, NULL, false, "Memory pool budget in MiB (used for the CPU frame and tensor pool)"},
     {"performance.max_processing_workers", PTIM_OPT_INT, "4", 1, 16, NULL, false, "Worker threads for inference and image kernels"},
-    {"performance.target_fps", PTIM_OPT_INT, "30", 1, 120, NULL, true, "Frame-rate cap in live mode"},
+    {"performance.target_fps", PTIM_OPT_INT, "30", 1, 120, NULL, false, "Frame-rate cap in live mode"},
     {"performance.frame_buffer_size", PTIM_OPT_INT, "5", 1, 64, NULL, false, "Frames queued between pipeline stages"},
 
     /* quality (seed names) */
     {"quality.model_quality", PTIM_OPT_ENUM, "balanced", U, "low|balanced|high", true, "Speed/quality trade-off of detection and rendering"},
 
     /* detector */
-    {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", true, "BlazeFace model: short range (close faces), full range, or chosen per source"},
+    {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", false, "BlazeFace model: short range (close faces), full range, or chosen per source"},
     {"detector.threshold", PTIM_OPT_FLOAT, "0.5", 0.01, 1.0, NULL, true, "Minimum detection score"},
     {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces kept per frame (0 = all)"},
     {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
-    {"detector.tiles", PTIM_OPT_STRING, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
+    {"detector.tiles", PTIM_OPT_TILES, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
 
     /* track */
     {"track.detect_interval", PTIM_OPT_INT, "10", 1, 1000, NULL, true, "Run the detector at least every N frames while tracking"},
@@ -49,7 +49,7 @@ const ptim_option ptim_options[] = {
     {"mask.blur_strength", PTIM_OPT_FLOAT, "0.2", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.2 leaves no face BlazeFace finds, nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
     {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},
-    {"mask.color", PTIM_OPT_STRING, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
+    {"mask.color", PTIM_OPT_COLOR, "#000000", U, NULL, true, "Solid: fill colour as #RRGGBB"},
     {"mask.image", PTIM_OPT_PATH, "", U, NULL, true, "Image: picture (PNG with alpha) drawn over each face"},
 
     /* swap and merge */
@@ -67,7 +67,7 @@ const ptim_option ptim_options[] = {
 
     /* source */
     {"source.input", PTIM_OPT_STRING, "", U, NULL, false, "Default input of `ptim run` (file, camera, URL, -)"},
-    {"source.realtime", PTIM_OPT_BOOL, "false", U, NULL, false, "Play a file at its own frame rate, as a camera would"},
+    {"source.realtime", PTIM_OPT_BOOL, "true", U, NULL, false, "ptim run: read a file at its own frame rate, like ffmpeg -re (false: as fast as possible); ptim mask reads at full speed"},
     {"source.loop", PTIM_OPT_BOOL, "false", U, NULL, false, "Rewind a file source at its end"},
     {"source.reconnect_attempts", PTIM_OPT_INT, "5", 0, 1000, NULL, false, "Live mode: reopen a camera or stream that failed this many times before giving up"},
     {"source.reconnect_backoff_ms", PTIM_OPT_INT, "250", 10, 60000, NULL, false, "Live mode: wait before the first reopen (doubles each time, up to 5 s)"},
@@ -77,7 +77,8 @@ const ptim_option ptim_options[] = {
     {"output.target", PTIM_OPT_STRING, "", U, NULL, false, "Default output of `ptim run` (file, v4l2:/dev/videoN, udp://, rtmp://, -, null)"},
     {"output.crf", PTIM_OPT_INT, "23", 0, 63, NULL, false, "Encoder constant rate factor"},
     {"output.preset", PTIM_OPT_ENUM, "veryfast", U, "ultrafast|superfast|veryfast|faster|fast|medium|slow|slower|veryslow", false, "libx264 preset"},
-    {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, true, "Live mode: delay output evenly by this much (audio sync)"},
+    {"output.target_delay_ms", PTIM_OPT_INT, "0", 0, 5000, NULL, false, "Live mode: delay output evenly by this much (audio sync)"},
+    {"output.overwrite", PTIM_OPT_BOOL, "false", U, NULL, false, "Replace an output file that already exists (as -y); false: refuse, exit 2"},
     {"output.write_retries", PTIM_OPT_INT, "3", 0, 100, NULL, false, "Retry a failed encoder or muxer write this often before failing"},
 
     /* audio */
@@ -88,7 +89,7 @@ const ptim_option ptim_options[] = {
     /* privacy */
     {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
-    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, true, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
+    {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, false, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
 };
 
 const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);

@@ -456,7 +456,7 @@ static void sequence_name(const io_sink *s, char *buf, size_t size, int64_t i, b
         snprintf(buf, size, "%s", pattern);
 }
 
-int io_sink_finish(io_sink *s, ptim_error *err)
+static int finish_output(io_sink *s, bool keep_partial, ptim_error *err)
 {
     if (s->kind == IO_SINK_NULL) {
         s->finished = true;
@@ -476,15 +476,24 @@ int io_sink_finish(io_sink *s, ptim_error *err)
     if (s->oc->pb && !(s->ofmt->flags & AVFMT_NOFILE) && (r = avio_closep(&s->oc->pb)) < 0)
         return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", s->target,
                               av_err2str(r));
-    if (s->partial) {
+    if (s->partial && !keep_partial) {
         if (s->kind == IO_SINK_IMAGES) {
             for (int64_t i = 1; i <= s->counters.frames; i++) {
                 char from[4300], to[4300];
                 sequence_name(s, from, sizeof from, i, true);
                 sequence_name(s, to, sizeof to, i, false);
-                if (rename(from, to) != 0)
+                if (rename(from, to) != 0) {
+                    int e = errno;
+                    /* all or nothing: the pictures already moved are removed
+                     * (io_sink_close removes the .partial rest) */
+                    for (int64_t k = 1; k < i; k++) {
+                        sequence_name(s, to, sizeof to, k, false);
+                        unlink(to);
+                    }
+                    sequence_name(s, to, sizeof to, i, false);
                     return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH,
-                                          "cannot rename %s to %s: %s", from, to, strerror(errno));
+                                          "cannot rename %s to %s: %s", from, to, strerror(e));
+                }
             }
         } else if (rename(s->url, s->target) != 0) {
             return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot rename %s to %s: %s",
@@ -493,6 +502,16 @@ int io_sink_finish(io_sink *s, ptim_error *err)
     }
     s->finished = true;
     return 0;
+}
+
+int io_sink_finish(io_sink *s, ptim_error *err)
+{
+    return finish_output(s, false, err);
+}
+
+int io_sink_finish_partial(io_sink *s, ptim_error *err)
+{
+    return finish_output(s, true, err);
 }
 
 void io_sink_close(io_sink *s)

@@ -65,6 +65,10 @@ int io_sink_write_frame(io_sink *sink, const AVFrame *frame, ptim_error *err);
 int io_sink_write_audio(io_sink *sink, AVPacket *pkt, ptim_error *err);
 /* Flush the encoders, write the trailer and move NAME.partial to NAME. */
 int io_sink_finish(io_sink *sink, ptim_error *err);
+/* The same, but a file keeps the name NAME.partial (and a picture sequence its
+ * .partial parts): an offline job stopped early leaves a playable file whose
+ * name says it is incomplete. */
+int io_sink_finish_partial(io_sink *sink, ptim_error *err);
 /* Frees everything; if not finished, removes NAME.partial (and sequence parts). */
 void io_sink_close(io_sink *sink);
 const io_sink_counters *io_sink_get_counters(const io_sink *sink);

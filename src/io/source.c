@@ -65,7 +65,9 @@ io_source_kind io_source_kind_of(const char *input)
         return IO_SOURCE_URL;
     if (stat(input, &st) == 0 && S_ISDIR(st.st_mode))
         return IO_SOURCE_IMAGES;
-    if (strpbrk(input, "*?["))
+    /* A picture sequence only when asked for by a printf pattern (img_%04d.png);
+     * shell globs are expanded by app/job into one input per file. */
+    if (strchr(input, '%') && stat(input, &st) != 0)
         return IO_SOURCE_IMAGES;
     if (io_is_image_name(input))
         return IO_SOURCE_IMAGE;
@@ -123,8 +125,8 @@ static int open_streams(io_source *src, ptim_error *err)
         return ptim_error_set(err, PTIM_ERR_DEVICE, PTIM_SEV_HIGH,
                               "cannot open %s: this FFmpeg has no %s input", src->input,
                               src->format_name);
-    if (src->info.kind == IO_SOURCE_IMAGES)
-        av_dict_set(&o, "pattern_type", "glob", 0);
+    if (src->info.kind == IO_SOURCE_IMAGES) /* a directory's pictures (glob) or a %d sequence */
+        av_dict_set(&o, "pattern_type", strchr(src->url, '%') ? "sequence" : "glob", 0);
     if (src->info.kind == IO_SOURCE_URL && src->opts.read_timeout_ms > 0) {
         av_dict_set_int(&o, "rw_timeout", (int64_t)src->opts.read_timeout_ms * 1000, 0);
         if (!strncmp(src->url, "udp://", 6))

@@ -3,7 +3,9 @@
 #include "nn/npy.h"
 
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,17 +28,27 @@ int nn_npy_write(const char *path, const float *data, int rank, const int *dims,
     memset(header + hl, ' ', (size_t)(padded - total));
     header[padded - 10 - 1] = '\n';
     uint16_t hlen = (uint16_t)(padded - 10);
-    FILE *fp = fopen(path, "wb");
+    /* written under NAME.partial and moved into place: a failure never leaves
+     * half an array under the name */
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.partial", path) >= (int)sizeof tmp)
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: name too long", path);
+    FILE *fp = fopen(tmp, "wb");
     if (!fp)
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s", path);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(errno));
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     int ok = fwrite(pre, 1, 10, fp) == 10 && fwrite(header, 1, hlen, fp) == hlen &&
              fwrite(data, sizeof(float), count, fp) == count;
     if (fclose(fp) != 0)
         ok = 0;
-    if (!ok)
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s", path);
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "cannot write %s: %s", path, strerror(e));
+    }
     return 0;
 }
 

@@ -710,8 +710,10 @@ static void *analyze_thread(void *arg)
                 f->faces.count = 0;
                 if (!p->warned_analysis) {
                     p->warned_analysis = true;
-                    fprintf(stderr, "ptim: face analysis failed on frame %lld (%s); such frames are covered\n",
-                            (long long)f->index, err.message);
+                    fprintf(stderr, "ptim: face analysis failed on frame %lld (%s); such frames are %s\n",
+                            (long long)f->index, err.message,
+                            p->desc->unsafe_passthrough ? "written UNMASKED (--unsafe-passthrough)"
+                                                        : "covered");
                 }
             }
         }
@@ -815,6 +817,8 @@ static void *render_thread(void *arg)
     read_policy(p, p->desc->cfg, &pol);
     ptim_cover_scratch scratch = {0};
     int gen = 0;
+    /* mask.mode=none masks nothing: such frames are counted apart, never as masked */
+    bool mode_none = !strcmp(ptim_config_str(p->desc->cfg, "mask.mode"), "none");
     for (;;) {
         void *item;
         if (ptim_queue_pop(p->q_render, &item, -1) < 0)
@@ -827,6 +831,7 @@ static void *render_thread(void *arg)
             pthread_mutex_unlock(&p->cfg_lock);
             if (cfg) {
                 read_policy(p, cfg, &pol);
+                mode_none = !strcmp(ptim_config_str(cfg, "mask.mode"), "none");
                 ptim_error err = {0};
                 if (p->masker && face_masker_reconfigure(p->masker, cfg, p->desc->assets, &err) < 0) {
                     count_error(p, err.category);
@@ -862,7 +867,11 @@ static void *render_thread(void *arg)
                 else if (!ok)
                     err.severity = PTIM_SEV_LOW; /* memory/low: degrade */
             }
-            if (ok) {
+            if (ok && mode_none) {
+                atomic_fetch_add(&p->st->frames_mode_none, 1);
+                if (f->faces.count)
+                    atomic_fetch_add(&p->st->frames_faces_unmasked_none, 1);
+            } else if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count);
             } else {
@@ -874,8 +883,9 @@ static void *render_thread(void *arg)
                     count_error(p, err.category);
                 if (!p->warned_render && p->masker && !copy_failed) {
                     p->warned_render = true;
-                    fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are covered\n",
-                            (long long)f->index, err.message);
+                    fprintf(stderr, "ptim: masking failed on frame %lld (%s); such frames are %s\n",
+                            (long long)f->index, err.message,
+                            pol.unsafe_passthrough ? "written UNMASKED (--unsafe-passthrough)" : "covered");
                 }
                 f->reason = PTIM_GUARD_REASON_RENDER;
                 if (pol.unsafe_passthrough) {
@@ -1095,7 +1105,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         ptim_startup_begin(PTIM_STARTUP_SOURCE);
     io_source_options so = {
         .input = d.input,
-        .realtime = ptim_config_bool(cfg, "source.realtime"),
+        .realtime = d.live && ptim_config_bool(cfg, "source.realtime"), /* offline: as fast as it goes */
         .loop = ptim_config_bool(cfg, "source.loop"),
         .audio = d.audio,
         .read_timeout_ms = (int)ptim_config_int(cfg, "source.read_timeout_ms"),
@@ -1148,11 +1158,18 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     snprintf(res->sink_description, sizeof res->sink_description, "%s", io_sink_describe(p->sink));
 
-    /* Face analysis and masking that cannot start are not fatal: the guard
-     * then covers every frame, which is exactly fail-closed. */
+    /* Face analysis and masking that cannot start: with require_masking the
+     * run fails (status 2, settings or assets that could never work);
+     * otherwise the guard covers every frame, which is exactly fail-closed. */
     t = now_us();
-    if (face_tracker_create(cfg, &p->tracker, &err) < 0) {
+    if (face_tracker_create(cfg, &p->tracker, &err) < 0 && d.require_masking &&
+        err.category != PTIM_ERR_MEMORY) {
         p->tracker = NULL;
+        res->status = 2; /* a configuration that could never work: no frame is read */
+        res->error = err;
+        close_all(p);
+        return res->status;
+    } else if (!p->tracker) {
         count_error(p, err.category); /* not a failure of the run: the guard covers */
         fprintf(stderr, "ptim: face analysis unavailable (%s): every frame will be covered\n",
                 err.message);
@@ -1160,8 +1177,14 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
-    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0) {
+    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
+        err.category != PTIM_ERR_MEMORY) {
         p->masker = NULL;
+        res->status = 2;
+        res->error = err;
+        close_all(p);
+        return res->status;
+    } else if (!p->masker) {
         count_error(p, err.category);
         fprintf(stderr, "ptim: face masking unavailable (%s): every frame will be covered\n",
                 err.message);
@@ -1250,7 +1273,12 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     if (!atomic_load(&p->failed) && res->status == 0) {
         ptim_error e = {0};
-        if (audio_drain(p, INT64_MAX, &e) < 0 || io_sink_finish(p->sink, &e) < 0) {
+        /* An offline job stopped early is finished so that it plays, but keeps
+         * NAME.partial: a cut-off file under the final name would pass for the
+         * whole video. A live recording stopped by the user is complete. */
+        bool cut_off = res->interrupted && !d.live;
+        if (audio_drain(p, INT64_MAX, &e) < 0 ||
+            (cut_off ? io_sink_finish_partial(p->sink, &e) : io_sink_finish(p->sink, &e)) < 0) {
             res->status = 1;
             res->error = e;
             count_error(p, e.category);
@@ -1287,6 +1315,8 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
     cJSON_AddNumberToObject(fr, "masked", (double)s->frames_masked);
     cJSON_AddNumberToObject(fr, "covered", (double)s->frames_covered);
     cJSON_AddNumberToObject(fr, "passthrough_unsafe", (double)s->frames_passthrough);
+    cJSON_AddNumberToObject(fr, "mode_none", (double)s->frames_mode_none);
+    cJSON_AddNumberToObject(fr, "mode_none_with_faces", (double)s->frames_faces_unmasked_none);
     cJSON_AddNumberToObject(fr, "filler", (double)s->frames_filler);
     cJSON *dr = cJSON_AddObjectToObject(fr, "dropped");
     cJSON_AddNumberToObject(dr, "guard", (double)s->frames_dropped_guard);

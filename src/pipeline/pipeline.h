@@ -33,6 +33,10 @@ typedef struct ptim_pipeline_desc {
     bool audio;                    /* copy (or voice-mask) the audio track */
     bool unsafe_passthrough;       /* write frames the guard would cover, unmasked (warned) */
     bool progress;                 /* frames/fps/ETA on stderr */
+    /* Face analysis or masking that cannot start (models, mask.image,
+     * swap.identity) fails the run with status 2 before the first frame is
+     * read; without it the guard covers every frame instead. */
+    bool require_masking;
     FILE *audit;                   /* one JSON line per frame, or NULL */
     const face_masker_assets *assets;
     /* Hot reload: called between frames; returns a newer snapshot (a

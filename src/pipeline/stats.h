@@ -42,6 +42,8 @@ typedef struct ptim_pipeline_stats {
     atomic_llong frames_dropped_alloc; /* no memory for the frame */
     atomic_llong frames_filler;   /* covered frames sent while the source was away */
     atomic_llong frames_passthrough; /* --unsafe-passthrough, unmasked */
+    atomic_llong frames_mode_none;   /* written with mask.mode=none: nothing masked on purpose */
+    atomic_llong frames_faces_unmasked_none; /* of those, frames with faces (written visible) */
     atomic_llong covered_by_reason[PTIM_GUARD_REASON__COUNT];
     atomic_llong faces;           /* faces masked, summed over frames */
     atomic_llong frame_copies;    /* copy-on-write of decoder-held frames before masking */
