@@ -16,7 +16,21 @@ struct face_embedder {
     int dim;
     float scale, bias;
     int have_crop;
+    /* The model's answer to a featureless mid-grey crop. Every raw embedding
+     * shares this direction (raw cosine of any two faces is above 0.99 on the
+     * samples), so it is taken out before comparing: see README. */
+    float centre[FACE_EMBED_DIM_MAX];
 };
+
+static void unit(float *v, int n)
+{
+    double ss = 0;
+    for (int k = 0; k < n; k++)
+        ss += (double)v[k] * v[k];
+    float inv = ss > 1e-20 ? (float)(1.0 / sqrt(ss)) : 0.0f;
+    for (int k = 0; k < n; k++)
+        v[k] *= inv;
+}
 
 /* ArcFace's 112x112 template: image-left eye, image-right eye, nose tip,
  * image-left and image-right mouth corner. */
@@ -52,6 +66,13 @@ int face_embedder_create_with(const char *model_dir, int threads, face_embedder 
     e->dim = (int)o.count;
     if (nn_runner_create(e->model, NN_BACKEND_AUTO, threads < 1 ? 1 : threads, &e->runner, err))
         goto fail;
+    float *grey = nn_runner_input(e->runner, 0);
+    for (int k = 0; k < FACE_EMBED_SIZE * FACE_EMBED_SIZE * 3; k++)
+        grey[k] = 128.0f * e->scale + e->bias;
+    if (nn_runner_run(e->runner, err))
+        goto fail;
+    memcpy(e->centre, nn_runner_output(e->runner, 0), (size_t)e->dim * sizeof(float));
+    unit(e->centre, e->dim);
     *out = e;
     return 0;
 fail:
@@ -83,6 +104,7 @@ void face_embedder_set_input_range(face_embedder *e, float scale, float bias)
     e->scale = scale;
     e->bias = bias;
 }
+
 
 static void mid(const float a[3], const float b[3], float out[2])
 {
@@ -143,13 +165,11 @@ int face_embed(face_embedder *e, const img_view *frame, const face *f, float *ou
     if (nn_runner_run(e->runner, err))
         return -1;
     const float *y = nn_runner_output(e->runner, 0);
-    /* The graph normalizes already; again here so a near-zero output stays finite. */
-    double ss = 0;
+    memcpy(out, y, (size_t)e->dim * sizeof(float));
+    unit(out, e->dim);
     for (int k = 0; k < e->dim; k++)
-        ss += (double)y[k] * y[k];
-    float inv = ss > 1e-20 ? (float)(1.0 / sqrt(ss)) : 0.0f;
-    for (int k = 0; k < e->dim; k++)
-        out[k] = y[k] * inv;
+        out[k] -= e->centre[k];
+    unit(out, e->dim);
     return 0;
 }
 

@@ -8,8 +8,10 @@
  * a similarity transform (align_umeyama). The crop is sampled straight from
  * the frame in its own pixel format (face/crop).
  *
- * Input range: RGB scaled to [0, 1] (FACE_EMBED_INPUT_SCALE/BIAS); measured
- * on the samples, see README "Face recognition".
+ * Input range: RGB scaled to [0, 1] (FACE_EMBED_INPUT_SCALE/BIAS), chosen
+ * by measurement on the samples (README "Face recognition"). The model's raw
+ * outputs all share one direction; the embedding is the raw one minus the
+ * model's answer to a mid-grey crop, renormalized.
  *
  * Ownership: an embedder owns its model and runner; face_embed() writes
  * face_embedder_dim() floats into the caller's buffer and allocates nothing.
@@ -36,7 +38,8 @@ int face_embedder_create(const ptim_config *cfg, face_embedder **out, ptim_error
 void face_embedder_destroy(face_embedder *e);
 /* Length of an embedding (192 for MobileFaceNet). */
 int face_embedder_dim(const face_embedder *e);
-/* Input range used for the crop (value = pixel * scale + bias); for measurement. */
+/* Input range used for the crop (value = pixel * scale + bias); for
+ * measurement only (the grey reference is kept from creation). */
 void face_embedder_set_input_range(face_embedder *e, float scale, float bias);
 
 /* The alignment points of a face in frame pixels: 5 from landmarks, else 4
