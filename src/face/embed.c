@@ -20,6 +20,7 @@ struct face_embedder {
      * shares this direction (raw cosine of any two faces is above 0.99 on the
      * samples), so it is taken out before comparing: see README. */
     float centre[FACE_EMBED_DIM_MAX];
+    float scratch[FACE_EMBED_SIZE * FACE_EMBED_SIZE * 3]; /* blur pass buffer */
 };
 
 static void unit(float *v, int n)
@@ -151,7 +152,43 @@ bool face_embed_crop_map(const face *f, float m[6])
     return crop_invert(fwd, m);
 }
 
+/* One horizontal or vertical box-blur pass of radius r over a 112x112x3 tensor (edges clamped). */
+static void box_pass(const float *src, float *dst, int r, int vertical)
+{
+    const int n = FACE_EMBED_SIZE;
+    for (int a = 0; a < n; a++)
+        for (int c = 0; c < 3; c++) {
+            float acc = 0;
+            for (int k = -r; k <= r; k++) {
+                int b = k < 0 ? 0 : k >= n ? n - 1 : k;
+                acc += vertical ? src[(b * n + a) * 3 + c] : src[(a * n + b) * 3 + c];
+            }
+            for (int b = 0; b < n; b++) {
+                int idx = vertical ? (b * n + a) * 3 + c : (a * n + b) * 3 + c;
+                dst[idx] = acc / (float)(2 * r + 1);
+                int out_b = b - r < 0 ? 0 : b - r, in_b = b + r + 1 >= n ? n - 1 : b + r + 1;
+                acc += vertical ? src[(in_b * n + a) * 3 + c] - src[(out_b * n + a) * 3 + c]
+                                : src[(a * n + in_b) * 3 + c] - src[(a * n + out_b) * 3 + c];
+            }
+        }
+}
+
+static int embed_crop(face_embedder *e, const img_view *frame, const face *f, int blur_px, float *out,
+                      ptim_error *err);
+
 int face_embed(face_embedder *e, const img_view *frame, const face *f, float *out, ptim_error *err)
+{
+    return embed_crop(e, frame, f, 0, out, err);
+}
+
+int face_embed_blurred(face_embedder *e, const img_view *frame, const face *f, int blur_px, float *out,
+                       ptim_error *err)
+{
+    return embed_crop(e, frame, f, blur_px < 1 ? 1 : blur_px > 50 ? 50 : blur_px, out, err);
+}
+
+static int embed_crop(face_embedder *e, const img_view *frame, const face *f, int blur_px, float *out,
+                      ptim_error *err)
 {
     float m[6];
     if (!face_embed_crop_map(f, m))
@@ -162,6 +199,10 @@ int face_embed(face_embedder *e, const img_view *frame, const face *f, float *ou
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "cannot read %s frames for recognition",
                               img_format_name(frame->format));
     e->have_crop = 1;
+    for (int pass = 0; pass < (blur_px > 0 ? 3 : 0); pass++) {
+        box_pass(in, e->scratch, blur_px, 0);
+        box_pass(e->scratch, in, blur_px, 1);
+    }
     if (nn_runner_run(e->runner, err))
         return -1;
     const float *y = nn_runner_output(e->runner, 0);

@@ -51,6 +51,12 @@ bool face_embed_crop_map(const face *f, float m[6]);
 
 /* Embedding of face f on frame into out[face_embedder_dim(e)] (unit length). */
 int face_embed(face_embedder *e, const img_view *frame, const face *f, float *out, ptim_error *err);
+/* The same with the aligned crop box-blurred (radius `blur_px` crop pixels,
+ * three passes: close to a Gaussian) before the model sees it: the
+ * embedding of this face with its identity blurred away, a baseline for
+ * "how much of the person does a masked crop still show". */
+int face_embed_blurred(face_embedder *e, const img_view *frame, const face *f, int blur_px, float *out,
+                       ptim_error *err);
 /* The last aligned crop as RGB24 bytes [112][112][3] (for reports; NULL before any). */
 int face_embed_last_crop(const face_embedder *e, unsigned char *rgb);
 
