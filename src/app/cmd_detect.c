@@ -20,11 +20,13 @@
 #include "app/cli.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "face/embed.h"
 #include "face/tracker.h"
 
 typedef struct detect_args {
     const char *input;
     bool json, landmarks;
+    bool embed; /* --embed: each face's identity embedding in the JSON */
     long max_frames; /* 0 = all */
 } detect_args;
 
@@ -40,6 +42,8 @@ static void usage(FILE *f)
             "                 \"score\":S,\"box\":[x,y,w,h],\"keypoints\":[[x,y]x6],\n"
             "                 \"landmarks\":[[x,y,z]x468]}]} in source pixels\n"
             "  --landmarks    include the 468 FaceMesh landmarks (with --json)\n"
+            "  --embed        include each face's identity embedding (MobileFaceNet, unit\n"
+            "                 length; null for a held face) as \"embedding\" (with --json)\n"
             "  --frames N     stop after N frames (cameras run until interrupted otherwise)\n"
             "Settings: detector.*, track.*, landmarks.* (see ptim config keys).\n");
     ptim_cli_print_common_help(f);
@@ -56,6 +60,8 @@ static int parse_args(int argc, char **argv, detect_args *a)
             a->json = true;
         } else if (!strcmp(s, "--landmarks")) {
             a->landmarks = true;
+        } else if (!strcmp(s, "--embed")) {
+            a->embed = true;
         } else if (!strcmp(s, "--frames")) {
             char *end = NULL;
             a->max_frames = i + 1 < argc ? strtol(argv[++i], &end, 10) : -1;
@@ -238,7 +244,7 @@ static int64_t frame_ms(const source *s, long index)
 /* ---- output ---- */
 
 static void print_json(FILE *out, long n, int64_t pts_ms, const img_view *v, const face_list *fl,
-                       bool landmarks)
+                       bool landmarks, face_embedder *em)
 {
     fprintf(out, "{\"frame\":%ld,\"pts_ms\":%lld,\"width\":%d,\"height\":%d,\"faces\":[", n,
             (long long)pts_ms, v->width, v->height);
@@ -255,6 +261,18 @@ static void print_json(FILE *out, long n, int64_t pts_ms, const img_view *v, con
                 fprintf(out, "%s[%.2f,%.2f,%.2f]", k ? "," : "", f->landmarks[k][0],
                         f->landmarks[k][1], f->landmarks[k][2]);
             fputc(']', out);
+        }
+        if (em) {
+            float e[FACE_EMBED_DIM_MAX];
+            ptim_error eerr = {0};
+            if ((f->flags & FACE_HELD) || face_embed(em, v, f, e, &eerr)) {
+                fputs(",\"embedding\":null", out);
+            } else {
+                fputs(",\"embedding\":[", out);
+                for (int k = 0; k < face_embedder_dim(em); k++)
+                    fprintf(out, "%s%.5f", k ? "," : "", e[k]);
+                fputc(']', out);
+            }
         }
         fputc('}', out);
     }
@@ -291,8 +309,12 @@ int cmd_detect(int argc, char **argv)
     ptim_config *cfg = ptim_config_store_acquire(cli.store);
     face_tracker *tracker = NULL;
     int rc = face_tracker_create(cfg, &tracker, &err);
+    face_embedder *embedder = NULL;
+    if (rc == 0 && a.embed)
+        rc = face_embedder_create(cfg, &embedder, &err);
     ptim_config_release(cfg);
     if (rc) {
+        face_tracker_destroy(tracker);
         fprintf(stderr, "ptim detect: %s\n", err.message);
         ptim_cli_close(&cli);
         return err.category == PTIM_ERR_CONFIG ? 2 : 1;
@@ -305,6 +327,7 @@ int cmd_detect(int argc, char **argv)
     if (source_open(&src, a.input, &err)) {
         fprintf(stderr, "ptim detect: %s\n", err.message);
         source_close(&src);
+        face_embedder_destroy(embedder);
         face_tracker_destroy(tracker);
         ptim_cli_close(&cli);
         return 2;
@@ -346,7 +369,7 @@ int cmd_detect(int argc, char **argv)
             break;
         }
         if (a.json) {
-            print_json(stdout, frames, t, &v, fl, a.landmarks);
+            print_json(stdout, frames, t, &v, fl, a.landmarks, embedder);
         } else if (src.still) {
             printf("%s: %dx%d, %d face%s\n", a.input, v.width, v.height, fl->count,
                    fl->count == 1 ? "" : "s");
@@ -373,6 +396,7 @@ int cmd_detect(int argc, char **argv)
     fflush(stdout);
     free(fl);
     source_close(&src);
+    face_embedder_destroy(embedder);
     face_tracker_destroy(tracker);
     ptim_cli_close(&cli);
     return status;

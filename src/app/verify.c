@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include "face/embed.h"
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
@@ -22,6 +23,9 @@ void verify_options_default(verify_options *opt)
         .original_threshold = 0.5f,
         .confirm_presence = 0.8f,
         .confirm_min_px = 20.0f,
+        .identity_threshold = 0.95f,
+        .identity_min_px = 24.0f,
+        .identity_margin = 0.1f,
         .every = 1,
         .max_frames = 0,
     };
@@ -219,6 +223,51 @@ float verify_detail_correlation(const uint8_t *a, int stride_a, const uint8_t *b
     return (float)(cov / sqrt(va * vb));
 }
 
+/* Correlation of 16x12 mean-luma thumbnails of two frames: masking changes
+ * faces, not the scene, so a masked frame and its source correlate highly
+ * (blur keeps the coarse picture); another clip does not. */
+static float thumb_correlation(const AVFrame *a, const AVFrame *b)
+{
+    enum { TW = 16, TH = 12 };
+    double ta[TW * TH], tb[TW * TH];
+    const AVFrame *fr[2] = {a, b};
+    double *out[2] = {ta, tb};
+    for (int k = 0; k < 2; k++)
+        for (int ty = 0; ty < TH; ty++)
+            for (int tx = 0; tx < TW; tx++) {
+                int x0 = tx * fr[k]->width / TW, x1 = (tx + 1) * fr[k]->width / TW;
+                int y0 = ty * fr[k]->height / TH, y1 = (ty + 1) * fr[k]->height / TH;
+                double s = 0;
+                long n = 0;
+                for (int y = y0; y < y1; y += 2)
+                    for (int x = x0; x < x1; x += 2, n++)
+                        s += fr[k]->data[0][(size_t)y * fr[k]->linesize[0] + x];
+                out[k][ty * TW + tx] = n ? s / n : 0;
+            }
+    double ma = 0, mb = 0;
+    for (int i = 0; i < TW * TH; i++) {
+        ma += ta[i];
+        mb += tb[i];
+    }
+    ma /= TW * TH;
+    mb /= TW * TH;
+    double va = 0, vb = 0, cov = 0;
+    for (int i = 0; i < TW * TH; i++) {
+        va += (ta[i] - ma) * (ta[i] - ma);
+        vb += (tb[i] - mb) * (tb[i] - mb);
+        cov += (ta[i] - ma) * (tb[i] - mb);
+    }
+    if (va < 1e-6 * TW * TH || vb < 1e-6 * TW * TH) /* flat frames: only their levels can differ */
+        return fabs(ma - mb) < 16 ? 1.0f : 0.0f;
+    return (float)(cov / sqrt(va * vb));
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
 static float box_iou(const float a[4], const float b[4])
 {
     float ix = fmaxf(0, fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]));
@@ -236,7 +285,7 @@ static verify_hit *leak_hit(verify_leak *leak, const float box[4])
     if (leak->count == FACE_LIST_MAX)
         return NULL;
     verify_hit *h = &leak->hits[leak->count++];
-    *h = (verify_hit){.presence = -1.0f, .detail_corr = -2.0f};
+    *h = (verify_hit){.presence = -1.0f, .detail_corr = -2.0f, .similarity = -2.0f, .similarity_blurred = -2.0f};
     memcpy(h->box, box, sizeof h->box);
     return h;
 }
@@ -328,7 +377,10 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
     /* 1. Still detected. A face-shaped blur or fill scores 0.5-0.65 with
      * BlazeFace, as much as a real face far away, so where FaceMesh can judge
      * (a face wide enough) it must confirm that a face is really there. */
-    for (int i = 0; i < faces_m->count; i++) {
+    /* With an original and the recognizer, identity decides (below): a
+     * detection on the masked frame is only a face shape, not a person. */
+    bool identity = orig && det->embed;
+    for (int i = 0; i < faces_m->count && !identity; i++) {
         const face *f = &faces_m->faces[i];
         if (f->score < opt->leak_threshold)
             continue;
@@ -359,6 +411,7 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
     float inner[2 * FACE_LIST_MAX][4]; /* eyes, nose and mouth: what identifies */
     float region_kp[2 * FACE_LIST_MAX][FACE_KEYPOINTS][2];
     float region_score[2 * FACE_LIST_MAX];
+    int region_src[2 * FACE_LIST_MAX]; /* index into faces_o */
     int nregions = 0;
     for (int i = 0; i < faces_o->count; i++) {
         const face *f = &faces_o->faces[i];
@@ -373,6 +426,7 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
             region_kp[nregions][k][1] = f->keypoints[k][1] * sy;
         }
         inner_region(regions[nregions], region_kp[nregions], inner[nregions]);
+        region_src[nregions] = i;
         region_score[nregions++] = f->score;
     }
     /* Masked file alone: no regions. FaceMesh on the detector's unsure
@@ -386,8 +440,65 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
         for (int k = 0; k < leak.count; k++)
             if (box_iou(leak.hits[k].box, box) > 0.3f)
                 leak.hits[k].original_score = fmaxf(leak.hits[k].original_score, region_score[r]);
+        bool small = box[2] < opt->identity_min_px;
+        if (identity && !small) {
+            /* 4. Does the recognizer still see the person the original shows
+             * here? Both crops use the original's keypoints, so masking is the
+             * only difference. Places FaceMesh does not confirm as a face on
+             * the original (shuttle parts, collars) have no person to find. */
+            if (det->presence && faces_o->faces[region_src[r]].box[2] >= opt->confirm_min_px) {
+                float po = 0.0f;
+                img_view vo = frame_view(orig);
+                const face *fo = &faces_o->faces[region_src[r]];
+                if (det->presence(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, &po, err))
+                    return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+                if (po < opt->confirm_presence)
+                    continue;
+            }
+            float eo[FACE_EMBED_DIM_MAX], em[FACE_EMBED_DIM_MAX], eb[FACE_EMBED_DIM_MAX];
+            int dim_o = 0, dim_m = 0, dim_b = 0;
+            img_view vo = frame_view(orig);
+            const face *fo = &faces_o->faces[region_src[r]];
+            if (det->embed(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, eo, &dim_o, err))
+                return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+            if (det->embed(det->ctx, &vm, box, (const float(*)[2])region_kp[r], em, &dim_m, err))
+                return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
+            float sim = -2.0f, base = -2.0f;
+            if (dim_o == dim_m && dim_o > 0) {
+                double s = 0;
+                for (int k = 0; k < dim_o; k++)
+                    s += (double)eo[k] * em[k];
+                sim = (float)s;
+            }
+            /* A dark or tiny original carries little identity: even a hard
+             * blur of it stays "similar". Only a match clearly above that
+             * baseline says the mask left the person recognizable. */
+            if (sim >= opt->identity_threshold) {
+                if (det->embed_blurred(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, eb, &dim_b,
+                                       err))
+                    return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+                if (dim_b == dim_o) {
+                    double s = 0;
+                    for (int k = 0; k < dim_o; k++)
+                        s += (double)eo[k] * eb[k];
+                    base = (float)s;
+                }
+            }
+            rep->identity_compared++;
+            rep->identity_max = fmaxf(rep->identity_max, sim);
+            if (sim >= opt->identity_threshold && sim >= base + opt->identity_margin) {
+                verify_hit *h = leak_hit(&leak, box);
+                if (h) {
+                    h->reasons |= VERIFY_IDENTITY;
+                    h->similarity = fmaxf(h->similarity, sim);
+                    h->similarity_blurred = base;
+                    h->original_score = fmaxf(h->original_score, region_score[r]);
+                }
+            }
+            continue;
+        }
         /* 2. FaceMesh still finds a face there. */
-        if (det->presence) {
+        if (det->presence && !identity) {
             float presence = 0.0f;
             if (det->presence(det->ctx, &vm, box, (const float(*)[2])region_kp[r], &presence, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
@@ -433,10 +544,16 @@ int verify_run(const char *original, const char *masked, const verify_options *o
         opt.every = 1;
     snprintf(rep->masked, sizeof rep->masked, "%s", masked);
     snprintf(rep->original, sizeof rep->original, "%s", original ? original : "");
-    rep->landmarks_check = det->presence != NULL;
+    rep->landmarks_check = det->presence != NULL && !(original && det->embed);
+    rep->identity_check = original && det->embed;
+    rep->identity_max = -2.0f;
 
     vreader rm, ro;
     bool have_o = false;
+    enum { SOURCE_PROBE = 15 }; /* matched frames compared to decide ORIGINAL is MASKED's source */
+    float probe[SOURCE_PROBE];
+    int n_probe = 0;
+    rep->source_match = -2.0f;
     int rc = -1;
     AVFrame *fm = av_frame_alloc(), *cur = av_frame_alloc(), *nxt = av_frame_alloc();
     face_list *faces = malloc(2 * sizeof *faces);
@@ -446,6 +563,10 @@ int verify_run(const char *original, const char *masked, const verify_options *o
     }
     if (vreader_open(&rm, masked, err))
         goto out_nofiles;
+    const AVStream *mst = rm.fmt->streams[rm.stream];
+    int64_t total = mst->nb_frames > 0 ? mst->nb_frames : 0;
+    if (!total && rm.fmt->duration > 0 && mst->avg_frame_rate.num > 0)
+        total = (int64_t)((double)rm.fmt->duration / AV_TIME_BASE * av_q2d(mst->avg_frame_rate) + 0.5);
     if (original) {
         if (vreader_open(&ro, original, err)) {
             vreader_close(&rm);
@@ -529,13 +650,46 @@ int verify_run(const char *original, const char *masked, const verify_options *o
                 else if (dn < dc && dn <= tol) match = nxt, mo = i_nxt;
             }
         }
+        if (match && n_probe < SOURCE_PROBE) {
+            probe[n_probe++] = thumb_correlation(fm, match);
+            if (n_probe == SOURCE_PROBE) {
+                qsort(probe, (size_t)n_probe, sizeof probe[0], cmp_float);
+                rep->source_match = probe[n_probe / 2];
+                if (rep->source_match < 0.5f) {
+                    ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                                   "%s does not look like the source of %s (frames at the same times differ: "
+                                   "correlation %.2f); give the file %s was made from",
+                                   original, masked, rep->source_match, masked);
+                    goto out;
+                }
+            }
+        }
         rep->frames_checked++;
         rep->frames_matched += match != NULL;
         if (check_frame(&opt, det, rep, fm, mi, isnan(tm) ? NAN : tm, match, mo, &faces[0], &faces[1], err))
             goto out;
+        if (opt.progress)
+            opt.progress(opt.progress_ctx, mi, total);
     }
     if (rep->frames_decoded == 0) {
         ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH, "%s: no video frame could be decoded", masked);
+        goto out;
+    }
+    if (n_probe > 0 && n_probe < SOURCE_PROBE) { /* a short clip: judge on what there is */
+        qsort(probe, (size_t)n_probe, sizeof probe[0], cmp_float);
+        rep->source_match = probe[n_probe / 2];
+        if (rep->source_match < 0.5f) {
+            ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                           "%s does not look like the source of %s (frames at the same times differ: correlation "
+                           "%.2f); give the file %s was made from",
+                           original, masked, rep->source_match, masked);
+            goto out;
+        }
+    }
+    if (have_o && rep->frames_checked > 0 && rep->frames_matched == 0) {
+        ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                       "no frame of %s matches a frame of %s in time; give the file it was made from", masked,
+                       original);
         goto out;
     }
     rc = 0;
@@ -601,6 +755,12 @@ char *verify_report_json(const verify_report *rep)
         cJSON_AddItemToArray(checks, cJSON_CreateString("landmarks"));
     if (rep->unchanged_check)
         cJSON_AddItemToArray(checks, cJSON_CreateString("unchanged"));
+    if (rep->identity_check) {
+        cJSON_AddItemToArray(checks, cJSON_CreateString("identity"));
+        cJSON_AddNumberToObject(root, "identity_compared", (double)rep->identity_compared);
+        if (rep->identity_max > -2)
+            cJSON_AddNumberToObject(root, "identity_max", round3(rep->identity_max));
+    }
     cJSON *leaks = cJSON_AddArrayToObject(root, "leaks");
     for (int64_t i = 0; i < rep->frames_leaked; i++) {
         const verify_leak *l = &rep->leaks[i];
@@ -624,6 +784,8 @@ char *verify_report_json(const verify_report *rep)
                 cJSON_AddItemToArray(why, cJSON_CreateString("landmarks"));
             if (h->reasons & VERIFY_UNCHANGED)
                 cJSON_AddItemToArray(why, cJSON_CreateString("unchanged"));
+            if (h->reasons & VERIFY_IDENTITY)
+                cJSON_AddItemToArray(why, cJSON_CreateString("identity"));
             cJSON_AddNumberToObject(fo, "score", round3(h->score));
             if (h->presence >= 0)
                 cJSON_AddNumberToObject(fo, "presence", round3(h->presence));
@@ -631,6 +793,10 @@ char *verify_report_json(const verify_report *rep)
                 cJSON_AddNumberToObject(fo, "detail_corr", round3(h->detail_corr));
             if (h->original_score > 0)
                 cJSON_AddNumberToObject(fo, "original_score", round3(h->original_score));
+            if (h->similarity > -2)
+                cJSON_AddNumberToObject(fo, "similarity", round3(h->similarity));
+            if (h->similarity_blurred > -2)
+                cJSON_AddNumberToObject(fo, "similarity_blurred_original", round3(h->similarity_blurred));
             cJSON_AddItemToArray(faces, fo);
         }
         cJSON_AddItemToArray(leaks, o);
@@ -640,28 +806,66 @@ char *verify_report_json(const verify_report *rep)
     return s;
 }
 
+static void print_time(FILE *f, double t)
+{
+    if (isnan(t)) {
+        fputs("?", f);
+        return;
+    }
+    int m = (int)(t / 60);
+    fprintf(f, "%d:%05.2f", m, t - 60.0 * m);
+}
+
+/* Reasons of one hit, in words, with their values. */
+static void print_reasons(FILE *f, const verify_hit *h)
+{
+    if (h->reasons & VERIFY_DETECTED)
+        fprintf(f, " detected (score %.2f%s)", h->score, h->presence >= 0 ? "" : ", no FaceMesh");
+    if (h->presence >= 0 && (h->reasons & (VERIFY_DETECTED | VERIFY_LANDMARKS)))
+        fprintf(f, " landmarks (FaceMesh presence %.2f)", h->presence);
+    if (h->reasons & VERIFY_UNCHANGED)
+        fprintf(f, " unchanged (detail correlation %.2f)", h->detail_corr);
+    if (h->reasons & VERIFY_IDENTITY)
+        fprintf(f, " identity (similarity %.2f to the original person; a hard blur of the original: %.2f)",
+                h->similarity, h->similarity_blurred);
+}
+
+/* Leaked frames grouped into runs: consecutive leaked frames (gaps of a few
+ * frames allowed) with a face at about the same place are one line. */
 void verify_report_print(const verify_report *rep, FILE *f, int max_lines)
 {
-    for (int64_t i = 0; i < rep->frames_leaked && i < max_lines; i++) {
-        const verify_leak *l = &rep->leaks[i];
-        for (int k = 0; k < l->count; k++) {
-            const verify_hit *h = &l->hits[k];
-            fprintf(f, "LEAK frame %lld", (long long)l->frame);
-            if (!isnan(l->time))
-                fprintf(f, " t=%.3fs", l->time);
-            fprintf(f, " box=%.0f,%.0f,%.0fx%.0f:", h->box[0], h->box[1], h->box[2], h->box[3]);
-            if (h->reasons & VERIFY_DETECTED)
-                fprintf(f, " detected (score %.2f)", h->score);
-            if (h->reasons & VERIFY_LANDMARKS)
-                fprintf(f, " landmarks (presence %.2f)", h->presence);
-            if (h->reasons & VERIFY_UNCHANGED)
-                fprintf(f, " unchanged (detail correlation %.2f)", h->detail_corr);
+    int lines = 0;
+    int64_t i = 0;
+    while (i < rep->frames_leaked) {
+        const verify_leak *first = &rep->leaks[i];
+        const verify_hit *h0 = &first->hits[0];
+        int64_t j = i + 1;
+        while (j < rep->frames_leaked && rep->leaks[j].frame - rep->leaks[j - 1].frame <= 3 &&
+               box_iou(rep->leaks[j].hits[0].box, rep->leaks[j - 1].hits[0].box) > 0.2f)
+            j++;
+        const verify_leak *last = &rep->leaks[j - 1];
+        if (lines < max_lines) {
+            fputs("LEAK ", f);
+            print_time(f, first->time);
+            if (j - i > 1) {
+                fputs("-", f);
+                print_time(f, last->time);
+            }
+            fprintf(f, ", frame%s %lld", j - i > 1 ? "s" : "", (long long)first->frame);
+            if (j - i > 1)
+                fprintf(f, "-%lld (%lld frames)", (long long)last->frame, (long long)(j - i));
+            fprintf(f, ", face at %.0f,%.0f %.0fx%.0f:", h0->box[0], h0->box[1], h0->box[2], h0->box[3]);
+            print_reasons(f, h0);
+            if (first->count > 1)
+                fprintf(f, " (+%d more face%s on frame %lld)", first->count - 1, first->count > 2 ? "s" : "",
+                        (long long)first->frame);
             fputc('\n', f);
         }
+        lines++;
+        i = j;
     }
-    if (max_lines > 0 && rep->frames_leaked > max_lines)
-        fprintf(f, "… %lld more leaked frames (see --json or --report)\n",
-                (long long)(rep->frames_leaked - max_lines));
+    if (max_lines > 0 && lines > max_lines)
+        fprintf(f, "… %d more runs of leaked frames (see --json or --report)\n", lines - max_lines);
     fprintf(f, "%s: %lld of %lld frames checked have a recognizable face",
             rep->frames_leaked ? "LEAKED" : "clean", (long long)rep->frames_leaked,
             (long long)rep->frames_checked);
@@ -669,4 +873,14 @@ void verify_report_print(const verify_report *rep, FILE *f, int max_lines)
         fprintf(f, " (original: faces on %lld of %lld matched frames)", (long long)rep->original_face_frames,
                 (long long)rep->frames_matched);
     fputc('\n', f);
+    fprintf(f, "checks: detected%s%s%s\n", rep->landmarks_check ? ", landmarks" : "",
+            rep->unchanged_check ? ", unchanged" : "", rep->identity_check ? ", identity" : "");
+    if (rep->identity_check && rep->identity_max > -2)
+        fprintf(f, "identity: %lld original faces compared, highest similarity %.2f\n",
+                (long long)rep->identity_compared, rep->identity_max);
+    if (rep->frames_leaked)
+        fputs("what to do: mask again with a stronger setting (mask.scale up, mask.blur_strength up, or\n"
+              "--mode solid), or re-run the masker with detector.threshold lowered, then verify again;\n"
+              "check the listed frames by eye (ffmpeg -ss TIME -i MASKED -frames:v 1 frame.png).\n",
+              f);
 }

@@ -45,6 +45,15 @@ typedef struct verify_detector {
      * are `kp` (NULL when unknown: upright assumed); 0 or -1 with *err. */
     int (*presence)(void *ctx, const img_view *frame, const float box[4],
                     const float (*kp)[2], float *presence, ptim_error *err);
+    /* Optional (NULL: no identity check): the unit identity embedding of the
+     * face at `box` aligned by detector keypoints `kp` into out (at most
+     * FACE_EMBED_DIM_MAX floats), its length into *dim; 0 or -1 with *err. */
+    int (*embed)(void *ctx, const img_view *frame, const float box[4], const float (*kp)[2], float *out,
+                 int *dim, ptim_error *err);
+    /* Required with embed: the same crop blurred hard (identity removed), the
+     * baseline a masked face must stay near. */
+    int (*embed_blurred)(void *ctx, const img_view *frame, const float box[4], const float (*kp)[2],
+                         float *out, int *dim, ptim_error *err);
 } verify_detector;
 
 typedef struct verify_options {
@@ -55,7 +64,17 @@ typedef struct verify_options {
     float confirm_presence;   /* a detection on the masked frame counts only when FaceMesh
                                * finds a face there with at least this presence ... */
     float confirm_min_px;     /* ... if it is at least this wide (px); smaller ones count as they are */
+    float identity_threshold; /* (original given, recognizer on) similarity of the masked face to
+                               * the original person at that place that counts as recognizable */
+    float identity_margin;    /* ... and that is at least this much above the similarity of a hard
+                               * blur of the original (the recognizer's "no identity" level) */
+    float identity_min_px;    /* faces narrower than this are too small for the recognizer: the
+                               * detail ("unchanged") check judges them instead */
     int every;                /* check every Nth masked frame (1 = all) */
+    /* Optional: called after each masked frame with its number (from 0) and
+     * the expected frame count (0 when unknown), e.g. for a progress line. */
+    void (*progress)(void *ctx, int64_t frame, int64_t total);
+    void *progress_ctx;
     int64_t max_frames;       /* stop after this many masked frames (0 = all) */
 } verify_options;
 
@@ -65,6 +84,7 @@ enum verify_reason {
     VERIFY_DETECTED = 1u << 0,
     VERIFY_LANDMARKS = 1u << 1,
     VERIFY_UNCHANGED = 1u << 2,
+    VERIFY_IDENTITY = 1u << 3, /* the recognizer still matches the original person */
 };
 
 typedef struct verify_hit {
@@ -74,6 +94,8 @@ typedef struct verify_hit {
     float presence;       /* FaceMesh presence on the masked frame (-1: not run) */
     float detail_corr;    /* -2: not computed */
     float original_score; /* score of the matching original face (0: none) */
+    float similarity;     /* identity similarity to the original face (-2: not computed) */
+    float similarity_blurred; /* the original hard-blurred vs the original (the baseline) */
 } verify_hit;
 
 typedef struct verify_leak {
@@ -98,6 +120,10 @@ typedef struct verify_report {
     int64_t decode_errors;      /* packets either decoder rejected */
     bool unchanged_check;       /* false when the sizes differ or no original */
     bool landmarks_check;
+    bool identity_check;        /* original given and the recognizer on */
+    float source_match;         /* median thumbnail correlation of matched frames (-2: not measured) */
+    int64_t identity_compared;  /* original faces compared by identity */
+    float identity_max;         /* highest similarity seen (-2: none compared) */
     verify_leak *leaks;         /* frames_leaked entries, in frame order */
     int leaks_cap;
 } verify_report;

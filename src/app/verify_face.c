@@ -9,12 +9,14 @@
 #include <string.h>
 
 #include "face/detector.h"
+#include "face/embed.h"
 #include "face/landmarks.h"
 #include "face/models.h"
 
 struct verify_face {
     face_detector *detector;
     face_landmarker *landmarker;
+    face_embedder *embedder;
     face scratch; /* big (landmarks): kept off the stack */
 };
 
@@ -45,7 +47,35 @@ static int vf_presence(void *ctx, const img_view *frame, const float box[4], con
     return 0;
 }
 
-int verify_face_open(const ptim_config *cfg, bool landmarks, verify_face **out,
+static int vf_embed(void *ctx, const img_view *frame, const float box[4], const float (*kp)[2], float *out,
+                    int *dim, ptim_error *err)
+{
+    verify_face *vf = ctx;
+    face *f = &vf->scratch;
+    memset(f, 0, sizeof *f);
+    memcpy(f->box, box, sizeof f->box);
+    memcpy(f->keypoints, kp, sizeof f->keypoints);
+    *dim = face_embedder_dim(vf->embedder);
+    return face_embed(vf->embedder, frame, f, out, err);
+}
+
+/* Crop radius of the baseline blur: a fifth of the 112 px crop (eyes, nose
+ * and mouth gone, head shape and colours kept). */
+#define VF_BASELINE_BLUR_PX 20
+
+static int vf_embed_blurred(void *ctx, const img_view *frame, const float box[4], const float (*kp)[2],
+                            float *out, int *dim, ptim_error *err)
+{
+    verify_face *vf = ctx;
+    face *f = &vf->scratch;
+    memset(f, 0, sizeof *f);
+    memcpy(f->box, box, sizeof f->box);
+    memcpy(f->keypoints, kp, sizeof f->keypoints);
+    *dim = face_embedder_dim(vf->embedder);
+    return face_embed_blurred(vf->embedder, frame, f, VF_BASELINE_BLUR_PX, out, err);
+}
+
+int verify_face_open(const ptim_config *cfg, bool landmarks, bool identity, verify_face **out,
                      verify_detector *det, ptim_error *err)
 {
     *out = NULL;
@@ -67,8 +97,12 @@ int verify_face_open(const ptim_config *cfg, bool landmarks, verify_face **out,
         goto fail;
     if (landmarks && face_landmarker_create_with(s.model_dir, 1, &vf->landmarker, err))
         goto fail;
+    if (identity && face_embedder_create_with(s.model_dir, 1, &vf->embedder, err))
+        goto fail;
     *det = (verify_detector){.ctx = vf, .detect = vf_detect,
-                             .presence = landmarks ? vf_presence : NULL};
+                             .presence = landmarks ? vf_presence : NULL,
+                             .embed = identity ? vf_embed : NULL,
+                             .embed_blurred = identity ? vf_embed_blurred : NULL};
     *out = vf;
     return 0;
 fail:
@@ -82,5 +116,6 @@ void verify_face_close(verify_face *vf)
         return;
     face_detector_destroy(vf->detector);
     face_landmarker_destroy(vf->landmarker);
+    face_embedder_destroy(vf->embedder);
     free(vf);
 }

@@ -16,9 +16,9 @@
 
 typedef struct verify_face verify_face;
 
-/* Creates the detector (and the landmarker when `landmarks`) from cfg's
- * model directory and threads; fills *det to use them. */
-int verify_face_open(const ptim_config *cfg, bool landmarks, verify_face **out,
+/* Creates the detector (the landmarker when `landmarks`, the recognizer
+ * when `identity`) from cfg's model directory; fills *det to use them. */
+int verify_face_open(const ptim_config *cfg, bool landmarks, bool identity, verify_face **out,
                      verify_detector *det, ptim_error *err);
 void verify_face_close(verify_face *vf);
 

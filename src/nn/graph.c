@@ -23,7 +23,19 @@ static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_COPY] = "DEQUANTIZE",
     [NN_OP_ADD_PADDED] = "ADD(PAD)",
     [NN_OP_CONV1X1_ADD] = "CONV_1x1+ADD",
+    [NN_OP_ABS] = "ABS",
+    [NN_OP_SQUARE] = "SQUARE",
+    [NN_OP_RSQRT] = "RSQRT",
+    [NN_OP_SUB] = "SUB",
+    [NN_OP_MUL] = "MUL",
+    [NN_OP_MAXIMUM] = "MAXIMUM",
+    [NN_OP_SUM] = "SUM",
 };
+
+int nn_op_is_ref_only(nn_op_kind kind)
+{
+    return kind >= NN_OP_ABS && kind <= NN_OP_SUM;
+}
 
 const char *nn_op_kind_name(nn_op_kind kind)
 {
@@ -137,7 +149,10 @@ static int validate_op(nn_graph *g, int i, ptim_error *err)
     }
     case NN_OP_MAXPOOL2D:
         return validate_window(g, i, x, y, x->rank == 4 ? x->dims[3] : 0, err);
-    case NN_OP_ADD: {
+    case NN_OP_ADD:
+    case NN_OP_SUB:
+    case NN_OP_MUL:
+    case NN_OP_MAXIMUM: {
         const nn_tensor *b = &g->tensors[op->inputs[1]];
         nn_tensor shape = {.rank = x->rank > b->rank ? x->rank : b->rank};
         for (int d = 0; d < shape.rank; d++) {
@@ -151,6 +166,20 @@ static int validate_op(nn_graph *g, int i, ptim_error *err)
             return op_fail(g, i, err, "output shape is not the broadcast of its inputs");
         return 0;
     }
+    case NN_OP_SUM: {
+        if (x->rank < 1 || op->reduce_mask <= 0 || op->reduce_mask >= (1 << x->rank))
+            return op_fail(g, i, err, "reduces dimensions outside its rank-%d input", x->rank);
+        size_t kept = 1;
+        for (int d = 0; d < x->rank; d++)
+            if (!(op->reduce_mask & (1 << d)))
+                kept *= (size_t)x->dims[d];
+        if (y->count != kept)
+            return op_fail(g, i, err, "output has %zu elements, the reduction leaves %zu", y->count, kept);
+        return 0;
+    }
+    case NN_OP_ABS:
+    case NN_OP_SQUARE:
+    case NN_OP_RSQRT:
     case NN_OP_CLAMP:
         if (!same_shape(x, y))
             return op_fail(g, i, err, "output shape differs from its input");
@@ -606,6 +635,24 @@ int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
     *out = NULL;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
+    size_t plen = strlen(path);
+    if (plen > 5 && strcmp(path + plen - 5, ".json") == 0) { /* TensorFlow.js graph model */
+        nn_graph *g;
+        if (nn_tfjs_load(path, base, &g, err))
+            return -1;
+        if (nn_graph_prepare(g, err)) {
+            nn_graph_free(g);
+            return -1;
+        }
+        nn_model *m = calloc(1, sizeof *m);
+        if (!m) {
+            nn_graph_free(g);
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", base);
+        }
+        m->graph = g;
+        *out = m;
+        return 0;
+    }
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot open %s", base, path);

@@ -35,6 +35,14 @@ typedef enum nn_op_kind {
     NN_OP_COPY,      /* DEQUANTIZE of a constant: folded away at load */
     NN_OP_ADD_PADDED, /* a + b with b's channels zero-padded to a's: a PAD fused into its ADD */
     NN_OP_CONV1X1_ADD, /* 1x1 convolution plus a residual (inputs x, w, bias, r): CONV_2D fused into its ADD */
+    /* --- TensorFlow.js graph models (MobileFaceNet's tail and unfolded PReLU) --- */
+    NN_OP_ABS,
+    NN_OP_SQUARE,
+    NN_OP_RSQRT,
+    NN_OP_SUB,       /* a - b, broadcast like ADD */
+    NN_OP_MUL,       /* a * b, broadcast like ADD */
+    NN_OP_MAXIMUM,   /* max(a, b), broadcast like ADD */
+    NN_OP_SUM,       /* sum over the dims in reduce_mask; reduced dims kept as 1 or dropped */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -75,6 +83,8 @@ typedef struct nn_op {
     int align_corners, half_pixel_centers;
     /* CONV1X1_ADD: weights as [K][N rounded up to 16] then the bias (owned) */
     float *packed;
+    /* SUM: bit d set = dimension d of the input is summed over */
+    int reduce_mask;
 } nn_op;
 
 typedef struct nn_graph {
@@ -115,6 +125,17 @@ void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 
 /* Reader: TFLite flatbuffer → graph (validated, not yet prepared). */
 int nn_tflite_read(const void *data, size_t size, const char *name, nn_graph **out, ptim_error *err);
+
+/* Reader: TensorFlow.js graph model (model.json text plus its weight shards
+ * concatenated in manifest order) → graph (validated, not yet prepared). */
+int nn_tfjs_read(const char *json, size_t json_size, const void *weights, size_t weights_size, const char *name,
+                 nn_graph **out, ptim_error *err);
+/* Whether an operator is one of the small elementwise/reduction kinds that
+ * only the reference kernels run (the XNNPACK backend runs them between its
+ * runtimes). */
+int nn_op_is_ref_only(nn_op_kind kind);
+/* Reads a model.json and its shards (plain names beside it) → graph. */
+int nn_tfjs_load(const char *path, const char *name, nn_graph **out, ptim_error *err);
 
 /* Model object (nn.h) — defined here so backends can reach the graph. */
 struct nn_model {

@@ -558,6 +558,78 @@ static void resize_bilinear(const nn_graph *g, const nn_op *op, float *const *pt
         }
 }
 
+/* --- TensorFlow.js graph model operators (see graph.h) --- */
+
+static void unary(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    size_t n = g->tensors[op->output].count;
+    switch (op->kind) {
+    case NN_OP_ABS:
+        for (size_t k = 0; k < n; k++)
+            out[k] = fabsf(in[k]);
+        break;
+    case NN_OP_SQUARE:
+        for (size_t k = 0; k < n; k++)
+            out[k] = in[k] * in[k];
+        break;
+    default: /* NN_OP_RSQRT */
+        for (size_t k = 0; k < n; k++)
+            out[k] = 1.0f / sqrtf(in[k]);
+        break;
+    }
+}
+
+static void binary(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *a = &g->tensors[op->inputs[0]], *b = &g->tensors[op->inputs[1]];
+    const nn_tensor *y = &g->tensors[op->output];
+    const float *pa = ptr[op->inputs[0]], *pb = ptr[op->inputs[1]];
+    float *out = ptr[op->output];
+    size_t sa[4], sb[4];
+    int d4[4];
+    bcast_strides(a, y, sa);
+    bcast_strides(b, y, sb);
+    out_dims4(y, d4);
+    size_t k = 0;
+    for (int i0 = 0; i0 < d4[0]; i0++)
+        for (int i1 = 0; i1 < d4[1]; i1++)
+            for (int i2 = 0; i2 < d4[2]; i2++)
+                for (int i3 = 0; i3 < d4[3]; i3++) {
+                    float u = pa[i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3]];
+                    float v = pb[i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3]];
+                    float r = op->kind == NN_OP_SUB ? u - v : op->kind == NN_OP_MUL ? u * v : fmaxf(u, v);
+                    out[k++] = clampf(r, op->act_min, op->act_max);
+                }
+}
+
+static void reduce_sum(const nn_graph *g, const nn_op *op, float *const *ptr)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]];
+    const float *in = ptr[op->inputs[0]];
+    float *out = ptr[op->output];
+    /* Input dims left-aligned into 4; the output index strides skip reduced dims. */
+    int d4[4] = {1, 1, 1, 1};
+    size_t so[4] = {0, 0, 0, 0}, s = 1;
+    for (int d = 0; d < x->rank; d++)
+        d4[4 - x->rank + d] = x->dims[d];
+    for (int d = 3; d >= 0; d--) {
+        int src = d - (4 - x->rank);
+        if (src < 0 || (op->reduce_mask & (1 << src)))
+            continue;
+        so[d] = s;
+        s *= (size_t)d4[d];
+    }
+    memset(out, 0, g->tensors[op->output].count * sizeof(float));
+    size_t k = 0;
+    for (int i0 = 0; i0 < d4[0]; i0++)
+        for (int i1 = 0; i1 < d4[1]; i1++)
+            for (int i2 = 0; i2 < d4[2]; i2++)
+                for (int i3 = 0; i3 < d4[3]; i3++)
+                    out[i0 * so[0] + i1 * so[1] + i2 * so[2] + i3 * so[3]] += in[k++];
+}
+
 void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
 {
     switch (op->kind) {
@@ -579,6 +651,13 @@ void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
         }
         break;
     case NN_OP_RESIZE_BILINEAR: resize_bilinear(g, op, ptr); break;
+    case NN_OP_ABS:
+    case NN_OP_SQUARE:
+    case NN_OP_RSQRT: unary(g, op, ptr); break;
+    case NN_OP_SUB:
+    case NN_OP_MUL:
+    case NN_OP_MAXIMUM: binary(g, op, ptr); break;
+    case NN_OP_SUM: reduce_sum(g, op, ptr); break;
     case NN_OP_RESHAPE:
     case NN_OP_COPY:
         if (ptr[op->output] != ptr[op->inputs[0]])

@@ -82,7 +82,7 @@ static void own_unit(void *context, size_t unit)
 /* Our kernels split into independent units; the plan's threads share them. */
 static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
 {
-    if (op->kind == NN_OP_CONCAT) {
+    if (op->kind == NN_OP_CONCAT || nn_op_is_ref_only(op->kind)) {
         nn_ref_run_op(g, op, ptr);
         return;
     }
@@ -355,7 +355,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op)) {
+        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op) && !nn_op_is_ref_only(op->kind)) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
