@@ -39,6 +39,7 @@ struct face_masker {
     img_image overlay; /* RGBA copy of mask.image */
     face_swap *swap;
     const img_view *swap_from, *overlay_from; /* the asset views the copies were made from */
+    face box_face; /* a face_box as a face (box, score, no landmarks) for masking */
 };
 
 static int pick(const char *v, const char *const *names, int n)
@@ -244,7 +245,10 @@ int face_masker_reconfigure(face_masker *m, const ptim_config *cfg, const face_m
 static float face_width(const face *f) { return f->box[2] > 1 ? f->box[2] : 1; }
 
 /* Builds m->luma for face f; returns 0 when there is something to draw, 1
- * when the face is entirely outside the frame, -1 when out of memory. */
+ * when the face is entirely outside the frame, -1 when out of memory.
+ * The shape (the hull or box grown by mask.scale) is at full strength; the
+ * feather ramps down outside it, so however wide the feather is against
+ * the face, the face itself is never only partly masked. */
 static int build_mask(face_masker *m, const img_view *frame, const face *f, enum shape shape)
 {
     const masker_settings *s = &m->set;
@@ -263,12 +267,15 @@ static int build_mask(face_masker *m, const img_view *frame, const face *f, enum
         if (n >= 3 && x1 - x0 >= 1 && y1 - y0 >= 1 && isfinite(x0 + x1 + y0 + y1)) {
             float cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
             img_points_scale(hull, n, cx, cy, s->scale);
-            float hw = (x1 - x0) / 2 * s->scale, hh = (y1 - y0) / 2 * s->scale;
+            /* The ramp's outer edge lies `feather` outside the hull's edges
+             * (further out at sharp corners): the region grows by its
+             * diagonal. */
+            float hw = (x1 - x0) / 2 * s->scale + 1.5f * feather, hh = (y1 - y0) / 2 * s->scale + 1.5f * feather;
             int r = img_alpha_begin(&m->luma, cx - hw - 1, cy - hh - 1, cx + hw + 1, cy + hh + 1,
                                     frame->width, frame->height);
             if (r)
                 return r;
-            img_alpha_polygon(&m->luma, (const float(*)[2])hull, n, 0, feather);
+            img_alpha_polygon(&m->luma, (const float(*)[2])hull, n, -feather, feather);
             return 0;
         }
         shape = SHAPE_ELLIPSE; /* degenerate landmarks: fall back on the box */
@@ -278,17 +285,21 @@ static int build_mask(face_masker *m, const img_view *frame, const face *f, enum
     float g = 2 * s->scale - 1;
     float cx = f->box[0] + f->box[2] / 2, cy = f->box[1] + f->box[3] / 2;
     float hw = f->box[2] * g / 2, hh = f->box[3] * g / 2;
-    if (!(hw > 0 && hh > 0) || !isfinite(cx + cy + hw + hh))
+    if (!(hw > 0 && hh > 0) || !isfinite(cx + cy + hw + hh + feather))
         return 1;
-    int r = img_alpha_begin(&m->luma, cx - hw - 1, cy - hh - 1, cx + hw + 1, cy + hh + 1, frame->width,
+    /* the ramp's outer edge (a box's corners reach sqrt(2) x feather out) */
+    float grow = shape == SHAPE_ELLIPSE ? feather : 1.5f * feather;
+    float ex = hw + grow, ey = hh + grow;
+    int r = img_alpha_begin(&m->luma, cx - ex - 1, cy - ey - 1, cx + ex + 1, cy + ey + 1, frame->width,
                             frame->height);
     if (r)
         return r;
     if (shape == SHAPE_ELLIPSE) {
-        img_alpha_ellipse(&m->luma, cx, cy, hw, hh, feather);
+        /* the ramp runs inward from the grown outline down to the shape */
+        img_alpha_ellipse(&m->luma, cx, cy, hw + feather, hh + feather, feather);
     } else {
         float box[4][2] = {{cx - hw, cy - hh}, {cx + hw, cy - hh}, {cx + hw, cy + hh}, {cx - hw, cy + hh}};
-        img_alpha_polygon(&m->luma, (const float(*)[2])box, 4, 0, feather);
+        img_alpha_polygon(&m->luma, (const float(*)[2])box, 4, -feather, feather);
     }
     return 0;
 }
@@ -453,6 +464,33 @@ static void draw_debug(face_masker *m, img_view *frame, const face_list *faces)
     }
 }
 
+/* Masks one face in the settings' mode; -1 only when out of memory. */
+static int mask_face(face_masker *m, img_view *frame, const face *f)
+{
+    enum mode mode = m->set.mode;
+    if (mode == MODE_SWAP) {
+        ptim_error serr;
+        if (m->swap && (f->flags & FACE_HAS_LANDMARKS) &&
+            face_swap_render(m->swap, frame, f, &m->set.swap, &serr) == 0)
+            return 0;
+        mode = MODE_BLUR; /* fail closed: a face we cannot swap is blurred */
+    }
+    if (mode == MODE_IMAGE)
+        return apply_image(m, frame, f) ? -1 : 0;
+    int r = build_mask(m, frame, f, m->set.shape);
+    if (r > 0)
+        return 0;
+    if (r < 0 || chroma_mask(m, frame))
+        return -1;
+    if (mode == MODE_BLUR)
+        return apply_blur(m, frame, f) ? -1 : 0;
+    if (mode == MODE_PIXELATE)
+        return apply_pixelate(m, frame, f) ? -1 : 0;
+    if (mode == MODE_SOLID)
+        apply_solid(m, frame);
+    return 0;
+}
+
 int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, ptim_error *err)
 {
     if (!m || !frame || !faces)
@@ -460,37 +498,32 @@ int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, 
     if (frame->width <= 0 || frame->height <= 0 || !frame->data[0])
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "cannot mask a %dx%d %s frame",
                                   frame->width, frame->height, img_format_name(frame->format));
-    for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++) {
-        const face *f = &faces->faces[i];
-        enum mode mode = m->set.mode;
-        if (mode == MODE_NONE)
-            continue;
-        if (mode == MODE_SWAP) {
-            ptim_error serr;
-            if (m->swap && (f->flags & FACE_HAS_LANDMARKS) &&
-                face_swap_render(m->swap, frame, f, &m->set.swap, &serr) == 0)
-                continue;
-            mode = MODE_BLUR; /* fail closed: a face we cannot swap is blurred */
-        }
-        if (mode == MODE_IMAGE) {
-            if (apply_image(m, frame, f))
-                return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d", f->id);
-            continue;
-        }
-        int r = build_mask(m, frame, f, m->set.shape);
-        if (r > 0)
-            continue;
-        if (r < 0 || chroma_mask(m, frame))
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d", f->id);
-        int rc = 0;
-        if (mode == MODE_BLUR)
-            rc = apply_blur(m, frame, f);
-        else if (mode == MODE_PIXELATE)
-            rc = apply_pixelate(m, frame, f);
-        else if (mode == MODE_SOLID)
-            apply_solid(m, frame);
-        if (rc)
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d", f->id);
+    if (m->set.mode == MODE_NONE) { /* masking off on purpose (mask.mode=none) */
+        if (m->set.draw != DRAW_NONE)
+            draw_debug(m, frame, faces);
+        return 0;
+    }
+    /* A crowd larger than the list holds: what was not kept cannot be masked
+     * face by face, so the frame is not masked here (the caller covers it). */
+    if (faces->overflow)
+        return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH,
+                              "more than %d faces on one frame: the whole frame is covered",
+                              FACE_LIST_MAX + FACE_BOXES_MAX);
+    for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++)
+        if (mask_face(m, frame, &faces->faces[i]))
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d",
+                                  faces->faces[i].id);
+    /* Faces known by their box alone (a crowd beyond the followed faces):
+     * masked like a face without landmarks. */
+    face *bf = &m->box_face;
+    for (int i = 0; i < faces->nboxes && i < FACE_BOXES_MAX; i++) {
+        memcpy(bf->box, faces->boxes[i].box, sizeof bf->box);
+        bf->score = faces->boxes[i].score;
+        bf->flags = FACE_DETECTED;
+        bf->id = 0;
+        bf->roll = 0.0f;
+        if (mask_face(m, frame, bf))
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face box %d", i);
     }
     if (m->set.draw != DRAW_NONE)
         draw_debug(m, frame, faces);
