@@ -1,8 +1,13 @@
 # ptim — one-word entry points. Each target first makes sure what it needs exists.
-#   make          build           make test    every test (SANITIZE=1: ASan+UBSan build)
+#   make          build           make test    every test (SANITIZE=1: ASan+UBSan build,
+#                                              TSAN=1: ThreadSanitizer build in build-tsan/)
 #   make demo     the main job     make bench   benchmarks
 #   make soak     long live-mode soak (memory, hot reload, no unmasked frame)
 JOBS ?= $(shell nproc)
+ifeq ($(TSAN),1)
+BUILD ?= build-tsan
+CMAKE_FLAGS += -DPTIM_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+endif
 ifeq ($(SANITIZE),1)
 BUILD ?= build-asan
 CMAKE_FLAGS += -DPTIM_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
@@ -42,4 +47,4 @@ soak: build
 	@bash scripts/soak.sh $(BUILD)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz

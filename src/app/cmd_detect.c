@@ -40,7 +40,8 @@ static void usage(FILE *f)
             "  --json         one JSON object per frame on stdout:\n"
             "                 {\"frame\":N,\"pts_ms\":T,\"width\":W,\"height\":H,\"faces\":[{\"id\":I,\n"
             "                 \"score\":S,\"box\":[x,y,w,h],\"keypoints\":[[x,y]x6],\n"
-            "                 \"landmarks\":[[x,y,z]x468]}]} in source pixels\n"
+            "                 \"landmarks\":[[x,y,z]x468]}]} in source pixels; in a crowd, faces\n"
+            "                 beyond those followed come as {\"id\":0,\"score\":S,\"box\":[x,y,w,h]}\n"
             "  --landmarks    include the 468 FaceMesh landmarks (with --json)\n"
             "  --embed        include each face's identity embedding (MobileFaceNet, unit\n"
             "                 length; null for a held face) as \"embedding\" (with --json)\n"
@@ -276,7 +277,16 @@ static void print_json(FILE *out, long n, int64_t pts_ms, const img_view *v, con
         }
         fputc('}', out);
     }
-    fputs("]}\n", out);
+    /* A crowd's faces beyond the followed ones: id 0, box and score only. */
+    for (int i = 0; i < fl->nboxes; i++) {
+        const face_box *b = &fl->boxes[i];
+        fprintf(out, "%s{\"id\":0,\"score\":%.3f,\"box\":[%.1f,%.1f,%.1f,%.1f]}",
+                fl->count || i ? "," : "", b->score, b->box[0], b->box[1], b->box[2], b->box[3]);
+    }
+    fputs("]", out);
+    if (fl->overflow)
+        fputs(",\"overflow\":true", out);
+    fputs("}\n", out);
 }
 
 static void print_faces(const face_list *fl)
@@ -288,6 +298,14 @@ static void print_faces(const face_list *fl)
                f->keypoints[0][1], f->keypoints[1][0], f->keypoints[1][1],
                (f->flags & FACE_HELD) ? " (held)" : "");
     }
+    for (int i = 0; i < fl->nboxes; i++) {
+        const face_box *b = &fl->boxes[i];
+        printf("  face (not followed): score %.2f, box %.0f,%.0f %.0fx%.0f\n", b->score, b->box[0],
+               b->box[1], b->box[2], b->box[3]);
+    }
+    if (fl->overflow)
+        printf("  more faces than ptim keeps on one frame (%d): masking covers such a frame\n",
+               FACE_LIST_MAX + FACE_BOXES_MAX);
 }
 
 int cmd_detect(int argc, char **argv)
@@ -371,15 +389,15 @@ int cmd_detect(int argc, char **argv)
         if (a.json) {
             print_json(stdout, frames, t, &v, fl, a.landmarks, embedder);
         } else if (src.still) {
-            printf("%s: %dx%d, %d face%s\n", a.input, v.width, v.height, fl->count,
-                   fl->count == 1 ? "" : "s");
+            int all = fl->count + fl->nboxes;
+            printf("%s: %dx%d, %d face%s\n", a.input, v.width, v.height, all, all == 1 ? "" : "s");
             print_faces(fl);
         }
         frames++;
-        if (fl->count) {
+        if (fl->count + fl->nboxes) {
             with_faces++;
-            if (fl->count > max_faces)
-                max_faces = fl->count;
+            if (fl->count + fl->nboxes > max_faces)
+                max_faces = fl->count + fl->nboxes;
             for (int i = 0; i < fl->count; i++)
                 if (fl->faces[i].id > max_id)
                     max_id = fl->faces[i].id;

@@ -45,7 +45,7 @@ const ptim_option ptim_options[] = {
     {"mask.mode", PTIM_OPT_ENUM, "blur", U, "blur|pixelate|solid|image|swap|none", true, "How faces are hidden"},
     {"mask.shape", PTIM_OPT_ENUM, "contour", U, "contour|ellipse|box", true, "Masked region: landmark contour, ellipse or box around the detection"},
     {"mask.scale", PTIM_OPT_FLOAT, "1.3", 1.0, 4.0, NULL, true, "Grow the masked region: each side grows by (scale-1) x size"},
-    {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1"},
+    {"mask.feather", PTIM_OPT_FLOAT, "0.05", 0.0, 200.0, NULL, true, "Soft edge width: pixels when >= 1, fraction of face width when < 1; at most the margin mask.scale adds"},
     {"mask.blur_strength", PTIM_OPT_FLOAT, "0.2", 0.02, 1.0, NULL, true, "Blur: Gaussian sigma as a fraction of the face width (0.2 leaves no face BlazeFace finds, nothing to sharpen back)"},
     {"mask.pixelate_cells", PTIM_OPT_INT, "10", 2, 64, NULL, true, "Pixelate: cells across the face width"},
     {"mask.pixelate_smooth", PTIM_OPT_BOOL, "true", U, NULL, true, "Pixelate: take cell colours from the lightly blurred face, so the mosaic keeps no facial pattern a detector could find"},

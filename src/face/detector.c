@@ -19,8 +19,7 @@
 #define AUTO_TILE_PX 360.0f  /* auto tiling: tiles at most this wide */
 #define AUTO_MIN_FRAME 640   /* auto tiling: no tiles for frames this small */
 #define MAX_WINDOWS (1 + FACE_DET_TILES_MAX * FACE_DET_TILES_MAX * 2)
-#define CAND_PER_WINDOW 128
-#define CAND_MAX 4096
+#define CAND_START 4096 /* candidates room at create; grows for crowds */
 #define NMS_IOU 0.3f
 
 typedef struct bf_net {
@@ -41,10 +40,34 @@ typedef struct cand {
 struct face_detector {
     face_detector_settings s;
     bf_net *net[2]; /* [0] short, [1] full; NULL when not loaded */
-    cand cand[CAND_MAX];
-    bf_det dets[CAND_MAX];
-    bf_det window[CAND_PER_WINDOW];
+    /* Every candidate of every window is kept (a crowd of small faces gives
+     * thousands): cand and dets grow, never cut; they only grow on a frame
+     * with more candidates than any before. */
+    cand *cand;
+    bf_det *dets;
+    int cand_cap;
+    bf_det window[BF_MAX_ANCHORS]; /* one window's decoded anchors: all of them fit */
 };
+
+/* Room for at least `need` candidates; -1 when out of memory. */
+static int cand_reserve(face_detector *d, int need)
+{
+    if (need <= d->cand_cap)
+        return 0;
+    int cap = d->cand_cap > 0 ? d->cand_cap : CAND_START;
+    while (cap < need)
+        cap *= 2;
+    cand *c = realloc(d->cand, (size_t)cap * sizeof *c);
+    if (!c)
+        return -1;
+    d->cand = c;
+    bf_det *e = realloc(d->dets, (size_t)cap * sizeof *e);
+    if (!e)
+        return -1;
+    d->dets = e;
+    d->cand_cap = cap;
+    return 0;
+}
 
 static const char *model_file(bf_range r)
 {
@@ -147,6 +170,10 @@ int face_detector_create_with(const face_detector_settings *s, face_detector **o
     if (!d)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory for the face detector");
     d->s = *s;
+    if (cand_reserve(d, CAND_START)) {
+        face_detector_destroy(d);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory for the face detector");
+    }
     if (d->s.threads < 1)
         d->s.threads = 1;
     if ((s->models & FACE_DET_SHORT || s->auto_model) &&
@@ -177,6 +204,8 @@ void face_detector_destroy(face_detector *d)
         return;
     net_free(d->net[0]);
     net_free(d->net[1]);
+    free(d->cand);
+    free(d->dets);
     free(d);
 }
 
@@ -276,11 +305,14 @@ static int run_window(face_detector *d, bf_net *net, const img_view *frame, cons
     const float *reg = nn_runner_output(net->runner, net->out_regressors);
     const float *cls = nn_runner_output(net->runner, net->out_scores);
     int n = bf_decode(reg, cls, net->anchors, net->n_anchors, net->size, d->s.threshold, d->window,
-                      CAND_PER_WINDOW);
+                      BF_MAX_ANCHORS);
+    if (cand_reserve(d, *count + n))
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH,
+                              "out of memory for %d face candidates", *count + n);
     /* Tensor-normalized → frame pixels through the letterbox map (axis aligned). */
     float S = (float)net->size;
     float margin = 0.01f * win->w;
-    for (int i = 0; i < n && *count < CAND_MAX; i++) {
+    for (int i = 0; i < n; i++) {
         bf_det *src = &d->window[i];
         cand *c = &d->cand[(*count)++];
         c->det.score = src->score;
@@ -326,7 +358,7 @@ static void to_face(const bf_det *det, face *f)
 static int detect_windows(face_detector *d, const img_view *frame, unsigned models, int tiles,
                           int first, int count_w, face_list *out, ptim_error *err)
 {
-    out->count = 0;
+    face_list_clear(out);
     if (!models)
         models = d->s.models;
     if (!frame || frame->width <= 0 || frame->height <= 0 || !frame->data[0])
@@ -377,13 +409,20 @@ static int detect_windows(face_detector *d, const img_view *frame, unsigned mode
             d->dets[kept++] = d->dets[i];
     }
     n = kept;
+    /* Best first: the first max_faces (at most FACE_LIST_MAX) as full
+     * records, every other one as a box, so it is still masked. */
     int max = d->s.max_faces > 0 && d->s.max_faces < FACE_LIST_MAX ? d->s.max_faces : FACE_LIST_MAX;
-    for (int i = 0; i < n && out->count < max; i++) {
+    for (int i = 0; i < n; i++) {
         const bf_det *det = &d->dets[i];
         float w = det->box[2] - det->box[0];
         if (w <= 0.0f || w < (float)d->s.min_face_px)
             continue;
-        to_face(det, &out->faces[out->count++]);
+        if (out->count < max) {
+            to_face(det, &out->faces[out->count++]);
+        } else {
+            face_box b = {{det->box[0], det->box[1], w, det->box[3] - det->box[1]}, det->score};
+            face_list_add_box(out, &b);
+        }
     }
     return 0;
 }

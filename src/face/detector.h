@@ -11,7 +11,8 @@
  * models = FACE_DET_SHORT | FACE_DET_FULL, tiles = FACE_DET_TILES_AUTO,
  * threshold 0.3, and call face_detector_create_with().
  *
- * A detector is not thread-safe; use one per thread. Detect allocates nothing.
+ * A detector is not thread-safe; use one per thread. Detect allocates only on
+ * a frame with more face candidates than any before (a crowd).
  * `models` arguments: 0 means the settings' models.
  * Each face it returns has id 0, flags FACE_DETECTED, score, box, keypoints,
  * roll and align (from the keypoints) set; landmarks come from face/landmarks. */
@@ -38,7 +39,9 @@ typedef struct face_detector_settings {
     bool auto_model;      /* detector.model=auto: both loaded; detect() runs full range, the
                              tracker picks short range while every face it follows is close */
     float threshold;      /* minimum score 0..1 */
-    int max_faces;        /* most faces returned, best first (0 = all, at most FACE_LIST_MAX) */
+    int max_faces;        /* most faces returned as full records, best first (0 = all, at
+                             most FACE_LIST_MAX); every other face found is returned in
+                             the list's boxes[], never dropped */
     int min_face_px;      /* drop faces narrower than this */
     int tiles;            /* 0 off, 1..8 tiles across, FACE_DET_TILES_AUTO by frame size */
     int threads;          /* inference threads (>= 1) */

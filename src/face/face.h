@@ -7,7 +7,11 @@
 
 #define FACE_KEYPOINTS 6   /* right eye, left eye, nose tip, mouth, right ear, left ear */
 #define FACE_LANDMARKS 468 /* FaceMesh topology */
-#define FACE_LIST_MAX 32
+#define FACE_LIST_MAX 32     /* faces followed with full records (tracking, landmarks) */
+/* Crowds: faces found beyond faces[] are kept as boxes and masked by them.
+ * More than this on one frame and the whole frame is covered (overflow). A
+ * 3840x2160 frame holds at most ~9000 faces the detector can see (~30 px). */
+#define FACE_BOXES_MAX 8192
 
 enum face_flags {
     FACE_DETECTED = 1u << 0,      /* the detector found it on this frame */
@@ -28,9 +32,50 @@ typedef struct face {
     float align[6];                          /* 2x3 similarity: frame px -> canonical face [0,1]^2 */
 } face;
 
+/* A face known only by its detection: what masking needs of a face nobody
+ * follows (the tracker's or a caller's limit was reached). */
+typedef struct face_box {
+    float box[4]; /* x, y, w, h */
+    float score;  /* detection score 0..1 */
+} face_box;
+
+/* Every face of one frame. faces[] are full records; boxes[] the rest of a
+ * crowd. Masking hides both: no face is left out because a list is full. */
 typedef struct face_list {
     int count;
     face faces[FACE_LIST_MAX];
+    int nboxes;    /* boxes[0..nboxes): faces beyond faces[], best first */
+    int overflow;  /* more faces than faces[] and boxes[] hold: cover the whole frame */
+    face_box boxes[FACE_BOXES_MAX];
 } face_list;
+
+/* Empties a list (count, nboxes, overflow). */
+static inline void face_list_clear(face_list *l)
+{
+    l->count = 0;
+    l->nboxes = 0;
+    l->overflow = 0;
+}
+
+/* Adds face f: as a full record while faces[] has room, else as a box, else
+ * marks the list overflowed. */
+static inline void face_list_add(face_list *l, const face *f)
+{
+    if (l->count < FACE_LIST_MAX)
+        l->faces[l->count++] = *f;
+    else if (l->nboxes < FACE_BOXES_MAX)
+        l->boxes[l->nboxes++] = (face_box){{f->box[0], f->box[1], f->box[2], f->box[3]}, f->score};
+    else
+        l->overflow = 1;
+}
+
+/* Adds a face known only by its box (as face_list_add). */
+static inline void face_list_add_box(face_list *l, const face_box *b)
+{
+    if (l->nboxes < FACE_BOXES_MAX)
+        l->boxes[l->nboxes++] = *b;
+    else
+        l->overflow = 1;
+}
 
 #endif

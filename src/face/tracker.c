@@ -85,6 +85,19 @@ struct face_tracker {
     int sig_cur;            /* index of the previous frame's signature */
     float scene_distance;   /* of the last frame against the one before */
     bool cut;               /* the last frame was a scene cut */
+    /* Crowd: the last full scan found more faces than tracks follow (kept as
+     * boxes in found). Boxes are not followed, so while it lasts every frame
+     * gets a full scan (whole frame and every tile) and its boxes masked. */
+    bool crowd;
+    bool scanned_all;       /* this frame's detection covered the whole frame and every tile */
+    bool first;             /* the first frame since create or reset: every tile is scanned */
+    /* The crowd's boxes, each held at its last place for track.hold_ms when
+     * a later scan misses it (as a track is): masked on every frame. */
+    int nheld;
+    struct held_box {
+        face_box b;
+        int64_t seen_ms;
+    } held[FACE_BOXES_MAX];
 };
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -150,6 +163,8 @@ void face_tracker_reset(face_tracker *t)
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
     t->sig[0].width = t->sig[1].width = 0;
+    t->crowd = false;
+    t->nheld = 0;
 }
 
 float face_tracker_scene_distance(const face_tracker *t, bool *cut)
@@ -316,17 +331,29 @@ static float match_score(const float det[4], const float trk[4])
     return covered > 0.6f && det[2] > 0.25f * trk[2] ? MATCH_IOU * covered : 0.0f;
 }
 
-/* Append the faces of b that are not already in a. */
+/* Whether box is already one of a's faces or boxes. */
+static bool listed(const face_list *a, const float box[4])
+{
+    for (int j = 0; j < a->count; j++)
+        if (match_score(box, a->faces[j].box) > 0.0f || match_score(a->faces[j].box, box) > 0.0f)
+            return true;
+    for (int j = 0; j < a->nboxes; j++)
+        if (match_score(box, a->boxes[j].box) > 0.0f || match_score(a->boxes[j].box, box) > 0.0f)
+            return true;
+    return false;
+}
+
+/* Append the faces and boxes of b that are not already in a (what does not
+ * fit a's faces goes to its boxes: nothing found is dropped). */
 static void merge_lists(face_list *a, const face_list *b)
 {
-    for (int i = 0; i < b->count && a->count < FACE_LIST_MAX; i++) {
-        bool dup = false;
-        for (int j = 0; j < a->count && !dup; j++)
-            dup = match_score(b->faces[i].box, a->faces[j].box) > 0.0f ||
-                  match_score(a->faces[j].box, b->faces[i].box) > 0.0f;
-        if (!dup)
-            a->faces[a->count++] = b->faces[i];
-    }
+    for (int i = 0; i < b->count; i++)
+        if (!listed(a, b->faces[i].box))
+            face_list_add(a, &b->faces[i]);
+    for (int i = 0; i < b->nboxes; i++)
+        if (!listed(a, b->boxes[i].box))
+            face_list_add_box(a, &b->boxes[i]);
+    a->overflow |= b->overflow;
 }
 
 /* The detector's windows for this frame: the whole frame when `whole`, plus
@@ -350,7 +377,8 @@ static int detect_window(face_tracker *t, const img_view *frame, unsigned models
 static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool all_tiles,
                         ptim_error *err)
 {
-    t->found.count = 0;
+    face_list_clear(&t->found);
+    t->scanned_all = false;
     /* detector.model=auto: short range on the whole frame while every face
      * followed is close (webcam-like), full range otherwise; tiles always
      * use full range. */
@@ -372,8 +400,10 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
         t->tile_count = tiles;
         t->tile_cursor = 0;
     }
-    if (tiles <= 0)
+    if (tiles <= 0) {
+        t->scanned_all = whole;
         return 0;
+    }
     int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
@@ -382,12 +412,16 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
     /* After a cut (and on the first frame) every tile is scanned: no face of
      * the new shot waits for the rolling scan, which then goes on as if this
      * were an ordinary frame. */
-    if (all_tiles && slice < tiles)
+    if (all_tiles && slice < tiles) {
+        t->scanned_all = whole;
         return detect_window(t, frame, 0, 1, tiles, err);
+    }
     if (detect_window(t, frame, 0, first, slice, err))
         return -1;
-    if (slice == tiles)
+    if (slice == tiles) {
+        t->scanned_all = whole;
         return 0;
+    }
     /* Up to a few tiles of detector-only faces, each once. */
     int done[FACE_LIST_MAX], ndone = 0;
     for (int i = 0; i < FACE_LIST_MAX && ndone < 4; i++) {
@@ -410,7 +444,7 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, whole, t->cut, err))
+    if (detect_frame(t, frame, whole, t->cut || t->crowd || t->first, err))
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -460,8 +494,13 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
         if (used[i])
             continue;
         track *tk = open_track(t);
-        if (!tk)
-            break; /* detections come best first: the weakest go */
+        if (!tk) {
+            /* Every track is taken: this face is masked by its box. */
+            const face *d = &t->found.faces[i];
+            face_box b = {{d->box[0], d->box[1], d->box[2], d->box[3]}, d->score};
+            face_list_add_box(&t->found, &b);
+            continue;
+        }
         tk->last_update_ms = t_ms;
         if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
             return -1;
@@ -469,10 +508,33 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
     return 0;
 }
 
+/* The held boxes after this frame: the old ones that this frame's detections
+ * and reported faces do not account for, within track.hold_ms, then every
+ * box found on this frame. */
+static void hold_boxes(face_tracker *t, face_list *out, int64_t t_ms)
+{
+    int n = 0;
+    for (int i = 0; i < t->nheld; i++) {
+        const struct held_box *h = &t->held[i];
+        if (t_ms - h->seen_ms > t->s.hold_ms || listed(&t->found, h->b.box) || listed(out, h->b.box))
+            continue;
+        t->held[n++] = *h;
+    }
+    for (int i = 0; i < t->found.nboxes; i++) {
+        if (n == FACE_BOXES_MAX) {
+            out->overflow = 1;
+            break;
+        }
+        t->held[n].b = t->found.boxes[i];
+        t->held[n++].seen_ms = t_ms;
+    }
+    t->nheld = n;
+}
+
 int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
                          ptim_error *err)
 {
-    out->count = 0;
+    face_list_clear(out);
     bool need_detect = !t->s.landmarks || ++t->frames_since_detect >= t->s.detect_interval;
 
     /* Scene cut: nothing learnt on the previous frames says where the faces
@@ -486,7 +548,8 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
     /* The first frame (or the first after a reset) has nothing to cut from;
      * a change of frame size is a cut. */
     t->cut = t->s.scene_cut > 0.0f && prev->width > 0 && t->scene_distance >= t->s.scene_cut;
-    if (t->cut)
+    t->first = prev->width == 0;
+    if (t->cut || t->first)
         need_detect = true;
 
     int active = 0;
@@ -524,10 +587,14 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             need_detect = true;
         }
     }
-    if (active == 0)
+    if (active == 0 || t->crowd)
         need_detect = true;
     if (detect_and_match(t, frame, t_ms, need_detect, err))
         return -1;
+    /* A full scan says whether the crowd is still there; a partial one can
+     * only find that it is. */
+    bool crowd = t->found.nboxes > 0 || t->found.overflow;
+    t->crowd = t->scanned_all ? crowd : (t->crowd || crowd);
 
     /* One face followed by two tracks (a new detection beside a drifting
      * region): keep the older id. */
@@ -569,5 +636,11 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             out->faces[j] = out->faces[j - 1];
             out->faces[j - 1] = t->scratch;
         }
+    /* The faces no track follows: this frame's detections and the held
+     * ones, masked by box. */
+    hold_boxes(t, out, t_ms);
+    for (int i = 0; i < t->nheld; i++)
+        face_list_add_box(out, &t->held[i].b);
+    out->overflow |= t->found.overflow;
     return 0;
 }

@@ -188,7 +188,7 @@ static pl_frame *frame_get_once(pl *p)
     f->action = PTIM_GUARD_COVER;
     f->reason = PTIM_GUARD_REASON_NONE;
     f->cover = PTIM_COVER_BLUR;
-    f->faces.count = 0;
+    face_list_clear(&f->faces);
     return f;
 }
 
@@ -707,7 +707,7 @@ static void *analyze_thread(void *arg)
                 result_origin(p, f);
             } else {
                 report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
-                f->faces.count = 0;
+                face_list_clear(&f->faces);
                 if (!p->warned_analysis) {
                     p->warned_analysis = true;
                     fprintf(stderr, "ptim: face analysis failed on frame %lld (%s); such frames are %s\n",
@@ -873,7 +873,7 @@ static void *render_thread(void *arg)
                     atomic_fetch_add(&p->st->frames_faces_unmasked_none, 1);
             } else if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
-                atomic_fetch_add(&p->st->faces, f->faces.count);
+                atomic_fetch_add(&p->st->faces, f->faces.count + f->faces.nboxes);
             } else {
                 if (copy_failed)
                     ; /* reported where the copy failed */
@@ -938,6 +938,13 @@ static void audit_line(pl *p, const pl_frame *f)
         fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"}",
                 i ? "," : "", fc->id, fc->box[0], fc->box[1], fc->box[2], fc->box[3], fc->score,
                 (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected" : "tracked");
+    }
+    /* a crowd's faces beyond those followed: masked by their box */
+    int boxes = f->action == PTIM_GUARD_MASKED ? f->faces.nboxes : 0;
+    for (int i = 0; i < boxes; i++) {
+        const face_box *b = &f->faces.boxes[i];
+        fprintf(a, "%s{\"id\":0,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"box\"}",
+                shown || i ? "," : "", b->box[0], b->box[1], b->box[2], b->box[3], b->score);
     }
     fprintf(a, "]}\n");
 }
