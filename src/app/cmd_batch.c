@@ -142,7 +142,7 @@ static int verify_output(void *ctx, const ptim_config *cfg, const char *original
     verify_options_default(&vo);
     verify_detector det;
     verify_face *vf = NULL;
-    if (verify_face_open(cfg, true, &vf, &det, err) < 0)
+    if (verify_face_open(cfg, true, false, &vf, &det, err) < 0)
         return -1;
     verify_report rep;
     int rc = verify_run(original, masked, &vo, &det, &rep, err);
