@@ -82,7 +82,7 @@ static void own_unit(void *context, size_t unit)
 /* Our kernels split into independent units; the plan's threads share them. */
 static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
 {
-    if (op->kind == NN_OP_CONCAT) {
+    if (op->kind == NN_OP_CONCAT || op->kind == NN_OP_PRELU || op->kind >= NN_OP_ONNX_FIRST) {
         nn_ref_run_op(g, op, ptr);
         return;
     }
@@ -355,7 +355,9 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op)) {
+        /* ONNX operators XNNPACK lacks run on the reference kernel between runtimes. */
+        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_PRELU && op->kind < NN_OP_ONNX_FIRST &&
+            !own_kernel(g, op)) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
