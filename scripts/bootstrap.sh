@@ -13,6 +13,8 @@ DEB_PACKAGES="build-essential cmake pkg-config ffmpeg libavformat-dev libavcodec
 libavdevice-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev \
 libxnnpack-dev libpthreadpool-dev libinih-dev libcjson-dev libmicrohttpd-dev \
 libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
+# ONNX: the ONNX project's node test suite (test_onnx_conformance)
+DEB_PACKAGES="$DEB_PACKAGES libonnx-testdata"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 
