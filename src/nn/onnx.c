@@ -364,6 +364,16 @@ static int finish_op(ctx *c, int o, const char *name, int rank, const int *dims)
     if (!all_const(c, op) || (op->kind == NN_OP_UNARY && op->mode == NN_UN_COPY))
         return t; /* a copy is only made for a graph output */
     nn_tensor *y = &g->tensors[t];
+    /* Folding runs at load: a hostile file must not make it take minutes. */
+    const nn_tensor *x0 = &g->tensors[op->inputs[0]];
+    double per = 1;
+    if (op->kind == NN_OP_CONV2D || op->kind == NN_OP_DWCONV2D || op->kind == NN_OP_DECONV2D ||
+        op->kind == NN_OP_MAXPOOL2D || op->kind == NN_OP_AVGPOOL2D)
+        per = (double)op->kernel_h * op->kernel_w * (x0->rank == 4 ? x0->dims[3] : 1);
+    else if (op->kind == NN_OP_MATMUL)
+        per = x0->dims[x0->rank - 1];
+    if (per * (double)y->count > 1e9)
+        return fail(c, "computing %s over constants at load would take too long", nn_op_kind_name(op->kind));
     float **ptr = calloc((size_t)g->n_tensors, sizeof *ptr);
     y->data = malloc(y->count * sizeof(float));
     if (!ptr || !y->data) {
@@ -2159,7 +2169,7 @@ static int conv_constant_of_shape(ctx *c, const node *n)
             return fail(c, "shape has dim %g", (double)s[k]);
         dims[k] = (int)s[k];
         total *= (size_t)dims[k];
-        if (total > NN_MAX_TENSOR_ELEMS)
+        if (total > ((size_t)1 << 24))
             return fail(c, "shape is too large");
     }
     float value = 0.0f;
