@@ -16,6 +16,8 @@ libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
 # ptim batch: tests/test_batch_slurm.sh starts a one-node Slurm cluster (slurmctld,
 # slurmd, munged) from these; GNU parallel is one of the documented drivers.
 DEB_PACKAGES="$DEB_PACKAGES slurm-wlm munge parallel"
+# ONNX: the ONNX project's node test suite (test_onnx_conformance)
+DEB_PACKAGES="$DEB_PACKAGES libonnx-testdata"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 

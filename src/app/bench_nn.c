@@ -1,5 +1,6 @@
-/* app/bench_nn — `ptim bench nn [--threads N] [--runs N] [--model-dir DIR]`:
- * per model, load time and median / p95 inference time for each backend.
+/* app/bench_nn — `ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--model PATH]...`:
+ * per model, load time and median / p95 inference time for each backend
+ * (--model: these files, .tflite, .onnx or .dfm, instead of the defaults).
  * The models are the three MediaPipe ones from the model directory
  * (--model-dir, else $PTIM_SYSTEM_MODEL_DIR, else the source tree's models/). */
 #include "app/bench.h"
@@ -100,6 +101,32 @@ static void per_op(const nn_model *m, int runs)
     free(ms);
 }
 
+/* Floating-point operations of one run (a multiply-add counts two). */
+static double graph_flops(const nn_graph *g)
+{
+    double f = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const nn_op *op = &g->ops[i];
+        if (op->dead)
+            continue;
+        const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+        double out = (double)y->count;
+        switch (op->kind) {
+        case NN_OP_CONV2D:
+        case NN_OP_CONV1X1_ADD: {
+            const nn_tensor *w = &g->tensors[op->inputs[1]];
+            f += 2.0 * out * (double)w->count / (double)w->dims[0];
+            break;
+        }
+        case NN_OP_DWCONV2D: f += 2.0 * out * op->kernel_h * op->kernel_w; break;
+        case NN_OP_MATMUL: f += 2.0 * out * x->dims[x->rank - 1]; break;
+        case NN_OP_DECONV2D: f += 2.0 * (double)x->count * (double)g->tensors[op->inputs[1]].count / x->dims[3]; break;
+        default: f += out; break;
+        }
+    }
+    return f;
+}
+
 static int bench_backend(const nn_model *m, nn_backend backend, int threads, int runs)
 {
     nn_runner *r;
@@ -110,10 +137,12 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
         return 1;
     }
     double create_ms = now_ms() - t0;
-    size_t n = nn_model_input(m, 0).count;
-    float *in = nn_runner_input(r, 0);
-    for (size_t i = 0; i < n; i++)
-        in[i] = (float)((i * 7919) % 255) / 127.5f - 1.0f;
+    for (int k = 0; k < nn_model_input_count(m); k++) {
+        size_t n = nn_model_input(m, k).count;
+        float *in = nn_runner_input(r, k);
+        for (size_t i = 0; i < n; i++)
+            in[i] = (float)((i * 7919) % 255) / 127.5f - 1.0f;
+    }
     double *t = malloc((size_t)runs * sizeof *t), *c = malloc((size_t)runs * sizeof *c);
     if (!t || !c) {
         free(t);
@@ -142,6 +171,7 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
                create_ms, med, p95, mean);
         if (threads == 1 || backend == NN_BACKEND_REFERENCE) /* workers' time is not the caller's */
             printf("   cpu median %8.3f ms", percentile(c, runs, 0.5));
+        printf("   %.2f GFLOP/s", graph_flops(m->graph) / (med * 1e6));
         printf("   (%d runs)\n", runs);
     }
     free(t);
@@ -154,7 +184,8 @@ int bench_nn_main(int argc, char **argv)
 {
     int threads = 1, runs = 100;
     const char *dir = getenv("PTIM_SYSTEM_MODEL_DIR");
-    int only_xnn = 0, want_per_op = 0;
+    int only_xnn = 0, want_per_op = 0, n_models = 0;
+    const char *models[16];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if (parse_int("--threads", argv[++i], 1, 64, &threads))
@@ -164,12 +195,14 @@ int bench_nn_main(int argc, char **argv)
                 return 2;
         } else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc) {
             dir = argv[++i];
+        } else if (!strcmp(argv[i], "--model") && i + 1 < argc && n_models < 16) {
+            models[n_models++] = argv[++i];
         } else if (!strcmp(argv[i], "--per-op")) {
             want_per_op = 1;
         } else if (!strcmp(argv[i], "--xnnpack-only")) {
             only_xnn = 1;
         } else {
-            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only] [--per-op]\n");
+            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only] [--per-op] [--model PATH]...\n");
             return 2;
         }
     }
@@ -180,9 +213,13 @@ int bench_nn_main(int argc, char **argv)
     printf("nn: %d thread%s, %d runs per backend (reference: at most 20)\n", threads, threads > 1 ? "s" : "",
            runs);
     int status = 0;
-    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+    size_t count = n_models ? (size_t)n_models : sizeof names / sizeof names[0];
+    for (size_t k = 0; k < count; k++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        if (n_models)
+            snprintf(path, sizeof path, "%s", models[k]);
+        else
+            snprintf(path, sizeof path, "%s/%s", dir, names[k]);
         nn_model *m;
         ptim_error err = {0};
         double t0 = now_ms();
@@ -192,7 +229,8 @@ int bench_nn_main(int argc, char **argv)
             continue;
         }
         double load_ms = now_ms() - t0;
-        printf("%s: load %.2f ms\n", names[k], load_ms);
+        printf("%s: load %.2f ms, %.3f GFLOP per run\n", n_models ? nn_model_name(m) : names[k], load_ms,
+               graph_flops(m->graph) / 1e9);
         if (bench_backend(m, NN_BACKEND_XNNPACK, threads, runs))
             status = 1;
         if (want_per_op)

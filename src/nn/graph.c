@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_CONV2D] = "CONV_2D",
@@ -30,6 +31,22 @@ static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_MUL] = "MUL",
     [NN_OP_MAXIMUM] = "MAXIMUM",
     [NN_OP_SUM] = "SUM",
+    /* ONNX operators */
+    [NN_OP_BINARY] = "BINARY",
+    [NN_OP_UNARY] = "UNARY",
+    [NN_OP_TRANSPOSE] = "TRANSPOSE",
+    [NN_OP_MATMUL] = "MATMUL",
+    [NN_OP_SLICE] = "SLICE",
+    [NN_OP_GATHER] = "GATHER",
+    [NN_OP_REDUCE] = "REDUCE",
+    [NN_OP_SOFTMAX] = "SOFTMAX",
+    [NN_OP_INSTANCE_NORM] = "INSTANCE_NORM",
+    [NN_OP_DEPTH_TO_SPACE] = "DEPTH_TO_SPACE",
+    [NN_OP_SPACE_TO_DEPTH] = "SPACE_TO_DEPTH",
+    [NN_OP_RESIZE] = "RESIZE",
+    [NN_OP_PAD_EX] = "PAD",
+    [NN_OP_DECONV2D] = "CONV_TRANSPOSE",
+    [NN_OP_AVGPOOL2D] = "AVERAGE_POOL_2D",
 };
 
 int nn_op_is_ref_only(nn_op_kind kind)
@@ -230,6 +247,12 @@ static int validate_op(nn_graph *g, int i, ptim_error *err)
             return op_fail(g, i, err, "needs rank-4 input and output with equal batch and channels");
         return 0;
     default:
+        if (op->kind >= NN_OP_ONNX_FIRST && op->kind < NN_OP__COUNT) {
+            char why[160];
+            if (nn_onnx_validate_op(g, op, why, sizeof why))
+                return op_fail(g, i, err, "%s", why);
+            return 0;
+        }
         return op_fail(g, i, err, "is unknown");
     }
 }
@@ -610,24 +633,48 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err)
 
 /* ---- model API ---- */
 
-int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_model **out, ptim_error *err)
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* Reads TFLite or ONNX (external ONNX data only from `dir`), then prepares.
+ * The name's extension decides; without a known one, TFLite's identifier. */
+static int model_load(const void *data, size_t size, const char *name, const char *dir, nn_model **out,
+                      ptim_error *err)
 {
     *out = NULL;
     nn_graph *g;
-    if (nn_tflite_read(data, size, name, &g, err))
+    int tflite = has_suffix(name, ".tflite") ||
+                 (!has_suffix(name, ".onnx") && !has_suffix(name, ".dfm") && nn_is_tflite(data, size));
+    if (tflite ? nn_tflite_read(data, size, name, &g, err)
+                                 : nn_onnx_read(data, size, name, dir, &g, err))
         return -1;
+    return nn_model_from_graph(g, out, err);
+}
+
+int nn_model_from_graph(nn_graph *g, nn_model **out, ptim_error *err)
+{
+    *out = NULL;
     if (nn_graph_prepare(g, err)) {
         nn_graph_free(g);
         return -1;
     }
     nn_model *m = calloc(1, sizeof *m);
     if (!m) {
+        ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", g->name);
         nn_graph_free(g);
-        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", name);
+        return -1;
     }
     m->graph = g;
     *out = m;
     return 0;
+}
+
+int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_model **out, ptim_error *err)
+{
+    return model_load(data, size, name, NULL, out, err);
 }
 
 int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
@@ -640,18 +687,7 @@ int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
         nn_graph *g;
         if (nn_tfjs_load(path, base, &g, err))
             return -1;
-        if (nn_graph_prepare(g, err)) {
-            nn_graph_free(g);
-            return -1;
-        }
-        nn_model *m = calloc(1, sizeof *m);
-        if (!m) {
-            nn_graph_free(g);
-            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", base);
-        }
-        m->graph = g;
-        *out = m;
-        return 0;
+        return nn_model_from_graph(g, out, err);
     }
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -675,7 +711,15 @@ int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
         return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
     }
     fclose(fp);
-    int rc = nn_model_load_buffer(buf, (size_t)size, base, out, err);
+    char dir[4096];
+    size_t dlen = (size_t)(base - path);
+    if (dlen == 0)
+        snprintf(dir, sizeof dir, ".");
+    else if (dlen < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
+    else
+        dir[0] = 0;
+    int rc = model_load(buf, (size_t)size, base, dir[0] ? dir : NULL, out, err);
     free(buf);
     return rc;
 }

@@ -43,6 +43,23 @@ typedef enum nn_op_kind {
     NN_OP_MUL,       /* a * b, broadcast like ADD */
     NN_OP_MAXIMUM,   /* max(a, b), broadcast like ADD */
     NN_OP_SUM,       /* sum over the dims in reduce_mask; reduced dims kept as 1 or dropped */
+    /* ---- ONNX operators (nn/onnx.c reads them, nn/onnx_ops.c runs them) ---- */
+    NN_OP_ONNX_FIRST,
+    NN_OP_BINARY = NN_OP_ONNX_FIRST, /* sub-kind in op->mode: NN_BIN_* */
+    NN_OP_UNARY,      /* sub-kind in op->mode: NN_UN_*; alpha for LeakyRelu */
+    NN_OP_TRANSPOSE,  /* perm[] */
+    NN_OP_MATMUL,     /* [..,M,K] x [..,K,N], batch dims broadcast */
+    NN_OP_SLICE,      /* begin[], step[] per dim; output dims give the count */
+    NN_OP_GATHER,     /* inputs data, indices (constant); axis */
+    NN_OP_REDUCE,     /* mode NN_RED_*; axes bitmask in op->axis_mask; output keeps rank */
+    NN_OP_SOFTMAX,    /* over dims [axis, axis+span) */
+    NN_OP_INSTANCE_NORM, /* NHWC; inputs x, scale, bias; alpha = epsilon */
+    NN_OP_DEPTH_TO_SPACE, /* NHWC; block = op->kernel_h; mode 0 DCR, 1 CRD */
+    NN_OP_SPACE_TO_DEPTH, /* NHWC; block = op->kernel_h */
+    NN_OP_RESIZE,     /* NHWC; mode NN_RS_*; scale_h/w; coord and nearest modes */
+    NN_OP_PAD_EX,     /* pads[] with mode NN_PAD_* and value alpha */
+    NN_OP_DECONV2D,   /* NHWC; weights [O][kh][kw][I]; strides, dilations, pads (cropped) */
+    NN_OP_AVGPOOL2D,  /* NHWC global/windowed mean (count excludes padding) */
     NN_OP__COUNT
 } nn_op_kind;
 
@@ -85,7 +102,23 @@ typedef struct nn_op {
     float *packed;
     /* SUM: bit d set = dimension d of the input is summed over */
     int reduce_mask;
+    /* ---- ONNX operators ---- */
+    int mode, coord_mode, nearest_mode;
+    float alpha, scale_h, scale_w;
+    int perm[NN_MAX_RANK];
+    int begin[NN_MAX_RANK], step[NN_MAX_RANK];
+    int axis_mask, span;
 } nn_op;
+
+/* Sub-kinds of the ONNX operators. */
+enum { NN_BIN_ADD, NN_BIN_SUB, NN_BIN_MUL, NN_BIN_DIV, NN_BIN_POW, NN_BIN_MAX, NN_BIN_MIN };
+enum { NN_UN_SIGMOID, NN_UN_TANH, NN_UN_ERF, NN_UN_SQRT, NN_UN_LEAKY_RELU, NN_UN_COPY, NN_UN_EXP, NN_UN_NEG,
+       NN_UN_ABS, NN_UN_RECIPROCAL };
+enum { NN_RED_MEAN, NN_RED_SUM, NN_RED_MAX };
+enum { NN_RS_NEAREST, NN_RS_LINEAR };
+enum { NN_CT_HALF_PIXEL, NN_CT_ASYMMETRIC, NN_CT_ALIGN_CORNERS, NN_CT_PYTORCH_HALF_PIXEL };
+enum { NN_NR_ROUND_PREFER_FLOOR, NN_NR_ROUND_PREFER_CEIL, NN_NR_FLOOR, NN_NR_CEIL };
+enum { NN_PAD_CONSTANT, NN_PAD_REFLECT, NN_PAD_EDGE };
 
 typedef struct nn_graph {
     char *name;
@@ -136,6 +169,32 @@ int nn_tfjs_read(const char *json, size_t json_size, const void *weights, size_t
 int nn_op_is_ref_only(nn_op_kind kind);
 /* Reads a model.json and its shards (plain names beside it) → graph. */
 int nn_tfjs_load(const char *path, const char *name, nn_graph **out, ptim_error *err);
+/* ---- ONNX ---- */
+/* Reader: ONNX protobuf → graph (validated, not yet prepared). `dir` is the
+ * model's directory, the only place external tensor data may come from
+ * (NULL: external data is refused). */
+int nn_onnx_read(const void *data, size_t size, const char *name, const char *dir, nn_graph **out,
+                 ptim_error *err);
+/* Same, with the first n_bind graph inputs (in file order, initializers not
+ * counted) given values: TensorProto bytes, or data NULL to leave it an input.
+ * (The ONNX test suite passes weights, shapes and axes as inputs.) */
+typedef struct nn_onnx_binding {
+    const void *data;
+    size_t size;
+} nn_onnx_binding;
+int nn_onnx_read_bound(const void *data, size_t size, const char *name, const char *dir,
+                       const nn_onnx_binding *bind, int n_bind, nn_graph **out, ptim_error *err);
+/* A model from a graph a reader made (prepared here; the model owns it, or it is freed on failure). */
+int nn_model_from_graph(nn_graph *g, nn_model **out, ptim_error *err);
+/* One TensorProto (a .pb file of the ONNX test suite) as floats: rank, dims
+ * (NN_MAX_RANK), ONNX data type; *values is the caller's to free. */
+int nn_onnx_read_tensor(const void *data, size_t size, const char *name, int *rank, int *dims, int *dtype,
+                        float **values, ptim_error *err);
+/* Whether the bytes look like a TFLite flatbuffer (else they are read as ONNX). */
+int nn_is_tflite(const void *data, size_t size);
+/* Shape checks and the reference kernels of the ONNX operators (nn/onnx_ops.c). */
+int nn_onnx_validate_op(const nn_graph *g, const nn_op *op, char *why, size_t why_size);
+void nn_onnx_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 
 /* Model object (nn.h) — defined here so backends can reach the graph. */
 struct nn_model {

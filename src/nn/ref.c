@@ -663,6 +663,9 @@ void nn_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr)
         if (ptr[op->output] != ptr[op->inputs[0]])
             memmove(ptr[op->output], ptr[op->inputs[0]], g->tensors[op->output].count * sizeof(float));
         break;
-    default: break;
+    default:
+        if (op->kind >= NN_OP_ONNX_FIRST)
+            nn_onnx_ref_run_op(g, op, ptr);
+        break;
     }
 }

@@ -82,7 +82,8 @@ static void own_unit(void *context, size_t unit)
 /* Our kernels split into independent units; the plan's threads share them. */
 static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, float *const *ptr)
 {
-    if (op->kind == NN_OP_CONCAT || nn_op_is_ref_only(op->kind)) {
+    if (op->kind == NN_OP_CONCAT || nn_op_is_ref_only(op->kind) || op->kind == NN_OP_PRELU ||
+        op->kind >= NN_OP_ONNX_FIRST) {
         nn_ref_run_op(g, op, ptr);
         return;
     }
@@ -96,10 +97,47 @@ static void run_own(pthreadpool_t pool, const nn_graph *g, const nn_op *op, floa
     pthreadpool_parallelize_1d(pool, own_unit, &t, units, 0);
 }
 
+/* ONNX operators XNNPACK runs natively (the rest run on the reference kernel
+ * between runtimes). */
+static int xnn_supports_onnx(const nn_graph *g, const nn_op *op)
+{
+    const nn_tensor *x = &g->tensors[op->inputs[0]], *y = &g->tensors[op->output];
+    int plain = op->act_min == -INFINITY && op->act_max == INFINITY;
+    switch (op->kind) {
+    case NN_OP_BINARY:
+        return (op->mode == NN_BIN_SUB || op->mode == NN_BIN_MUL || op->mode == NN_BIN_DIV) && x->rank >= 1 &&
+               g->tensors[op->inputs[1]].rank >= 1;
+    case NN_OP_UNARY:
+        return plain && x->rank >= 1 &&
+               (op->mode == NN_UN_SIGMOID || op->mode == NN_UN_LEAKY_RELU || op->mode == NN_UN_SQRT);
+    case NN_OP_DEPTH_TO_SPACE:
+        return op->mode == 0 && op->kernel_h >= 2;
+    case NN_OP_REDUCE:
+        return op->mode == NN_RED_MEAN && x->rank == 4 && op->axis_mask == 6;
+    case NN_OP_MATMUL: {
+        const nn_tensor *b = &g->tensors[op->inputs[1]];
+        return b->data && b->rank == 2 && x->rank >= 2 && y->rank == x->rank;
+    }
+    case NN_OP_DECONV2D: {
+        long base_h = (long)(x->dims[1] - 1) * op->stride_h + (long)(op->kernel_h - 1) * op->dilation_h + 1 -
+                      op->pad_top - op->pad_bottom;
+        long base_w = (long)(x->dims[2] - 1) * op->stride_w + (long)(op->kernel_w - 1) * op->dilation_w + 1 -
+                      op->pad_left - op->pad_right;
+        long adj_h = y->dims[1] - base_h, adj_w = y->dims[2] - base_w;
+        return op->pad_top >= 0 && op->pad_bottom >= 0 && op->pad_left >= 0 && op->pad_right >= 0 && adj_h >= 0 &&
+               adj_w >= 0 && adj_h < op->stride_h && adj_w < op->stride_w;
+    }
+    default:
+        return 0;
+    }
+}
+
 static int xnn_supports(const nn_graph *g, const nn_op *op)
 {
     if (own_kernel(g, op))
         return 0;
+    if (op->kind >= NN_OP_ONNX_FIRST)
+        return xnn_supports_onnx(g, op);
     switch (op->kind) {
     case NN_OP_CONV2D:
     case NN_OP_DWCONV2D:
@@ -233,6 +271,49 @@ static int define_op(seg_ctx *c, int i, ptim_error *err)
         s = xnn_define_static_resize_bilinear_2d(c->sg, (size_t)yt->dims[1], (size_t)yt->dims[2], x, y, flags);
         break;
     }
+    /* ---- ONNX operators ---- */
+    case NN_OP_BINARY: {
+        uint32_t b = c->value[op->inputs[1]];
+        if (op->mode == NN_BIN_SUB)
+            s = xnn_define_subtract(c->sg, op->act_min, op->act_max, x, b, y, 0);
+        else if (op->mode == NN_BIN_MUL)
+            s = xnn_define_multiply2(c->sg, op->act_min, op->act_max, x, b, y, 0);
+        else
+            s = xnn_define_divide(c->sg, op->act_min, op->act_max, x, b, y, 0);
+        break;
+    }
+    case NN_OP_UNARY:
+        s = op->mode == NN_UN_SIGMOID      ? xnn_define_sigmoid(c->sg, x, y, 0)
+            : op->mode == NN_UN_LEAKY_RELU ? xnn_define_leaky_relu(c->sg, op->alpha, x, y, 0)
+                                           : xnn_define_square_root(c->sg, x, y, 0);
+        break;
+    case NN_OP_DEPTH_TO_SPACE:
+        s = xnn_define_depth_to_space(c->sg, x, y, (uint32_t)op->kernel_h, 0);
+        break;
+    case NN_OP_REDUCE:
+        s = xnn_define_global_average_pooling_2d(c->sg, -INFINITY, INFINITY, x, y, 0);
+        break;
+    case NN_OP_MATMUL:
+        /* B is [K][N]: a fully connected layer over every row of A. */
+        s = xnn_define_fully_connected(c->sg, op->act_min, op->act_max, x, c->value[op->inputs[1]],
+                                       XNN_INVALID_VALUE_ID, y, XNN_FLAG_TRANSPOSE_WEIGHTS);
+        break;
+    case NN_OP_DECONV2D: {
+        const nn_tensor *w = &g->tensors[op->inputs[1]];
+        long base_h = (long)(xt->dims[1] - 1) * op->stride_h + (long)(op->kernel_h - 1) * op->dilation_h + 1 -
+                      op->pad_top - op->pad_bottom;
+        long base_w = (long)(xt->dims[2] - 1) * op->stride_w + (long)(op->kernel_w - 1) * op->dilation_w + 1 -
+                      op->pad_left - op->pad_right;
+        uint32_t bias = op->n_inputs == 3 ? c->value[op->inputs[2]] : XNN_INVALID_VALUE_ID;
+        s = xnn_define_deconvolution_2d(c->sg, (uint32_t)op->pad_top, (uint32_t)op->pad_right,
+                                        (uint32_t)op->pad_bottom, (uint32_t)op->pad_left,
+                                        (uint32_t)(yt->dims[1] - base_h), (uint32_t)(yt->dims[2] - base_w),
+                                        (uint32_t)op->kernel_h, (uint32_t)op->kernel_w, (uint32_t)op->stride_h,
+                                        (uint32_t)op->stride_w, (uint32_t)op->dilation_h, (uint32_t)op->dilation_w, 1,
+                                        (size_t)xt->dims[3], (size_t)w->dims[0], op->act_min, op->act_max, x,
+                                        c->value[op->inputs[1]], bias, y, 0);
+        break;
+    }
     default:
         s = xnn_status_unsupported_parameter;
         break;
@@ -355,7 +436,9 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             continue;
         }
         int sup = xnn_supports(g, op);
-        if (!sup && op->kind != NN_OP_CONCAT && !own_kernel(g, op) && !nn_op_is_ref_only(op->kind)) {
+        /* ONNX operators XNNPACK lacks (and the TensorFlow.js ref-only kinds) run on the reference kernel between runtimes. */
+        if (!sup && op->kind != NN_OP_CONCAT && op->kind != NN_OP_PRELU && op->kind < NN_OP_ONNX_FIRST &&
+            !nn_op_is_ref_only(op->kind) && !own_kernel(g, op)) {
             ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_MEDIUM,
                            "model %s: XNNPACK does not support operator %d (%s) with these attributes", g->name,
                            i, nn_op_kind_name(op->kind));
