@@ -1028,6 +1028,7 @@ static void close_all(pl *p)
     ptim_queue_destroy(p->q_render);
     ptim_queue_destroy(p->q_sink);
     audio_clear(p);
+    ptim_preview_clear(p->desc->preview); /* a preview viewer may hold pool buffers */
     ptim_mem_pool_destroy(p->pool); /* last: frames above held its buffers */
     ptim_config_release(p->cfg_latest);
     pthread_mutex_destroy(&p->audio_lock);

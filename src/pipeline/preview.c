@@ -16,6 +16,7 @@ struct ptim_preview {
     atomic_int max_fps;
     atomic_llong last_offer_ns;
     ptim_preview_frame slot; /* under lock */
+    int outstanding;         /* frames taken and not yet released; under lock */
 };
 
 static int64_t mono_ns(void)
@@ -140,10 +141,33 @@ int ptim_preview_take(ptim_preview *p, uint64_t after_seq, int timeout_ms, ptim_
     memcpy(out->boxes, p->slot.boxes, sizeof out->boxes);
     out->seq = p->slot.seq;
     bool had_source = p->slot.source != NULL;
+    bool ok = out->output && (!had_source || out->source);
+    if (ok)
+        p->outstanding++;
     pthread_mutex_unlock(&p->lock);
-    if (!out->output || (had_source && !out->source)) {
+    if (!ok) {
         ptim_preview_frame_unref(out);
         return -1;
     }
     return 1;
+}
+
+void ptim_preview_release(ptim_preview *p, ptim_preview_frame *f)
+{
+    ptim_preview_frame_unref(f);
+    pthread_mutex_lock(&p->lock);
+    p->outstanding--;
+    pthread_cond_broadcast(&p->fresh);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void ptim_preview_clear(ptim_preview *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    ptim_preview_frame_unref(&p->slot);
+    while (p->outstanding > 0) /* a viewer is encoding one: milliseconds */
+        pthread_cond_wait(&p->fresh, &p->lock);
+    pthread_mutex_unlock(&p->lock);
 }

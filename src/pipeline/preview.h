@@ -47,9 +47,16 @@ void ptim_preview_offer(ptim_preview *p, const AVFrame *output, const AVFrame *s
                         const float (*boxes)[4], int box_count);
 
 /* Viewer side: wait up to timeout_ms for a frame newer than `after_seq`.
- * Returns 1 with *out filled (new references), 0 on timeout, -1 when out of
- * memory. */
+ * Returns 1 with *out filled (new references, give them back with
+ * ptim_preview_release soon), 0 on timeout, -1 when out of memory. */
 int ptim_preview_take(ptim_preview *p, uint64_t after_seq, int timeout_ms, ptim_preview_frame *out);
+void ptim_preview_release(ptim_preview *p, ptim_preview_frame *f);
+
+/* Pipeline side, at the end of a run before its buffer pool goes: drop the
+ * slot's references and wait until every taken frame is released (frames
+ * may hold pool buffers). */
+void ptim_preview_clear(ptim_preview *p);
+
 void ptim_preview_frame_unref(ptim_preview_frame *f);
 
 #endif

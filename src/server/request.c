@@ -185,15 +185,15 @@ int server_query_param(const char *query, const char *name, char *out, size_t ou
                     c = ' ';
                 else if (c == '%') {
                     if (i + 2 >= seg) /* '%' needs two hex digits */
-                        return -1;
+                        return -2;
                     int h = hexval((unsigned char)p[i + 1]), l = hexval((unsigned char)p[i + 2]);
                     if (h < 0 || l < 0)
-                        return -1;
+                        return -2;
                     c = h * 16 + l;
                     i += 2;
                 }
                 if (c == 0 || o + 1 >= out_size)
-                    return -1;
+                    return -2;
                 out[o++] = (char)c;
             }
             out[o] = 0;

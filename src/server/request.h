@@ -41,7 +41,8 @@ int server_parse_config_patch(const char *body, size_t len, server_change *out, 
                               char *why, size_t why_size);
 
 /* The value of `name` in a query string ("a=1&view=side"), %-decoded into
- * `out`. Returns the length, or -1 when absent, too long or badly encoded. */
+ * `out`. Returns the length, -1 when absent, -2 when too long, badly
+ * %-encoded or holding a NUL. */
 int server_query_param(const char *query, const char *name, char *out, size_t out_size);
 
 /* Base64 (standard alphabet, padding optional, whitespace refused) into

@@ -75,6 +75,9 @@ struct ptim_server {
     long long rec_frames;
     server_counters counters;
     int upload_seq;
+    /* the frame behind the latest preview pictures: size and face boxes */
+    int frame_w, frame_h, box_count;
+    float boxes[PTIM_PREVIEW_MAX_BOXES][4];
 
     pthread_t worker;
     bool worker_started;
@@ -211,6 +214,10 @@ static void *worker_main(void *arg)
         int watch[SERVER_VIEW__COUNT];
         memcpy(watch, s->watchers, sizeof watch);
         bool rec = s->rec != NULL;
+        s->frame_w = f.output->width;
+        s->frame_h = f.output->height;
+        s->box_count = f.box_count;
+        memcpy(s->boxes, f.boxes, sizeof s->boxes);
         pthread_mutex_unlock(&s->lock);
         if (rec)
             watch[SERVER_VIEW_OUTPUT]++;
@@ -242,7 +249,7 @@ static void *worker_main(void *arg)
             pthread_cond_broadcast(&s->fresh);
             pthread_mutex_unlock(&s->lock);
         }
-        ptim_preview_frame_unref(&f);
+        ptim_preview_release(s->preview, &f);
     }
     for (int v = 0; v < SERVER_VIEW__COUNT; v++)
         server_jpeg_free(enc[v]);
@@ -346,9 +353,10 @@ static void stream_done(void *cls)
 static enum MHD_Result serve_preview(ptim_server *s, struct MHD_Connection *c, request *rq, bool stream)
 {
     char name[16] = "output";
-    if (server_query_param(rq->query, "view", name, sizeof name) == -1)
+    int q = server_query_param(rq->query, "view", name, sizeof name);
+    if (q == -1)
         strcpy(name, "output");
-    int v = server_view_parse(name);
+    int v = q == -2 ? -1 : server_view_parse(name);
     if (v < 0)
         return respond_error(c, 400, "view must be output, source, side or face");
     if (!stream) {
@@ -488,6 +496,11 @@ static enum MHD_Result get_stats(ptim_server *s, struct MHD_Connection *c)
         cJSON *p = cJSON_AddObjectToObject(o, "preview");
         cJSON_AddNumberToObject(p, "clients", (double)s->counters.preview_clients);
         cJSON_AddNumberToObject(p, "frames", (double)s->counters.preview_frames);
+        cJSON_AddNumberToObject(p, "frame_width", s->frame_w);
+        cJSON_AddNumberToObject(p, "frame_height", s->frame_h);
+        cJSON *faces = cJSON_AddArrayToObject(p, "faces"); /* x, y, w, h in frame pixels */
+        for (int i = 0; faces && i < s->box_count; i++)
+            cJSON_AddItemToArray(faces, cJSON_CreateFloatArray(s->boxes[i], 4));
         cJSON *r = cJSON_AddObjectToObject(o, "recording");
         cJSON_AddBoolToObject(r, "on", s->rec != NULL);
         cJSON_AddStringToObject(r, "file", s->rec_path);
@@ -729,36 +742,41 @@ static enum MHD_Result route(ptim_server *s, struct MHD_Connection *c, const cha
                              request *rq)
 {
     bool get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
-    if (!strcmp(url, "/healthz") && get)
-        return respond(c, 200, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
+    bool post = !strcmp(method, "POST");
+    if (!strcmp(url, "/healthz"))
+        return get ? respond(c, 200, "text/plain", "ok", 2, MHD_RESPMEM_PERSISTENT)
+                   : respond_error(c, 405, "GET only");
     if (!strcmp(url, "/api/config")) {
         if (get)
             return get_config(s, c);
         if (!strcmp(method, "PATCH"))
             return patch_config(s, c, rq);
-    } else if (!strcmp(url, "/api/options") && get) {
-        return get_options(s, c);
-    } else if (!strcmp(url, "/api/stats") && get) {
-        return get_stats(s, c);
-    } else if (!strcmp(url, "/metrics") && get) {
-        return get_metrics(s, c);
-    } else if (!strcmp(url, "/api/identity") && !strcmp(method, "POST")) {
-        return post_identity(s, c, rq);
-    } else if (!strcmp(url, "/api/recording") && !strcmp(method, "POST")) {
-        return post_recording(s, c, rq);
-    } else if (!strcmp(url, "/preview.mjpeg") && get) {
-        return serve_preview(s, c, rq, true);
-    } else if (!strcmp(url, "/preview.jpg") && get) {
-        return serve_preview(s, c, rq, false);
-    } else if (get) {
-        const server_asset *a = server_asset_find(url);
-        if (!a)
-            return respond_error(c, 404, "no such page");
-        return respond(c, 200, a->content_type, a->data, a->size, MHD_RESPMEM_PERSISTENT);
-    } else {
-        return respond_error(c, 404, "no such endpoint");
+        return respond_error(c, 405, "GET or PATCH only");
     }
-    return respond_error(c, 405, "method not allowed here");
+    static const char *const get_only[] = {"/api/options", "/api/stats", "/metrics", "/preview.mjpeg", "/preview.jpg"};
+    for (size_t i = 0; i < sizeof get_only / sizeof get_only[0]; i++) {
+        if (strcmp(url, get_only[i]))
+            continue;
+        if (!get)
+            return respond_error(c, 405, "GET only");
+        switch (i) {
+        case 0: return get_options(s, c);
+        case 1: return get_stats(s, c);
+        case 2: return get_metrics(s, c);
+        case 3: return serve_preview(s, c, rq, true);
+        default: return serve_preview(s, c, rq, false);
+        }
+    }
+    if (!strcmp(url, "/api/identity"))
+        return post ? post_identity(s, c, rq) : respond_error(c, 405, "POST only");
+    if (!strcmp(url, "/api/recording"))
+        return post ? post_recording(s, c, rq) : respond_error(c, 405, "POST only");
+    const server_asset *a = server_asset_find(url);
+    if (!a)
+        return respond_error(c, 404, "no such page");
+    if (!get)
+        return respond_error(c, 405, "GET only");
+    return respond(c, 200, a->content_type, a->data, a->size, MHD_RESPMEM_PERSISTENT);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
