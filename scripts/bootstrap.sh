@@ -13,6 +13,10 @@ DEB_PACKAGES="build-essential cmake pkg-config ffmpeg libavformat-dev libavcodec
 libavdevice-dev libavfilter-dev libavutil-dev libswscale-dev libswresample-dev \
 libxnnpack-dev libpthreadpool-dev libinih-dev libcjson-dev libmicrohttpd-dev \
 libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
+# control panel tests (issue 13): curl for the API test, promtool (prometheus)
+# to parse /metrics, Debian's chromium for the browser test (puppeteer-core
+# from tests/browser/package-lock.json drives it; no browser is downloaded)
+DEB_PACKAGES="$DEB_PACKAGES curl prometheus chromium"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 

@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "                      (default: output.target)\n"
             "  --stats-json FILE   statistics at the end;  --audit FILE  per-frame JSON lines\n"
             "  --unsafe-passthrough  show frames that could not be masked UNMASKED (warns)\n"
+            "  --http [ADDR:]PORT  control panel in the browser: live preview, every live setting,\n"
+            "                      statistics, /metrics (server.listen; default address 127.0.0.1)\n"
             "\nSettings marked live (ptim config keys) follow edits of the settings file while\n"
             "running (system.enable_hot_reload).\n\n");
     ptim_cli_print_common_help(f);
