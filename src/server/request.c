@@ -13,9 +13,20 @@
 
 #include <cjson/cJSON.h>
 
+/* `in` shortened and with control characters as '?', for a message. */
+static const char *shown(const char *in, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", in ? in : "");
+    for (char *c = buf; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return buf;
+}
+
 int server_parse_listen(const char *text, server_listen *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
+    char safe[64];
     char host[64] = "127.0.0.1";
     const char *port_text = text;
     if (!text || !*text) {
@@ -25,7 +36,7 @@ int server_parse_listen(const char *text, server_listen *out, char *why, size_t 
     if (text[0] == '[') { /* [v6]:port */
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof host) {
-            snprintf(why, why_size, "'%.60s' is not [ADDR]:PORT", text);
+            snprintf(why, why_size, "'%s' is not [ADDR]:PORT", shown(text, safe, sizeof safe));
             return -1;
         }
         memcpy(host, text + 1, (size_t)(close - text - 1));
@@ -34,7 +45,7 @@ int server_parse_listen(const char *text, server_listen *out, char *why, size_t 
     } else if (strchr(text, ':')) {
         const char *colon = strrchr(text, ':');
         if (colon != strchr(text, ':') || (size_t)(colon - text) >= sizeof host) {
-            snprintf(why, why_size, "'%.60s' is not ADDR:PORT (write IPv6 addresses as [ADDR]:PORT)", text);
+            snprintf(why, why_size, "'%s' is not ADDR:PORT (write IPv6 addresses as [ADDR]:PORT)", shown(text, safe, sizeof safe));
             return -1;
         }
         memcpy(host, text, (size_t)(colon - text));
@@ -44,7 +55,7 @@ int server_parse_listen(const char *text, server_listen *out, char *why, size_t 
     char *end;
     long port = strtol(port_text, &end, 10);
     if (!*port_text || *end || port < 1 || port > 65535 || !isdigit((unsigned char)*port_text)) {
-        snprintf(why, why_size, "'%.60s': the port must be a number from 1 to 65535", text);
+        snprintf(why, why_size, "'%s': the port must be a number from 1 to 65535", shown(text, safe, sizeof safe));
         return -1;
     }
     if (!strcasecmp(host, "localhost"))
@@ -69,7 +80,7 @@ int server_parse_listen(const char *text, server_listen *out, char *why, size_t 
         out->loopback = IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr);
         snprintf(out->shown, sizeof out->shown, "[%s]:%ld", host, port);
     } else {
-        snprintf(why, why_size, "'%.60s' is not a numeric address (nothing is looked up)", host);
+        snprintf(why, why_size, "'%s' is not a numeric address (nothing is looked up)", shown(host, safe, sizeof safe));
         return -1;
     }
     return 0;
