@@ -23,10 +23,10 @@ trap cleanup EXIT
 # wait_up URL: until it answers (60 s at most)
 wait_up() { local i; for i in $(seq 600); do curl -s -o /dev/null --max-time 2 "$1" && return 0; sleep 0.1; done; return 1; }
 # status METHOD URL [curl args...]: the HTTP status; the body in $T/body
-status() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' --max-time 10 -X "$m" "$@" "$u"; }
+status() { local m=$1 u=$2; shift 2; curl -s -o "$T/body" -w '%{http_code}' --max-time 60 -X "$m" "$@" "$u" || true; }
 # jq (fast to start on a loaded machine) over the last body / the current stats
 json() { jq -r "$1" "$T/body" 2>/dev/null || echo "(not JSON: $(head -c 200 "$T/body"))"; }
-stat_of() { curl -s --max-time 10 "$B/api/stats" | jq -r "$1"; }
+stat_of() { curl -s --max-time 60 "$B/api/stats" | jq -r "$1" || true; }
 J=(-H 'Content-Type: application/json')
 section() { LAST_FAILS=$FAILS; }
 

@@ -25,7 +25,7 @@ P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print
 "$PTIM_BIN" run -i "$CLIP" -o null --http "127.0.0.1:$P" --userdata-dir "$T/ud" --set source.loop=true \
   --set source.realtime=true $FAST_ARGS 2>"$T/run.err" &
 RUN=$!
-trap 'kill -KILL $RUN 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill -KILL $RUN 2>/dev/null || true; rm -rf "$T"' EXIT
 for i in $(seq 600); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$P/healthz" && break; sleep 0.1; done
 SHOT=${PTIM_PANEL_SCREENSHOT:-$PTIM_TEST_TMP/panel.png}
 rc=0
