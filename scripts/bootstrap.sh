@@ -18,6 +18,10 @@ libcmocka-dev liblz4-dev clang libclang-rt-14-dev jq bc python3 time"
 DEB_PACKAGES="$DEB_PACKAGES slurm-wlm munge parallel"
 # ONNX: the ONNX project's node test suite (test_onnx_conformance)
 DEB_PACKAGES="$DEB_PACKAGES libonnx-testdata"
+# control panel tests (issue 13): curl for the API test, promtool (prometheus)
+# to parse /metrics, Debian's chromium for the browser test (puppeteer-core
+# from tests/browser/package-lock.json drives it; no browser is downloaded)
+DEB_PACKAGES="$DEB_PACKAGES curl prometheus chromium"
 
 say() { [ -n "${QUIET:-}" ] || echo "bootstrap: $*"; }
 

@@ -28,6 +28,7 @@ static void usage(FILE *f)
             "  --stats-json FILE   statistics of the run as JSON (one line per input)\n"
             "  --audit FILE        one JSON line per frame: faces masked, guard actions\n"
             "  --unsafe-passthrough  write frames that could not be masked UNMASKED (warns, exit 1)\n"
+            "  --http [ADDR:]PORT  watch progress and a preview in the browser, read-only (server.listen)\n"
             "  -y, --overwrite     replace outputs that exist (output.overwrite); without it they\n"
             "                      are refused (exit 2)\n"
             "  -n, --no-overwrite  skip inputs whose output exists\n"

@@ -24,6 +24,8 @@ static void usage(FILE *f)
             "                      (default: output.target)\n"
             "  --stats-json FILE   statistics at the end;  --audit FILE  per-frame JSON lines\n"
             "  --unsafe-passthrough  show frames that could not be masked UNMASKED (warns)\n"
+            "  --http [ADDR:]PORT  control panel in the browser: live preview, every live setting,\n"
+            "                      statistics, /metrics (server.listen; default address 127.0.0.1)\n"
             "  -y, --overwrite     replace an output file that exists (else refused, exit 2)\n"
             "\nA file source is read at its own frame rate (source.realtime=false: as fast as\n"
             "possible). Ctrl-C ends a recording normally: the file is finished under its\n"

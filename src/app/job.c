@@ -52,7 +52,8 @@ int ptim_job_rewrite_aliases(int argc, char **argv, ptim_job_args *out, ptim_err
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     static const struct {
         const char *flag, *key;
-    } aliases[] = {{"--mode", "mask.mode"}, {"--voice", "audio.voice"}, {"--identity", "swap.identity"}};
+    } aliases[] = {{"--mode", "mask.mode"}, {"--voice", "audio.voice"}, {"--identity", "swap.identity"},
+                   {"--http", "server.listen"}};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         size_t k = 0;
@@ -498,6 +499,7 @@ void ptim_job_free(ptim_job *job)
 #include "core/fault.h"
 #include "io/image_file.h"
 #include "pipeline/pipeline.h"
+#include "server/server.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -522,14 +524,51 @@ volatile sig_atomic_t *ptim_job_install_signals(void)
     return &stop_flag;
 }
 
-/* Hot reload between frames (called by the pipeline's analyze thread). */
+/* Hot reload between frames (called by the pipeline's analyze thread): edits
+ * of the settings file, and live changes from the control panel, both of
+ * which swap in a new snapshot (a new store generation). */
+typedef struct job_poll {
+    ptim_cli *cli;
+    uint64_t generation;
+} job_poll;
+
 static ptim_config *poll_cli_config(void *opaque)
 {
-    ptim_cli *cli = opaque;
-    ptim_config_changes changes;
-    if (ptim_cli_poll_config(cli, &changes) != 1)
+    job_poll *jp = opaque;
+    ptim_cli_poll_config(jp->cli, NULL);
+    uint64_t g = ptim_config_store_generation(jp->cli->store);
+    if (g == jp->generation)
         return NULL;
-    return ptim_config_store_acquire(cli->store);
+    jp->generation = g;
+    return ptim_config_store_acquire(jp->cli->store);
+}
+
+/* The control panel: started when server.listen was given (--http) or
+ * configured anywhere, i.e. is not at its default. */
+typedef struct job_panel {
+    ptim_server *srv;
+    const char *input, *output;
+    int item, items;
+} job_panel;
+
+static void panel_run_started(void *opaque, const ptim_pipeline_stats *st)
+{
+    job_panel *jp = opaque;
+    ptim_server_attach(jp->srv, st, jp->input, jp->output, jp->item, jp->items);
+}
+
+static int panel_start(ptim_cli *cli, const ptim_config *cfg, bool live, const char *name, ptim_server **out)
+{
+    *out = NULL;
+    if (ptim_config_source_of(cfg, ptim_option_index("server.listen")) == PTIM_CONFIG_DEFAULT)
+        return 0;
+    ptim_server_desc sd = {.store = cli->store, .read_only = !live, .userdata_dir = cli->userdata_dir, .name = name};
+    ptim_error err = {0};
+    if (ptim_server_start(&sd, out, &err) < 0) {
+        fprintf(stderr, "%s: %s\n", name, err.message);
+        return err.category == PTIM_ERR_CONFIG || err.category == PTIM_ERR_NETWORK ? 2 : 1; /* bad address, port taken */
+    }
+    return 0;
 }
 
 /* FFmpeg's own messages ("moov atom not found", "deprecated pixel format")
@@ -741,6 +780,20 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
     av_log_set_callback(ffmpeg_log);
     volatile sig_atomic_t *stop = ptim_job_install_signals();
+    job_poll poll = {.cli = cli, .generation = cli ? ptim_config_store_generation(cli->store) : 0};
+    ptim_server *panel = NULL;
+    int panel_status = cli ? panel_start(cli, cfg, live, name, &panel) : 0;
+    if (panel_status) {
+        if (audit)
+            fclose(audit);
+        if (stats)
+            fclose(stats);
+        img_image_free(&overlay);
+        img_image_free(&identity);
+        free(skip);
+        return panel_status;
+    }
+    job_panel jpanel = {.srv = panel, .items = job->count};
     int done = 0, failed = 0, existing = 0, worst_failure = 0, unsafe_items = 0, not_started = 0;
     for (int i = 0; i < job->count; i++) {
         const ptim_job_item *it = &job->items[i];
@@ -758,7 +811,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
          * earlier input ran (or between inputs) carries over. */
         ptim_config *cur;
         if (cli && cli->store) {
-            ptim_config *fresh = poll_cli_config(cli);
+            ptim_config *fresh = poll_cli_config(&poll);
             if (fresh)
                 ptim_config_release(fresh);
             cur = ptim_config_store_acquire(cli->store);
@@ -777,9 +830,15 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             .audit = audit,
             .assets = &assets,
             .poll_config = cli ? poll_cli_config : NULL,
-            .poll_opaque = cli,
+            .poll_opaque = &poll,
             .stop = stop,
+            .preview = ptim_server_preview(panel),
+            .on_start = panel ? panel_run_started : NULL,
+            .on_start_opaque = &jpanel,
         };
+        jpanel.input = it->input;
+        jpanel.output = it->output;
+        jpanel.item = i + 1;
         ptim_pipeline_result *res = malloc(sizeof *res);
         int status;
         /* directories are created for outputs named by a directory (-o DIR/,
@@ -795,6 +854,8 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             continue;
         }
         status = ptim_pipeline_run(&d, res);
+        if (panel)
+            ptim_server_detach(panel);
         const ptim_pipeline_stats *s = &res->stats;
         bool cut_off = !status && res->interrupted && !live;
         if (status) {
@@ -881,6 +942,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         fprintf(stderr, "%s: cannot write %s\n", name, job->stats_json);
         worst = 1;
     }
+    ptim_server_stop(panel);
     img_image_free(&overlay);
     img_image_free(&identity);
     free(skip);

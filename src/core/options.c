@@ -90,6 +90,14 @@ const ptim_option ptim_options[] = {
     {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
     {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, false, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
+
+    /* server: the HTTP control panel (src/server; `--http [ADDR:]PORT`) */
+    {"server.listen", PTIM_OPT_STRING, "127.0.0.1:8642", U, NULL, false, "Control panel address [ADDR:]PORT; served only when given (--http) or configured; a non-loopback address needs server.token"},
+    {"server.token", PTIM_OPT_STRING, "", U, NULL, false, "Bearer token the control panel requires on a non-loopback address (empty: one is generated and printed at start)"},
+    {"server.max_body_mb", PTIM_OPT_INT, "16", 1, 1024, NULL, false, "Largest request body the control panel accepts, in MiB (uploads included)"},
+    {"server.max_clients", PTIM_OPT_INT, "64", 4, 1024, NULL, false, "Most simultaneous control panel connections; more are refused"},
+    {"server.preview_fps", PTIM_OPT_INT, "10", 1, 60, NULL, true, "Control panel preview: JPEG frames per second at most"},
+    {"server.preview_width", PTIM_OPT_INT, "640", 64, 3840, NULL, true, "Control panel preview: width in pixels of each view"},
 };
 
 const int ptim_option_count = (int)(sizeof ptim_options / sizeof ptim_options[0]);

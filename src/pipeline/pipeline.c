@@ -38,6 +38,7 @@ typedef struct pl_frame {
     ptim_guard_action action;
     ptim_guard_reason reason;
     ptim_cover cover;
+    AVFrame *preview_src; /* the frame before masking, for a preview viewer, or NULL */
     face_list faces;
 } pl_frame;
 
@@ -189,6 +190,7 @@ static pl_frame *frame_get_once(pl *p)
     f->reason = PTIM_GUARD_REASON_NONE;
     f->cover = PTIM_COVER_BLUR;
     face_list_clear(&f->faces);
+    f->preview_src = NULL;
     return f;
 }
 
@@ -214,6 +216,7 @@ static void frame_put(pl *p, pl_frame *f)
     if (!f)
         return;
     av_frame_free(&f->av);
+    av_frame_free(&f->preview_src);
     atomic_fetch_sub(&p->st->pool_in_use, 1);
     ptim_mem_free(p->pool, f);
 }
@@ -721,6 +724,11 @@ static void *analyze_thread(void *arg)
             f->stale = true; /* as if analysis ran past its deadline */
         f->t_analyzed_us = now_us();
         record(p->hist[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
+        /* A viewer of the unmasked source holds a reference; masking then
+         * works on its own copy (make_writable), only while one watches. */
+        if (!f->filler && f->av && ptim_preview_wants_source(p->desc->preview) &&
+            ptim_preview_due(p->desc->preview))
+            f->preview_src = av_frame_clone(f->av);
         forward(p, p->q_render, f);
     }
     ptim_queue_close(p->q_render);
@@ -993,6 +1001,13 @@ static void *sink_thread(void *arg)
             while (now_us() < due && !*p->desc->stop)
                 av_usleep((unsigned)(due - now_us() > 20000 ? 20000 : due - now_us()));
         }
+        if (p->desc->preview && ptim_preview_due(p->desc->preview)) {
+            float boxes[PTIM_PREVIEW_MAX_BOXES][4];
+            int n = f->faces.count < PTIM_PREVIEW_MAX_BOXES ? f->faces.count : PTIM_PREVIEW_MAX_BOXES;
+            for (int i = 0; i < n; i++)
+                memcpy(boxes[i], f->faces.faces[i].box, sizeof boxes[i]);
+            ptim_preview_offer(p->desc->preview, f->av, f->preview_src, (const float (*)[4])boxes, n);
+        }
         int64_t t0 = now_us();
         ptim_error err = {0};
         if (audio_drain(p, av_rescale_q(f->av->pts, p->tb, AV_TIME_BASE_Q), &err) < 0 ||
@@ -1030,6 +1045,7 @@ static void close_all(pl *p)
     ptim_queue_destroy(p->q_render);
     ptim_queue_destroy(p->q_sink);
     audio_clear(p);
+    ptim_preview_clear(p->desc->preview); /* a preview viewer may hold pool buffers */
     ptim_mem_pool_destroy(p->pool); /* last: frames above held its buffers */
     ptim_config_release(p->cfg_latest);
     pthread_mutex_destroy(&p->audio_lock);
@@ -1081,6 +1097,8 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     p->desc = &d;
     p->res = res;
     p->st = &res->stats;
+    if (d.on_start)
+        d.on_start(d.on_start_opaque, p->st);
     pthread_mutex_init(&p->audio_lock, NULL);
     pthread_mutex_init(&p->cfg_lock, NULL);
     pthread_mutex_init(&p->err_lock, NULL);
@@ -1132,6 +1150,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     p->expected_frames = in->nb_frames;
     if (!p->expected_frames && in->duration_s > 0 && in->frame_rate.num > 0)
         p->expected_frames = (int64_t)(in->duration_s * av_q2d(in->frame_rate) + 0.5);
+    atomic_store(&p->st->frames_expected, p->expected_frames);
     p->frame_dur = in->frame_rate.num > 0 ? av_rescale_q(1, av_inv_q(in->frame_rate), p->tb) : 1;
     if (p->frame_dur < 1)
         p->frame_dur = 1;

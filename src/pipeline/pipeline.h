@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "core/mem.h"
 #include "face/masker.h"
+#include "pipeline/preview.h"
 #include "pipeline/stats.h"
 
 typedef struct ptim_pipeline_desc {
@@ -44,8 +45,17 @@ typedef struct ptim_pipeline_desc {
     ptim_config *(*poll_config)(void *opaque);
     void *poll_opaque;
     volatile sig_atomic_t *stop;   /* set (by a signal handler) to finish early, cleanly */
+    /* Control panel preview: finished frames offered to this slot (never
+     * blocking), or NULL. Not owned. */
+    ptim_preview *preview;
+    /* Called once the result's statistics are zeroed, before any stage
+     * thread starts, so another thread may read them from then on; or NULL. */
+    void (*on_start)(void *opaque, const ptim_pipeline_stats *stats);
+    void *on_start_opaque;
 } ptim_pipeline_desc;
 
+/* result->stats counters are atomics updated while the run goes, so another
+ * thread (the control panel) may read them during ptim_pipeline_run. */
 typedef struct ptim_pipeline_result {
     int status;          /* 0 done, 1 failed while processing, 2 bad input/output/config */
     bool interrupted;    /* stopped by *stop; the output was finished properly */

@@ -33,6 +33,7 @@ typedef enum ptim_job_startup {
 
 typedef struct ptim_pipeline_stats {
     atomic_llong frames_in;       /* decoded frames handed to the pipeline */
+    atomic_llong frames_expected; /* frames the input says it holds (0: unknown, live) */
     atomic_llong frames_out;      /* frames written */
     atomic_llong frames_masked;   /* written after masking succeeded */
     atomic_llong frames_covered;  /* written covered by the guard */
