@@ -85,6 +85,9 @@ struct face_tracker {
     int sig_cur;            /* index of the previous frame's signature */
     float scene_distance;   /* of the last frame against the one before */
     bool cut;               /* the last frame was a scene cut */
+    /* turned views (see detect_turned) */
+    bool fresh;             /* first frame since create or reset */
+    int turn_cursor;        /* next (turn, window) of the rolling turned scan */
 };
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -149,7 +152,13 @@ void face_tracker_reset(face_tracker *t)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
+    t->turn_cursor = 0;
     t->sig[0].width = t->sig[1].width = 0;
+}
+
+void face_tracker_set_orientation(face_tracker *t, int turns)
+{
+    face_detector_set_orientation(t->det, turns);
 }
 
 float face_tracker_scene_distance(const face_tracker *t, bool *cut)
@@ -407,10 +416,99 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
     return 0;
 }
 
+/* Turned views: BlazeFace finds faces rolled up to about 45-60 degrees, not
+ * a face on its side or upside down (a camera mounted upside down, someone
+ * lying down, an acrobat). The whole frame and every tile are also seen
+ * turned by 90, 180 and 270 degrees, in a rolling scan that visits all of
+ * them once per TURN_CYCLE detect intervals (a window or two per frame,
+ * about as much as the upright tile scan); the first frame after a reset
+ * (a picture, a new file) sees them all at once, a scene cut the whole
+ * frame's three. A face found so is followed upright by FaceMesh, whose
+ * region turns with the eye line. */
+#define TURN_CYCLE 3
+#define TURN_MESH_MIN_PX 40.0f /* FaceMesh's presence means something from this width */
+
+/* Inside box (x, y, w, h) grown by a quarter on each side. */
+static bool centre_inside(const float a[4], const float box[4])
+{
+    float cx = a[0] + 0.5f * a[2], cy = a[1] + 0.5f * a[3];
+    float gx = 0.25f * box[2], gy = 0.25f * box[3];
+    return cx >= box[0] - gx && cx <= box[0] + box[2] + gx && cy >= box[1] - gy &&
+           cy <= box[1] + box[3] + gy;
+}
+
+/* Turned views are there for faces the upright one misses: a turned
+ * detection of a face already followed or found upright (BlazeFace sees a
+ * face lying sideways too, with a poorer box) is dropped, so it cannot
+ * start a second track or re-measure a good one from a worse box. */
+static int merge_turned(face_tracker *t, const img_view *frame, ptim_error *err)
+{
+    int n = 0;
+    for (int i = 0; i < t->more.count; i++) {
+        const float *b = t->more.faces[i].box;
+        bool known = false;
+        for (int k = 0; k < FACE_LIST_MAX && !known; k++)
+            known = t->tracks[k].active && centre_inside(b, t->tracks[k].f.box);
+        for (int j = 0; j < t->found.count && !known; j++)
+            known = centre_inside(b, t->found.faces[j].box);
+        if (known)
+            continue;
+        /* Turned views of clutter fire more often than upright ones: a new
+         * face must also be found upright on a crop turned by its eye line. */
+        float score;
+        const face *f = &t->more.faces[i];
+        if (face_detector_confirm(t->det, frame, f, &score, err))
+            return -1;
+        if (score <= 0.0f)
+            continue;
+        /* FaceMesh, where the face is big enough for it, has the last word. */
+        if (t->lm && f->box[2] >= TURN_MESH_MIN_PX) {
+            face_roi roi = face_roi_from_detection(f);
+            t->scratch.flags = 0;
+            if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+                return -1;
+            if (t->scratch.presence < t->s.min_presence)
+                continue;
+        }
+        t->more.faces[n++] = t->more.faces[i];
+    }
+    t->more.count = n;
+    merge_lists(&t->found, &t->more);
+    return 0;
+}
+static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err)
+{
+    int windows = face_detector_window_count(face_detector_settings_of(t->det)->tiles,
+                                             frame->width, frame->height);
+    int total = 3 * windows, first = 0, count = total;
+    if (!t->fresh) {
+        int cycle = TURN_CYCLE * t->s.detect_interval;
+        count = (total + cycle - 1) / cycle;
+        first = t->turn_cursor % total;
+        t->turn_cursor = (first + count) % total;
+    }
+    for (int i = 0; i < count; i++) {
+        int k = (first + i) % total;
+        if (face_detector_detect_turned(t->det, frame, 0, k % windows, 1, 1 + k / windows,
+                                        &t->more, err))
+            return -1;
+        if (merge_turned(t, frame, err))
+            return -1;
+    }
+    if (t->cut && !t->fresh)
+        for (int q = 1; q <= 3; q++) {
+            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, &t->more, err))
+                return -1;
+            if (merge_turned(t, frame, err))
+                return -1;
+        }
+    return 0;
+}
+
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, whole, t->cut, err))
+    if (detect_frame(t, frame, whole, t->cut, err) || detect_turned(t, frame, err))
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -480,6 +578,7 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
      * every tile) before any mask is decided; FaceMesh's results from the old
      * regions stand only where no detection says otherwise. */
     scene_signature *prev = &t->sig[t->sig_cur], *cur = &t->sig[t->sig_cur ^ 1];
+    t->fresh = prev->width <= 0;
     scene_signature_take(cur, frame);
     t->sig_cur ^= 1;
     t->scene_distance = scene_signature_distance(prev, cur);
