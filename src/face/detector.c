@@ -451,9 +451,15 @@ void face_detector_set_orientation(face_detector *d, int turns) { d->orientation
 int face_detector_orientation(const face_detector *d) { return d->orientation; }
 
 int face_detector_detect_turned(face_detector *d, const img_view *frame, unsigned models,
-                                int first, int count, int turns, face_list *out, ptim_error *err)
+                                int first, int count, int turns, float threshold, face_list *out,
+                                ptim_error *err)
 {
-    return detect_windows(d, frame, models, d->s.tiles, first, count, turns, out, err);
+    float keep = d->s.threshold;
+    if (threshold > 0.0f)
+        d->s.threshold = threshold;
+    int r = detect_windows(d, frame, models, d->s.tiles, first, count, turns, out, err);
+    d->s.threshold = keep;
+    return r;
 }
 
 int face_detector_confirm(face_detector *d, const img_view *frame, const face *f, float *score,

@@ -83,9 +83,11 @@ int face_detector_detect_windows(face_detector *d, const img_view *frame, unsign
 void face_detector_set_orientation(face_detector *d, int turns);
 int face_detector_orientation(const face_detector *d);
 /* As face_detector_detect_windows, the windows seen turned `turns` (0..3)
- * quarter turns clockwise past the orientation. */
+ * quarter turns clockwise past the orientation, keeping detections from
+ * `threshold` (0: the settings' threshold). */
 int face_detector_detect_turned(face_detector *d, const img_view *frame, unsigned models,
-                                int first, int count, int turns, face_list *out, ptim_error *err);
+                                int first, int count, int turns, float threshold, face_list *out,
+                                ptim_error *err);
 /* A second look at a face found in a turned view: the detector on a crop
  * around it turned upright by its eye line (f->roll). *score is the best
  * detection there that is the same face (centred, of its size), 0 when none

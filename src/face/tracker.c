@@ -66,6 +66,7 @@ typedef struct tracker_settings {
     bool landmarks;
     float min_presence;
     float scene_cut; /* signature distance that is a cut; 0 = off */
+    bool turned_views; /* detector.turned_views */
     face_detector_settings det;
 } tracker_settings;
 
@@ -80,6 +81,7 @@ struct face_tracker {
     int tile_count;   /* tiles of the current frame size */
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
+    face_list turned; /* this frame's turned-view detections, scratch */
     face scratch;
     scene_signature sig[2]; /* the previous frame's and this frame's */
     int sig_cur;            /* index of the previous frame's signature */
@@ -103,6 +105,7 @@ static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error
     s->landmarks = ptim_config_bool(cfg, "landmarks.enabled");
     s->min_presence = (float)ptim_config_float(cfg, "landmarks.min_presence");
     s->scene_cut = (float)ptim_config_float(cfg, "track.scene_cut_threshold");
+    s->turned_views = ptim_config_bool(cfg, "detector.turned_views");
     if (s->detect_interval < 1)
         s->detect_interval = 1;
     return 0;
@@ -426,6 +429,10 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
  * frame's three. A face found so is followed upright by FaceMesh, whose
  * region turns with the eye line. */
 #define TURN_CYCLE 3
+/* Turned candidates are taken from this score (a face turned by a resampling
+ * scores lower than the same face upright) since each new one must pass the
+ * upright second look at detector.threshold (and FaceMesh) anyway. */
+#define TURN_THRESHOLD 0.4f
 #define TURN_MESH_MIN_PX 40.0f /* FaceMesh's presence means something from this width */
 
 /* Inside box (x, y, w, h) grown by a quarter on each side. */
@@ -437,20 +444,47 @@ static bool centre_inside(const float a[4], const float box[4])
            cy <= box[1] + box[3] + gy;
 }
 
+/* Into t->turned, t->more's detections; where two views see the same face
+ * (one of them sideways, with a poorer score and box) the better one stays. */
+static void gather_turned(face_tracker *t)
+{
+    face_list *acc = &t->turned;
+    for (int i = 0; i < t->more.count; i++) {
+        const face *m = &t->more.faces[i];
+        int j = 0;
+        while (j < acc->count && !centre_inside(m->box, acc->faces[j].box) &&
+               !centre_inside(acc->faces[j].box, m->box))
+            j++;
+        if (j < acc->count) {
+            if (m->score > acc->faces[j].score)
+                acc->faces[j] = *m;
+        } else if (acc->count < FACE_LIST_MAX) {
+            acc->faces[acc->count++] = *m;
+        }
+    }
+}
+
 /* Turned views are there for faces the upright one misses: a turned
- * detection of a face already followed or found upright (BlazeFace sees a
- * face lying sideways too, with a poorer box) is dropped, so it cannot
- * start a second track or re-measure a good one from a worse box. */
+ * detection of a face already followed is dropped, so it cannot start a
+ * second track; one the upright view found too replaces that detection when
+ * it scores better (BlazeFace sees a face lying sideways too, with a poorer
+ * box). */
 static int merge_turned(face_tracker *t, const img_view *frame, ptim_error *err)
 {
     int n = 0;
+    t->more = t->turned;
     for (int i = 0; i < t->more.count; i++) {
         const float *b = t->more.faces[i].box;
         bool known = false;
         for (int k = 0; k < FACE_LIST_MAX && !known; k++)
             known = t->tracks[k].active && centre_inside(b, t->tracks[k].f.box);
-        for (int j = 0; j < t->found.count && !known; j++)
+        for (int j = 0; j < t->found.count && !known; j++) {
             known = centre_inside(b, t->found.faces[j].box);
+            /* the upright view saw it sideways: the turned view's box and
+             * keypoints are the better measure */
+            if (known && t->more.faces[i].score > t->found.faces[j].score)
+                t->found.faces[j] = t->more.faces[i];
+        }
         if (known)
             continue;
         /* Turned views of clutter fire more often than upright ones: a new
@@ -478,6 +512,8 @@ static int merge_turned(face_tracker *t, const img_view *frame, ptim_error *err)
 }
 static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err)
 {
+    if (!t->s.turned_views)
+        return 0;
     int windows = face_detector_window_count(face_detector_settings_of(t->det)->tiles,
                                              frame->width, frame->height);
     int total = 3 * windows, first = 0, count = total;
@@ -487,22 +523,22 @@ static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err
         first = t->turn_cursor % total;
         t->turn_cursor = (first + count) % total;
     }
+    t->turned.count = 0;
     for (int i = 0; i < count; i++) {
         int k = (first + i) % total;
         if (face_detector_detect_turned(t->det, frame, 0, k % windows, 1, 1 + k / windows,
-                                        &t->more, err))
+                                        TURN_THRESHOLD, &t->more, err))
             return -1;
-        if (merge_turned(t, frame, err))
-            return -1;
+        gather_turned(t);
     }
     if (t->cut && !t->fresh)
         for (int q = 1; q <= 3; q++) {
-            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, &t->more, err))
+            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, TURN_THRESHOLD, &t->more,
+                                            err))
                 return -1;
-            if (merge_turned(t, frame, err))
-                return -1;
+            gather_turned(t);
         }
-    return 0;
+    return t->turned.count ? merge_turned(t, frame, err) : 0;
 }
 
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
