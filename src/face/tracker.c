@@ -429,10 +429,12 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
  * frame's three. A face found so is followed upright by FaceMesh, whose
  * region turns with the eye line. */
 #define TURN_CYCLE 3
-/* Turned candidates are taken from this score (a face turned by a resampling
- * scores lower than the same face upright) since each new one must pass the
- * upright second look at detector.threshold (and FaceMesh) anyway. */
-#define TURN_THRESHOLD 0.4f
+/* On a fresh frame (a picture, the first frame), which has no second chance,
+ * turned candidates are taken from this score (a face turned by a resampling
+ * scores lower than the same face upright): each new one must pass the
+ * upright second look at detector.threshold (and FaceMesh) anyway. The
+ * rolling scan, which comes back, keeps detector.threshold. */
+#define TURN_THRESHOLD_FRESH 0.4f
 #define TURN_MESH_MIN_PX 40.0f /* FaceMesh's presence means something from this width */
 
 /* Inside box (x, y, w, h) grown by a quarter on each side. */
@@ -524,17 +526,17 @@ static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err
         t->turn_cursor = (first + count) % total;
     }
     t->turned.count = 0;
+    float threshold = t->fresh ? TURN_THRESHOLD_FRESH : 0.0f;
     for (int i = 0; i < count; i++) {
         int k = (first + i) % total;
         if (face_detector_detect_turned(t->det, frame, 0, k % windows, 1, 1 + k / windows,
-                                        TURN_THRESHOLD, &t->more, err))
+                                        threshold, &t->more, err))
             return -1;
         gather_turned(t);
     }
     if (t->cut && !t->fresh)
         for (int q = 1; q <= 3; q++) {
-            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, TURN_THRESHOLD, &t->more,
-                                            err))
+            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, 0.0f, &t->more, err))
                 return -1;
             gather_turned(t);
         }
