@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "face/embed.h"
 #include "face/tracker.h"
+#include "io/source.h"
 
 typedef struct detect_args {
     const char *input;
@@ -350,6 +351,10 @@ int cmd_detect(int argc, char **argv)
         ptim_cli_close(&cli);
         return 2;
     }
+    /* A video stored turned (phone rotation metadata) is analysed as shown. */
+    const int32_t *matrix = (const int32_t *)av_stream_get_side_data(
+        src.fmt->streams[src.stream], AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    face_tracker_set_orientation(tracker, io_display_turns(matrix));
     face_list *fl = malloc(sizeof *fl);
     long frames = 0, with_faces = 0;
     int max_faces = 0, max_id = 0;

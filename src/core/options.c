@@ -28,6 +28,8 @@ const ptim_option ptim_options[] = {
     {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces kept per frame (0 = all)"},
     {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
     {"detector.tiles", PTIM_OPT_TILES, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
+    /* rotate: turned views (face/tracker.c) */
+    {"detector.turned_views", PTIM_OPT_BOOL, "true", U, NULL, true, "Also look at 90/180/270 degree views (rolling scan) for faces lying sideways or upside down"},
 
     /* track */
     {"track.detect_interval", PTIM_OPT_INT, "10", 1, 1000, NULL, true, "Run the detector at least every N frames while tracking"},

@@ -39,6 +39,7 @@ typedef struct cand {
 
 struct face_detector {
     face_detector_settings s;
+    int orientation; /* quarter turns clockwise that show the frame upright (display matrix) */
     bf_net *net[2]; /* [0] short, [1] full; NULL when not loaded */
     /* Every candidate of every window is kept (a crowd of small faces gives
      * thousands): cand and dets grow, never cut; they only grow on a frame
@@ -291,11 +292,31 @@ int face_detector_window_count(int tiles, int w, int h)
 
 /* ---- detection ---- */
 
+/* The tensor→frame map for a window seen turned by `turns` quarter turns
+ * clockwise: the window's longer side fills the tensor, centred (the
+ * letterbox of crop_letterbox, which this equals for turns 0), and the
+ * tensor's x axis runs along the turned view's x axis. Exact for quarter
+ * turns (no sin/cos rounding), so boxes map back to whole pixels. */
+static void view_map(const window *win, int turns, int size, float m[6])
+{
+    static const float cos_q[4] = {1, 0, -1, 0}, sin_q[4] = {0, 1, 0, -1};
+    float side = win->w > win->h ? win->w : win->h, s = side / (float)size, h = 0.5f * size;
+    /* The view's x axis in the frame is (cos t, -sin t) for t clockwise. */
+    float c = cos_q[turns & 3], n = -sin_q[turns & 3];
+    float cx = win->x + 0.5f * win->w, cy = win->y + 0.5f * win->h;
+    m[0] = s * c;
+    m[1] = -s * n;
+    m[2] = cx - s * (c * h - n * h);
+    m[3] = s * n;
+    m[4] = s * c;
+    m[5] = cy - s * (n * h + c * h);
+}
+
 static int run_window(face_detector *d, bf_net *net, const img_view *frame, const window *win,
-                      int *count, ptim_error *err)
+                      int turns, int *count, ptim_error *err)
 {
     float m[6];
-    crop_letterbox(win->x, win->y, win->w, win->h, net->size, m);
+    view_map(win, turns, net->size, m);
     float *in = nn_runner_input(net->runner, 0);
     if (crop_to_tensor(frame, m, net->size, net->size, 2.0f / 255.0f, -1.0f, CROP_BORDER_ZERO, in))
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH,
@@ -316,8 +337,20 @@ static int run_window(face_detector *d, bf_net *net, const img_view *frame, cons
         bf_det *src = &d->window[i];
         cand *c = &d->cand[(*count)++];
         c->det.score = src->score;
-        crop_apply(m, src->box[0] * S, src->box[1] * S, &c->det.box[0], &c->det.box[1]);
-        crop_apply(m, src->box[2] * S, src->box[3] * S, &c->det.box[2], &c->det.box[3]);
+        /* A turned view's box is turned in the frame: its four corners'
+         * extent (exact for quarter turns). */
+        float bx[4] = {src->box[0], src->box[2], src->box[2], src->box[0]};
+        float by[4] = {src->box[1], src->box[1], src->box[3], src->box[3]};
+        c->det.box[0] = c->det.box[1] = INFINITY;
+        c->det.box[2] = c->det.box[3] = -INFINITY;
+        for (int k = 0; k < 4; k++) {
+            float x, y;
+            crop_apply(m, bx[k] * S, by[k] * S, &x, &y);
+            c->det.box[0] = fminf(c->det.box[0], x);
+            c->det.box[1] = fminf(c->det.box[1], y);
+            c->det.box[2] = fmaxf(c->det.box[2], x);
+            c->det.box[3] = fmaxf(c->det.box[3], y);
+        }
         for (int k = 0; k < FACE_KEYPOINTS; k++)
             crop_apply(m, src->kp[k][0] * S, src->kp[k][1] * S, &c->det.kp[k][0], &c->det.kp[k][1]);
         c->cut = 0;
@@ -354,10 +387,14 @@ static void to_face(const bf_det *det, face *f)
     align_face(f);
 }
 
-/* Run windows [first, first + count) of the frame's window list and merge. */
+static int merge_candidates(face_detector *d, int count, face_list *out);
+
+/* Run windows [first, first + count) of the frame's window list, each seen
+ * turned by `turns` quarter turns past the orientation, and merge. */
 static int detect_windows(face_detector *d, const img_view *frame, unsigned models, int tiles,
-                          int first, int count_w, face_list *out, ptim_error *err)
+                          int first, int count_w, int turns, face_list *out, ptim_error *err)
 {
+    turns = (d->orientation + turns) & 3;
     face_list_clear(out);
     if (!models)
         models = d->s.models;
@@ -381,10 +418,17 @@ static int detect_windows(face_detector *d, const img_view *frame, unsigned mode
             /* Tiles exist for small faces: the full-range model when loaded. */
             if (win[w].tile && d->net[1] && net != d->net[1])
                 continue;
-            if (run_window(d, net, frame, &win[w], &count, err))
+            if (run_window(d, net, frame, &win[w], turns, &count, err))
                 return -1;
         }
     }
+    return merge_candidates(d, count, out);
+}
+
+/* Candidates d->cand[0..count) → faces in out, best first. */
+static int merge_candidates(face_detector *d, int count, face_list *out)
+{
+    face_list_clear(out);
     /* A tile detection cut by the tile's inner edge is dropped when a detection
      * from another window covers it; otherwise it is kept, partial as it is. */
     int n = 0;
@@ -430,13 +474,63 @@ static int detect_windows(face_detector *d, const img_view *frame, unsigned mode
 int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned models, int tiles,
                             face_list *out, ptim_error *err)
 {
-    return detect_windows(d, frame, models, tiles, 0, MAX_WINDOWS, out, err);
+    return detect_windows(d, frame, models, tiles, 0, MAX_WINDOWS, 0, out, err);
 }
 
 int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
                                  int first, int count, face_list *out, ptim_error *err)
 {
-    return detect_windows(d, frame, models, d->s.tiles, first, count, out, err);
+    return detect_windows(d, frame, models, d->s.tiles, first, count, 0, out, err);
+}
+
+/* ---- orientation and turned views ---- */
+
+void face_detector_set_orientation(face_detector *d, int turns) { d->orientation = turns & 3; }
+
+int face_detector_orientation(const face_detector *d) { return d->orientation; }
+
+int face_detector_detect_turned(face_detector *d, const img_view *frame, unsigned models,
+                                int first, int count, int turns, float threshold, face_list *out,
+                                ptim_error *err)
+{
+    float keep = d->s.threshold;
+    if (threshold > 0.0f)
+        d->s.threshold = threshold;
+    int r = detect_windows(d, frame, models, d->s.tiles, first, count, turns, out, err);
+    d->s.threshold = keep;
+    return r;
+}
+
+int face_detector_confirm(face_detector *d, const img_view *frame, const face *f, float *score,
+                          ptim_error *err)
+{
+    *score = 0.0f;
+    bf_net *net = d->net[0] ? d->net[0] : d->net[1];
+    float cx = f->box[0] + 0.5f * f->box[2], cy = f->box[1] + 0.5f * f->box[3];
+    float side = 2.0f * fmaxf(f->box[2], f->box[3]);
+    float m[6];
+    crop_rotated_square(cx, cy, side, f->roll, net->size, m);
+    float *in = nn_runner_input(net->runner, 0);
+    if (crop_to_tensor(frame, m, net->size, net->size, 2.0f / 255.0f, -1.0f, CROP_BORDER_ZERO, in))
+        return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH,
+                              "face detector cannot read %s frames", img_format_name(frame->format));
+    if (nn_runner_run(net->runner, err))
+        return ptim_error_prefix(err, "face detection: ");
+    int n = bf_decode(nn_runner_output(net->runner, net->out_regressors),
+                      nn_runner_output(net->runner, net->out_scores), net->anchors,
+                      net->n_anchors, net->size, d->s.threshold, d->window, CAND_PER_WINDOW);
+    /* The face sits in the middle of the crop, about half its width. */
+    for (int i = 0; i < n; i++) {
+        const bf_det *b = &d->window[i];
+        float bx = 0.5f * (b->box[0] + b->box[2]), by = 0.5f * (b->box[1] + b->box[3]);
+        float bw = b->box[2] - b->box[0];
+        /* turned upright by its eye line, a face has its eyes level */
+        float roll = atan2f(b->kp[1][1] - b->kp[0][1], b->kp[1][0] - b->kp[0][0]);
+        if (fabsf(bx - 0.5f) < 0.15f && fabsf(by - 0.5f) < 0.15f && bw > 0.25f && bw < 0.9f &&
+            fabsf(roll) < 0.35f && b->score > *score)
+            *score = b->score;
+    }
+    return 0;
 }
 
 int face_detector_detect(face_detector *d, const img_view *frame, face_list *out, ptim_error *err)

@@ -75,6 +75,29 @@ int face_detector_detect_ex(face_detector *d, const img_view *frame, unsigned mo
 int face_detector_detect_windows(face_detector *d, const img_view *frame, unsigned models,
                                  int first, int count, face_list *out, ptim_error *err);
 
+/* ---- orientation and turned views ----
+ * A window can be seen turned by quarter turns: the model gets the crop
+ * rotated, and every box and keypoint comes back in the frame's own (stored)
+ * pixels, so a face lying on its side or upside down is found and masked
+ * where it is. */
+
+/* Quarter turns clockwise that show the frame upright (a video's display
+ * matrix, io_source_info.display_turns): every window is seen so. Default 0. */
+void face_detector_set_orientation(face_detector *d, int turns);
+int face_detector_orientation(const face_detector *d);
+/* As face_detector_detect_windows, the windows seen turned `turns` (0..3)
+ * quarter turns clockwise past the orientation, keeping detections from
+ * `threshold` (0: the settings' threshold). */
+int face_detector_detect_turned(face_detector *d, const img_view *frame, unsigned models,
+                                int first, int count, int turns, float threshold, face_list *out,
+                                ptim_error *err);
+/* A second look at a face found in a turned view: the detector on a crop
+ * around it turned upright by its eye line (f->roll). *score is the best
+ * detection there that is the same face (centred, of its size), 0 when none
+ * reaches the threshold. False positives of a turned view rarely survive it. */
+int face_detector_confirm(face_detector *d, const img_view *frame, const face *f, float *score,
+                          ptim_error *err);
+
 /* The window of a w x h frame that best holds `box` (x, y, w, h): the tile
  * containing it whose centre is nearest, else 0 (the whole frame). */
 int face_detector_window_at(const face_detector *d, int w, int h, const float box[4]);

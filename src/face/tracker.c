@@ -66,6 +66,7 @@ typedef struct tracker_settings {
     bool landmarks;
     float min_presence;
     float scene_cut; /* signature distance that is a cut; 0 = off */
+    bool turned_views; /* detector.turned_views */
     face_detector_settings det;
 } tracker_settings;
 
@@ -80,6 +81,7 @@ struct face_tracker {
     int tile_count;   /* tiles of the current frame size */
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
+    face_list turned; /* this frame's turned-view detections, scratch */
     face scratch;
     scene_signature sig[2]; /* the previous frame's and this frame's */
     int sig_cur;            /* index of the previous frame's signature */
@@ -98,6 +100,9 @@ struct face_tracker {
         face_box b;
         int64_t seen_ms;
     } held[FACE_BOXES_MAX];
+    /* turned views (see detect_turned) */
+    bool fresh;             /* first frame since create or reset */
+    int turn_cursor;        /* next (turn, window) of the rolling turned scan */
 };
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -113,6 +118,7 @@ static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error
     s->landmarks = ptim_config_bool(cfg, "landmarks.enabled");
     s->min_presence = (float)ptim_config_float(cfg, "landmarks.min_presence");
     s->scene_cut = (float)ptim_config_float(cfg, "track.scene_cut_threshold");
+    s->turned_views = ptim_config_bool(cfg, "detector.turned_views");
     if (s->detect_interval < 1)
         s->detect_interval = 1;
     return 0;
@@ -162,9 +168,15 @@ void face_tracker_reset(face_tracker *t)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
+    t->turn_cursor = 0;
     t->sig[0].width = t->sig[1].width = 0;
     t->crowd = false;
     t->nheld = 0;
+}
+
+void face_tracker_set_orientation(face_tracker *t, int turns)
+{
+    face_detector_set_orientation(t->det, turns);
 }
 
 float face_tracker_scene_distance(const face_tracker *t, bool *cut)
@@ -441,10 +453,134 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
     return 0;
 }
 
+/* Turned views: BlazeFace finds faces rolled up to about 45-60 degrees, not
+ * a face on its side or upside down (a camera mounted upside down, someone
+ * lying down, an acrobat). The whole frame and every tile are also seen
+ * turned by 90, 180 and 270 degrees, in a rolling scan that visits all of
+ * them once per TURN_CYCLE detect intervals (a window or two per frame,
+ * about as much as the upright tile scan); the first frame after a reset
+ * (a picture, a new file) sees them all at once, a scene cut the whole
+ * frame's three. A face found so is followed upright by FaceMesh, whose
+ * region turns with the eye line. */
+#define TURN_CYCLE 3
+/* On a fresh frame (a picture, the first frame), which has no second chance,
+ * turned candidates are taken from this score (a face turned by a resampling
+ * scores lower than the same face upright): each new one must pass the
+ * upright second look at detector.threshold (and FaceMesh) anyway. The
+ * rolling scan, which comes back, keeps detector.threshold. */
+#define TURN_THRESHOLD_FRESH 0.4f
+#define TURN_MESH_MIN_PX 40.0f /* FaceMesh's presence means something from this width */
+
+/* Inside box (x, y, w, h) grown by a quarter on each side. */
+static bool centre_inside(const float a[4], const float box[4])
+{
+    float cx = a[0] + 0.5f * a[2], cy = a[1] + 0.5f * a[3];
+    float gx = 0.25f * box[2], gy = 0.25f * box[3];
+    return cx >= box[0] - gx && cx <= box[0] + box[2] + gx && cy >= box[1] - gy &&
+           cy <= box[1] + box[3] + gy;
+}
+
+/* Into t->turned, t->more's detections; where two views see the same face
+ * (one of them sideways, with a poorer score and box) the better one stays. */
+static void gather_turned(face_tracker *t)
+{
+    face_list *acc = &t->turned;
+    for (int i = 0; i < t->more.count; i++) {
+        const face *m = &t->more.faces[i];
+        int j = 0;
+        while (j < acc->count && !centre_inside(m->box, acc->faces[j].box) &&
+               !centre_inside(acc->faces[j].box, m->box))
+            j++;
+        if (j < acc->count) {
+            if (m->score > acc->faces[j].score)
+                acc->faces[j] = *m;
+        } else if (acc->count < FACE_LIST_MAX) {
+            acc->faces[acc->count++] = *m;
+        }
+    }
+}
+
+/* Turned views are there for faces the upright one misses: a turned
+ * detection of a face already followed is dropped, so it cannot start a
+ * second track; one the upright view found too replaces that detection when
+ * it scores better (BlazeFace sees a face lying sideways too, with a poorer
+ * box). */
+static int merge_turned(face_tracker *t, const img_view *frame, ptim_error *err)
+{
+    int n = 0;
+    t->more = t->turned;
+    for (int i = 0; i < t->more.count; i++) {
+        const float *b = t->more.faces[i].box;
+        bool known = false;
+        for (int k = 0; k < FACE_LIST_MAX && !known; k++)
+            known = t->tracks[k].active && centre_inside(b, t->tracks[k].f.box);
+        for (int j = 0; j < t->found.count && !known; j++) {
+            known = centre_inside(b, t->found.faces[j].box);
+            /* the upright view saw it sideways: the turned view's box and
+             * keypoints are the better measure */
+            if (known && t->more.faces[i].score > t->found.faces[j].score)
+                t->found.faces[j] = t->more.faces[i];
+        }
+        if (known)
+            continue;
+        /* Turned views of clutter fire more often than upright ones: a new
+         * face must also be found upright on a crop turned by its eye line. */
+        float score;
+        const face *f = &t->more.faces[i];
+        if (face_detector_confirm(t->det, frame, f, &score, err))
+            return -1;
+        if (score <= 0.0f)
+            continue;
+        /* FaceMesh, where the face is big enough for it, has the last word. */
+        if (t->lm && f->box[2] >= TURN_MESH_MIN_PX) {
+            face_roi roi = face_roi_from_detection(f);
+            t->scratch.flags = 0;
+            if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+                return -1;
+            if (t->scratch.presence < t->s.min_presence)
+                continue;
+        }
+        t->more.faces[n++] = t->more.faces[i];
+    }
+    t->more.count = n;
+    merge_lists(&t->found, &t->more);
+    return 0;
+}
+static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err)
+{
+    if (!t->s.turned_views)
+        return 0;
+    int windows = face_detector_window_count(face_detector_settings_of(t->det)->tiles,
+                                             frame->width, frame->height);
+    int total = 3 * windows, first = 0, count = total;
+    if (!t->fresh) {
+        int cycle = TURN_CYCLE * t->s.detect_interval;
+        count = (total + cycle - 1) / cycle;
+        first = t->turn_cursor % total;
+        t->turn_cursor = (first + count) % total;
+    }
+    face_list_clear(&t->turned);
+    float threshold = t->fresh ? TURN_THRESHOLD_FRESH : 0.0f;
+    for (int i = 0; i < count; i++) {
+        int k = (first + i) % total;
+        if (face_detector_detect_turned(t->det, frame, 0, k % windows, 1, 1 + k / windows,
+                                        threshold, &t->more, err))
+            return -1;
+        gather_turned(t);
+    }
+    if (t->cut && !t->fresh)
+        for (int q = 1; q <= 3; q++) {
+            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, 0.0f, &t->more, err))
+                return -1;
+            gather_turned(t);
+        }
+    return t->turned.count ? merge_turned(t, frame, err) : 0;
+}
+
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, whole, t->cut || t->crowd || t->first, err))
+    if (detect_frame(t, frame, whole, t->cut || t->crowd || t->first, err) || detect_turned(t, frame, err))
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -542,6 +678,7 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
      * every tile) before any mask is decided; FaceMesh's results from the old
      * regions stand only where no detection says otherwise. */
     scene_signature *prev = &t->sig[t->sig_cur], *cur = &t->sig[t->sig_cur ^ 1];
+    t->fresh = prev->width <= 0;
     scene_signature_take(cur, frame);
     t->sig_cur ^= 1;
     t->scene_distance = scene_signature_distance(prev, cur);

@@ -27,6 +27,10 @@ int face_tracker_reconfigure(face_tracker *tracker, const ptim_config *cfg, ptim
  * analysis failed: the caller must then treat the frame as unanalysed. */
 int face_tracker_process(face_tracker *tracker, const img_view *frame, int64_t t_ms,
                          face_list *out, ptim_error *err);
+/* Quarter turns clockwise that show the frames upright (a video's display
+ * matrix, io_source_info.display_turns): the detector sees every frame so,
+ * while faces keep the frame's own (stored) pixel coordinates. Default 0. */
+void face_tracker_set_orientation(face_tracker *tracker, int turns);
 /* Forget every track (a new scene, image or file). */
 void face_tracker_reset(face_tracker *tracker);
 /* The last frame's scene signature distance to the frame before (0..1, see

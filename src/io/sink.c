@@ -106,6 +106,8 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
     }
     s->opts = *opts;
     s->in = *in;
+    /* Read only while opening (audio setup); a reopen of the source refreshes them. */
+    s->in.video_par = s->in.audio_par = NULL;
     s->kind = io_sink_kind_of(opts->target);
     snprintf(s->target, sizeof s->target, "%s", opts->target);
     s->opts.target = s->target;
@@ -290,10 +292,11 @@ static int start_encoder(io_sink *s, const AVFrame *f, ptim_error *err)
     s->vst->time_base = e->time_base;
     if (s->in.frame_rate.num > 0)
         s->vst->avg_frame_rate = s->in.frame_rate;
-    if (s->in.display_matrix) {
-        uint8_t *m = av_stream_new_side_data(s->vst, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t));
+    if (s->in.has_display_matrix) {
+        uint8_t *m = av_stream_new_side_data(s->vst, AV_PKT_DATA_DISPLAYMATRIX,
+                                             sizeof s->in.display_matrix);
         if (m)
-            memcpy(m, s->in.display_matrix, 9 * sizeof(int32_t));
+            memcpy(m, s->in.display_matrix, sizeof s->in.display_matrix);
     }
     AVDictionary *mo = NULL;
     if (s->kind == IO_SINK_IMAGE)

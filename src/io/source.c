@@ -4,7 +4,9 @@
 
 #include <errno.h>
 #include <libavdevice/avdevice.h>
+#include <libavutil/display.h>
 #include <libavutil/time.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,8 @@ struct io_source {
     AVFormatContext *fmt;
     AVCodecContext *dec;
     AVPacket *pkt;
+    /* info's codec parameters: our copies, since the demuxer's go with it */
+    AVCodecParameters *video_par, *audio_par;
     bool pkt_pending;           /* pkt holds a packet the decoder refused with EAGAIN */
     bool draining;              /* sent the flush packet */
     int video_index, audio_index;
@@ -116,6 +120,42 @@ static void close_streams(io_source *src)
         av_packet_unref(src->pkt);
 }
 
+/* Into *dst (allocated on first use), a deep copy of par. */
+static int copy_params(AVCodecParameters **dst, const AVCodecParameters *par)
+{
+    if (!*dst && !(*dst = avcodec_parameters_alloc()))
+        return AVERROR(ENOMEM);
+    return avcodec_parameters_copy(*dst, par);
+}
+
+/* The stream's display matrix, copied by value (the side data belongs to the
+ * demuxer, which a reopen frees), and the quarter turns a player applies
+ * (FFmpeg's own autorotate rule: the matrix's angle, rounded, clockwise). */
+static void take_display_matrix(io_source_info *in, const AVStream *vs)
+{
+    size_t size = 0;
+    const uint8_t *m = av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    in->has_display_matrix = m && size >= sizeof in->display_matrix;
+    in->display_turns = 0;
+    if (!in->has_display_matrix) {
+        memset(in->display_matrix, 0, sizeof in->display_matrix);
+        return;
+    }
+    memcpy(in->display_matrix, m, sizeof in->display_matrix);
+    in->display_turns = io_display_turns(in->display_matrix);
+}
+
+int io_display_turns(const int32_t matrix[9])
+{
+    if (!matrix)
+        return 0;
+    double theta = -av_display_rotation_get(matrix); /* counter-clockwise → clockwise */
+    if (!isfinite(theta))
+        return 0;
+    long turns = lround(theta / 90.0) % 4;
+    return (int)(turns < 0 ? turns + 4 : turns);
+}
+
 static int open_streams(io_source *src, ptim_error *err)
 {
     const AVInputFormat *ifmt = NULL;
@@ -204,9 +244,15 @@ static int open_streams(io_source *src, ptim_error *err)
                                                 : av_guess_frame_rate(src->fmt, vs, NULL);
     in->width = vs->codecpar->width;
     in->height = vs->codecpar->height;
-    in->video_par = vs->codecpar;
-    in->display_matrix = av_stream_get_side_data(vs, AV_PKT_DATA_DISPLAYMATRIX, NULL);
-    in->audio_par = src->audio_index >= 0 ? src->fmt->streams[src->audio_index]->codecpar : NULL;
+    if (copy_params(&src->video_par, vs->codecpar) < 0 ||
+        (src->audio_index >= 0 &&
+         copy_params(&src->audio_par, src->fmt->streams[src->audio_index]->codecpar) < 0)) {
+        close_streams(src);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
+    }
+    in->video_par = src->video_par;
+    in->audio_par = src->audio_index >= 0 ? src->audio_par : NULL;
+    take_display_matrix(in, vs);
     in->audio_time_base = src->audio_index >= 0 ? src->fmt->streams[src->audio_index]->time_base
                                                 : (AVRational){1, 1};
     in->nb_frames = vs->nb_frames;
@@ -292,6 +338,8 @@ void io_source_close(io_source *src)
         return;
     close_streams(src);
     av_packet_free(&src->pkt);
+    avcodec_parameters_free(&src->video_par);
+    avcodec_parameters_free(&src->audio_par);
     free(src->input);
     free(src);
 }

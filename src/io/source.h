@@ -37,7 +37,11 @@ typedef struct io_source_options {
     int read_timeout_ms;   /* network reads: give up after this long without data (0: FFmpeg's default) */
 } io_source_options;
 
-/* What the pipeline and the sink need to know about the input. */
+/* What the pipeline and the sink need to know about the input. Every value
+ * is owned by the source (copied out of the demuxer), so a copy of this
+ * struct stays valid across io_source_reopen(), which frees the demuxer. The
+ * two codec parameter pointers point at the source's own copies: valid until
+ * io_source_close(), refreshed in place by a reopen. */
 typedef struct io_source_info {
     io_source_kind kind;
     bool live;                   /* cameras, URLs: latency first */
@@ -46,7 +50,10 @@ typedef struct io_source_info {
     AVRational frame_rate;       /* nominal; {0,1} when unknown */
     int width, height;           /* of the stream header (frames may differ) */
     const AVCodecParameters *video_par;
-    const uint8_t *display_matrix; /* 9 x int32 rotation side data, or NULL */
+    bool has_display_matrix;     /* the stream carries rotation side data */
+    int32_t display_matrix[9];   /* that side data (16.16 / 2.30 fixed point, as FFmpeg's) */
+    int display_turns;           /* quarter turns clockwise that a player applies to show a
+                                    stored frame upright (0..3), from the matrix; 0 without */
     const AVCodecParameters *audio_par; /* NULL when no audio (or audio off) */
     AVRational audio_time_base;
     int64_t nb_frames;           /* from the header, 0 when unknown */
@@ -88,6 +95,10 @@ int io_source_reopen(io_source *src, ptim_error *err);
 /* Ask a blocked read to give up (another thread; for shutdown). */
 void io_source_interrupt(io_source *src);
 
+/* Quarter turns clockwise (0..3) a player applies to show a frame with this
+ * display matrix (AV_PKT_DATA_DISPLAYMATRIX) upright, as FFmpeg's autorotate
+ * rounds it; 0 for NULL. Flips are not reported. */
+int io_display_turns(const int32_t matrix[9]);
 /* Classify a user's input string. */
 io_source_kind io_source_kind_of(const char *input);
 /* True for names that are pictures by extension (.png .jpg .jpeg .bmp .webp .tif .tiff). */

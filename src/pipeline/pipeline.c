@@ -1201,6 +1201,10 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                 err.message);
         p->warned_analysis = true;
     }
+    /* A phone video stored turned is analysed as it is shown (masks still
+     * land on the stored pixels). */
+    if (p->tracker)
+        face_tracker_set_orientation(p->tracker, in->display_turns);
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
