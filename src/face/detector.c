@@ -518,7 +518,7 @@ int face_detector_confirm(face_detector *d, const img_view *frame, const face *f
         return ptim_error_prefix(err, "face detection: ");
     int n = bf_decode(nn_runner_output(net->runner, net->out_regressors),
                       nn_runner_output(net->runner, net->out_scores), net->anchors,
-                      net->n_anchors, net->size, d->s.threshold, d->window, CAND_PER_WINDOW);
+                      net->n_anchors, net->size, d->s.threshold, d->window, BF_MAX_ANCHORS);
     /* The face sits in the middle of the crop, about half its width. */
     for (int i = 0; i < n; i++) {
         const bf_det *b = &d->window[i];
