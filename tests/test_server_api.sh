@@ -56,7 +56,7 @@ pass "page, script and style served; other paths 404, nothing escapes the embedd
 # 2. Options and config: generated from the option table.
 section
 [ "$(status GET "$B/api/options")" = 200 ] || fail "GET /api/options"
-n_table=$("$PTIM_BIN" config keys | grep -c '^[a-z_]*\.[a-z_0-9]*$')
+n_table=$("$PTIM_BIN" config keys --all | grep -c '^[a-z_]*\.[a-z_0-9]*$')
 [ "$(json '.options | length')" = "$n_table" ] || fail "/api/options has $(json '.options | length') options, the table $n_table"
 [ "$(json '.options[] | select(.key=="mask.mode") | .choices | join("|")')" = "blur|pixelate|solid|image|swap|none" ] || fail "mask.mode choices"
 [ "$(json '.options[] | select(.key=="output.crf") | .live')" = false ] || fail "output.crf should not be live"
@@ -277,7 +277,7 @@ kill $BUSY 2>/dev/null || true
 LONG=$CLIPS/astronaut_6s.mp4
 [ -s "$LONG" ] || ffmpeg -v error -y -stream_loop 2 -i "$CLIP" -c copy "$LONG"
 P3=$(port); B3=http://127.0.0.1:$P3
-"$PTIM_BIN" mask "$LONG" -o "$T/masked.mp4" --http "$P3" --set source.realtime=true $FAST_ARGS 2>"$T/mask.err" &
+"$PTIM_BIN" mask "$LONG" -o "$T/masked.mp4" --http "$P3" --set debug.faults=source_stall@1+:30 $FAST_ARGS 2>"$T/mask.err" &
 MASK=$!; PIDS+=($MASK)
 wait_up "$B3/healthz" || fail "ptim mask --http did not come up"
 grep -q 'read-only' "$T/mask.err" || fail "ptim mask did not say read-only"
