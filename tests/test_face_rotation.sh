@@ -57,7 +57,7 @@ PY
 printf "angle  %s (F: found, M: masked)\n" "${NAMES[*]}"
 for a in ${ROTATION_ANGLES-$(seq 0 15 345)}; do # ROTATION_ANGLES: a subset (debugging)
   canvas "$a" "$T/in_$a.png" || { fail "cannot make the $a degree picture"; continue; }
-  "$PTIM_BIN" mask -q "$T/in_$a.png" -o "$T/out_$a.png" --mode solid --audit "$T/audit_$a" 2>"$T/err" ||
+  "$PTIM_BIN" mask -q --set detector.turned_views=true "$T/in_$a.png" -o "$T/out_$a.png" --mode solid --audit "$T/audit_$a" 2>"$T/err" ||
     { fail "mask at $a: $(cat "$T/err")"; continue; }
   line=$(check "$a" "$T/in_$a.png" "$T/out_$a.png" "$T/audit_$a") || { fail "check at $a"; continue; }
   echo "$line"
@@ -73,7 +73,7 @@ if [ "${ROTATION_SPIN:-1}" = 1 ]; then # ROTATION_SPIN=0 skips it (debugging)
   ffmpeg -v error -y -loop 1 -framerate 25 -i "$S/astronaut.png" -filter_complex \
     "[0]crop=220:220:115:14,scale=300:300,format=rgba,rotate=2*PI*t/4:ow=hypot(iw\,ih):oh=ow:c=none[h];color=c=0x808080:s=640x360:r=25,format=rgba[bg];[bg][h]overlay=(W-w)/2:(H-h)/2:shortest=1,format=yuv420p" \
     -t 4 -c:v libx264 -preset veryfast -crf 18 "$T/spin.mp4"
-  if expect_status 0 "$PTIM_BIN" mask -q "$T/spin.mp4" -o "$T/spin_out.mp4" --mode solid --audit "$T/spin.audit"; then
+  if expect_status 0 "$PTIM_BIN" mask -q --set detector.turned_views=true "$T/spin.mp4" -o "$T/spin_out.mp4" --mode solid --audit "$T/spin.audit"; then
     ffmpeg -v error -i "$T/spin.mp4" -f rawvideo -pix_fmt gray "$T/spin.gray"
     ffmpeg -v error -i "$T/spin_out.mp4" -f rawvideo -pix_fmt gray "$T/spin_out.gray"
     why=$(python3 - "$T/spin.audit" "$T/spin.gray" "$T/spin_out.gray" <<'PY'

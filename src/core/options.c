@@ -29,7 +29,7 @@ const ptim_option ptim_options[] = {
     {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
     {"detector.tiles", PTIM_OPT_TILES, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
     /* rotate: turned views (face/tracker.c) */
-    {"detector.turned_views", PTIM_OPT_BOOL, "true", U, NULL, true, "Also look at 90/180/270 degree views (rolling scan) for faces lying sideways or upside down"},
+    {"detector.turned_views", PTIM_OPT_BOOL, "false", U, NULL, true, "Also look at 90/180/270 degree views (rolling scan) for faces lying sideways or upside down (off by default: on small faces it can shift a mask, see README)"},
 
     /* track */
     {"track.detect_interval", PTIM_OPT_INT, "10", 1, 1000, NULL, true, "Run the detector at least every N frames while tracking"},

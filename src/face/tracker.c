@@ -518,8 +518,15 @@ static int merge_turned(face_tracker *t, const img_view *frame, ptim_error *err)
             known = centre_inside(b, t->found.faces[j].box);
             /* the upright view saw it sideways: the turned view's box and
              * keypoints are the better measure */
-            if (known && t->more.faces[i].score > t->found.faces[j].score)
+            if (known && t->more.faces[i].score > t->found.faces[j].score) {
+                /* ... but the mask never shrinks: the box kept holds both */
+                float x0 = fminf(b[0], t->found.faces[j].box[0]), y0 = fminf(b[1], t->found.faces[j].box[1]);
+                float x1 = fmaxf(b[0] + b[2], t->found.faces[j].box[0] + t->found.faces[j].box[2]);
+                float y1 = fmaxf(b[1] + b[3], t->found.faces[j].box[1] + t->found.faces[j].box[3]);
                 t->found.faces[j] = t->more.faces[i];
+                t->found.faces[j].box[0] = x0, t->found.faces[j].box[1] = y0;
+                t->found.faces[j].box[2] = x1 - x0, t->found.faces[j].box[3] = y1 - y0;
+            }
         }
         if (known)
             continue;
