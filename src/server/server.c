@@ -318,7 +318,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
                 n = rq->pic->size - rq->sent < max ? rq->pic->size - rq->sent : max;
                 memcpy(buf, rq->pic->data + rq->sent, n);
             } else {
-                const char *crlf = "\r\n" + (rq->sent - rq->pic->size);
+                const char *crlf = &"\r\n"[rq->sent - rq->pic->size];
                 n = strlen(crlf) < max ? strlen(crlf) : max;
                 memcpy(buf, crlf, n);
             }
