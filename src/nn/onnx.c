@@ -179,6 +179,9 @@ static int rd_field(rd *r, uint32_t *field, int *wire, uint64_t *v, span *s)
 
 static rd rd_of(span s)
 {
+    /* An empty field may carry a null pointer: no arithmetic on it (UB). */
+    if (!s.p)
+        return (rd){NULL, NULL};
     return (rd){s.p, s.p + s.n};
 }
 
