@@ -118,7 +118,7 @@ static int setup_group(void **state)
     /* The gap video with frames 2 and 3 dropped (timestamps kept). */
     sh("%s -i '%s' -vf \"select='not(between(n,2,3))'\" -fps_mode passthrough -c:v mpeg4 -q:v 2 '%s'",
        ff, tmp("gap.avi"), tmp("gap_dropped.mkv"));
-    /* Half size: the unchanged check needs equal geometry and is skipped. */
+    /* Half size, unmasked: compared at the detail grid's scale all the same. */
     sh("%s -i '%s' -vf scale=256:256 -c:v mpeg4 -q:v 2 '%s'", ff, tmp("orig.avi"), tmp("half.avi"));
     sh("echo 'not a video' > '%s'", tmp("text.avi"));
     sh("head -c 3000 '%s' > '%s'", tmp("orig.avi"), tmp("truncated.avi"));
@@ -248,7 +248,7 @@ static void test_masked_alone_uses_detection_only(void **state)
     verify_report_free(&rep);
 }
 
-static void test_landmarks_check(void **state)
+static void test_landmarks_never_decide_alone(void **state)
 {
     (void)state;
     fake_ctx ctx = {0};
@@ -256,14 +256,18 @@ static void test_landmarks_check(void **state)
     verify_options opt;
     verify_options_default(&opt);
     opt.leak_threshold = 0.95f; /* the stand-in detector alone reports nothing */
-    opt.original_threshold = 0.5f;
-    opt.unchanged_corr = 1.5f;  /* unchanged check off: landmarks only */
+    opt.unchanged_corr = 1.5f;  /* identity detail off: FaceMesh (0.99 on the gap) alone */
     verify_report rep;
     assert_int_equal(verify_run(tmp("orig.avi"), tmp("gap.avi"), &opt, &det, &rep, NULL), 0);
     assert_true(rep.landmarks_check);
+    assert_int_equal(rep.frames_leaked, 0);
+    verify_report_free(&rep);
+    /* With identity detail on, FaceMesh is listed as evidence of the leak. */
+    opt.unchanged_corr = 0.4f;
+    assert_int_equal(verify_run(tmp("orig.avi"), tmp("gap.avi"), &opt, &det, &rep, NULL), 0);
     assert_int_equal(rep.frames_leaked, 3);
     assert_int_equal(rep.leaks[0].frame, 5);
-    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_LANDMARKS);
+    assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_LANDMARKS | VERIFY_UNCHANGED);
     assert_true(fabsf(rep.leaks[0].hits[0].presence - 0.99f) < 1e-6f);
     assert_true(rep.leaks[0].hits[0].original_score > 0.5f);
     verify_report_free(&rep);
@@ -291,24 +295,41 @@ static void test_detection_needs_facemesh_confirmation(void **state)
     assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED);
     assert_true(fabsf(rep.leaks[0].hits[0].presence - 0.99f) < 1e-6f);
     verify_report_free(&rep);
-    /* Faces too small for FaceMesh to judge count unconfirmed. */
+    /* Faces too small for FaceMesh to judge count unconfirmed, but only
+     * with open detail: the blurred frames are face shapes, not faces. */
     verify_options opt;
     verify_options_default(&opt);
     opt.confirm_min_px = 1000;
     assert_int_equal(verify_run(NULL, tmp("blurred.avi"), &opt, &det, &rep, NULL), 0);
-    assert_int_equal(rep.frames_leaked, 20);
+    assert_int_equal(rep.frames_leaked, 0);
+    verify_report_free(&rep);
+    assert_int_equal(verify_run(NULL, tmp("gap.avi"), &opt, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 3);
     assert_int_equal(rep.leaks[0].hits[0].reasons, VERIFY_DETECTED);
+    assert_true(rep.leaks[0].hits[0].open_detail >= 0.3f);
+    verify_report_free(&rep);
+    opt.open_detail = 0.0f; /* open detail off: every fooled detection counts */
+    assert_int_equal(verify_run(NULL, tmp("blurred.avi"), &opt, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 20);
+    verify_report_free(&rep);
+    /* With the original, a face shape where a face was is not a person. */
+    assert_int_equal(verify_run(tmp("orig.avi"), tmp("blurred.avi"), &opt, &det, &rep, NULL), 0);
+    assert_int_equal(rep.frames_leaked, 0);
     verify_report_free(&rep);
 }
 
-static void test_other_size_skips_unchanged_check(void **state)
+static void test_other_size_compares_at_scale(void **state)
 {
     (void)state;
     verify_report rep;
     run_ok(tmp("orig.avi"), tmp("half.avi"), &rep);
-    assert_false(rep.unchanged_check);
+    assert_true(rep.unchanged_check);
     assert_int_equal(rep.width, 256);
     assert_int_equal(rep.frames_matched, 20);
+    assert_int_equal(rep.frames_leaked, 20); /* an unmasked copy at half size */
+    assert_true(rep.leaks[0].hits[0].reasons & VERIFY_UNCHANGED);
+    assert_true(rep.leaks[0].hits[0].detail_corr > 0.8f);
+    assert_true(fabsf(rep.leaks[0].hits[0].box[0] - FACE_BOX[0] / 2) < 1e-3f);
     verify_report_free(&rep);
 }
 
@@ -362,39 +383,58 @@ static void test_bad_inputs_are_errors(void **state)
     verify_report_free(&rep);
 }
 
-static void test_detail_correlation(void **state)
+static void test_identity_detail(void **state)
 {
     (void)state;
-    enum { W = 64, H = 48 };
-    static uint8_t a[W * H], b[W * H], flat[W * H];
+    enum { W = 64, H = 64 };
+    static uint8_t a[W * H], b[W * H], flat[W * H], big[4 * W * H], soft[W * H];
     srand(3);
     for (int i = 0; i < W * H; i++) {
         a[i] = (uint8_t)(rand() % 200);
         b[i] = (uint8_t)(a[i] + 20); /* brighter, same detail */
         flat[i] = 90;
     }
-    const float box[4] = {4, 4, 40, 30};
-    assert_true(fabsf(verify_detail_correlation(a, W, a, W, W, H, box) - 1.0f) < 1e-5f);
-    assert_true(fabsf(verify_detail_correlation(a, W, b, W, W, H, box) - 1.0f) < 1e-5f);
-    assert_true(verify_detail_correlation(a, W, flat, W, W, H, box) == 0.0f);
+    for (int y = 0; y < 2 * H; y++) /* the same picture at twice the size */
+        for (int x = 0; x < 2 * W; x++)
+            big[y * 2 * W + x] = a[(y / 2) * W + x / 2];
+    for (int y = 0; y < H; y++) /* a 9x9 box blur */
+        for (int x = 0; x < W; x++) {
+            int s = 0, n = 0;
+            for (int dy = -4; dy <= 4; dy++)
+                for (int dx = -4; dx <= 4; dx++)
+                    if (y + dy >= 0 && y + dy < H && x + dx >= 0 && x + dx < W)
+                        s += a[(y + dy) * W + x + dx], n++;
+            soft[y * W + x] = (uint8_t)(s / n);
+        }
+    const float box[4] = {4, 4, 48, 48}; /* 2 px per grid cell */
+    const float box2[4] = {8, 8, 96, 96};
+    assert_true(fabsf(verify_identity_detail(a, W, W, H, box, a, W, W, H, box) - 1.0f) < 1e-5f);
+    assert_true(fabsf(verify_identity_detail(a, W, W, H, box, b, W, W, H, box) - 1.0f) < 1e-5f);
+    assert_true(verify_identity_detail(a, W, W, H, box, flat, W, W, H, box) == 0.0f);
+    assert_true(verify_identity_detail(a, W, W, H, box, big, 2 * W, 2 * W, 2 * H, box2) > 0.99f);
+    assert_true(verify_identity_detail(a, W, W, H, box, soft, W, W, H, box) < 0.4f);
     const float empty[4] = {70, 4, 10, 10};
-    assert_true(verify_detail_correlation(a, W, a, W, W, H, empty) == -2.0f);
+    assert_true(verify_identity_detail(a, W, W, H, empty, a, W, W, H, box) == -2.0f);
     const float edge[4] = {-10, -10, 100, 100}; /* clipped, no overrun */
-    assert_true(verify_detail_correlation(a, W, a, W, W, H, edge) > 0.99f);
+    assert_true(verify_identity_detail(a, W, W, H, edge, a, W, W, H, edge) > 0.99f);
+    /* Open detail: noise is all detail, a flat fill none, the blur little. */
+    assert_true(verify_open_detail(a, W, W, H, box) > 1.0f);
+    assert_true(verify_open_detail(flat, W, W, H, box) == 0.0f);
+    assert_true(verify_open_detail(soft, W, W, H, box) < verify_open_detail(a, W, W, H, box) / 3);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_detail_correlation),
+        cmocka_unit_test(test_identity_detail),
         cmocka_unit_test(test_unmasked_copy_leaks_every_frame),
         cmocka_unit_test(test_blurred_is_clean),
         cmocka_unit_test(test_masking_gap_is_reported_at_its_frames),
         cmocka_unit_test(test_dropped_frames_match_by_time),
         cmocka_unit_test(test_masked_alone_uses_detection_only),
-        cmocka_unit_test(test_landmarks_check),
+        cmocka_unit_test(test_landmarks_never_decide_alone),
         cmocka_unit_test(test_detection_needs_facemesh_confirmation),
-        cmocka_unit_test(test_other_size_skips_unchanged_check),
+        cmocka_unit_test(test_other_size_compares_at_scale),
         cmocka_unit_test(test_every_and_max_frames),
         cmocka_unit_test(test_bad_inputs_are_errors),
     };

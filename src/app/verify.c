@@ -19,7 +19,9 @@ void verify_options_default(verify_options *opt)
     *opt = (verify_options){
         .leak_threshold = 0.5f,
         .presence_threshold = 0.9f,
-        .unchanged_corr = 0.5f,
+        .unchanged_corr = 0.4f,
+        .open_detail = 0.45f,
+        .unconfirmed_threshold = 0.6f,
         .original_threshold = 0.5f,
         .confirm_presence = 0.8f,
         .confirm_min_px = 20.0f,
@@ -189,38 +191,90 @@ static img_view frame_view(const AVFrame *f)
 
 /* ---- comparisons ------------------------------------------------------- */
 
-float verify_detail_correlation(const uint8_t *a, int stride_a, const uint8_t *b, int stride_b,
-                                int width, int height, const float box[4])
+/* Mean luma over an n x n grid laid on `box` (frame pixels, clipped to the
+ * frame): the face at one fixed scale whatever its size in the frame. A cell
+ * smaller than a pixel takes the pixel under it. Returns false when the box
+ * lies outside the frame. */
+static bool grid_luma(const uint8_t *p, int stride, int w, int h, const float box[4], float *out)
 {
-    /* The Laplacian needs a neighbour on each side: stay 1 px inside. */
-    int x0 = (int)floorf(box[0]), y0 = (int)floorf(box[1]);
-    int x1 = (int)ceilf(box[0] + box[2]), y1 = (int)ceilf(box[1] + box[3]);
-    if (x0 < 1) x0 = 1;
-    if (y0 < 1) y0 = 1;
-    if (x1 > width - 1) x1 = width - 1;
-    if (y1 > height - 1) y1 = height - 1;
-    if (x1 - x0 < 3 || y1 - y0 < 3)
-        return -2.0f;
-    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
-    long n = 0;
-    for (int y = y0; y < y1; y++) {
-        const uint8_t *pa = a + (size_t)y * stride_a, *pb = b + (size_t)y * stride_b;
-        for (int x = x0; x < x1; x++) {
-            int la = 4 * pa[x] - pa[x - 1] - pa[x + 1] - pa[x - stride_a] - pa[x + stride_a];
-            int lb = 4 * pb[x] - pb[x - 1] - pb[x + 1] - pb[x - stride_b] - pb[x + stride_b];
-            sa += la;
-            sb += lb;
-            saa += (double)la * la;
-            sbb += (double)lb * lb;
-            sab += (double)la * lb;
-            n++;
+    const int n = VERIFY_DETAIL_GRID;
+    if (!(box[2] > 0.0f && box[3] > 0.0f) || box[0] >= w || box[1] >= h || box[0] + box[2] <= 0 ||
+        box[1] + box[3] <= 0)
+        return false;
+    for (int j = 0; j < n; j++) {
+        int y0 = (int)floorf(box[1] + j * box[3] / n), y1 = (int)floorf(box[1] + (j + 1) * box[3] / n);
+        if (y1 <= y0)
+            y1 = y0 + 1;
+        y0 = y0 < 0 ? 0 : y0 >= h ? h - 1 : y0;
+        y1 = y1 > h ? h : y1 <= y0 ? y0 + 1 : y1;
+        for (int i = 0; i < n; i++) {
+            int x0 = (int)floorf(box[0] + i * box[2] / n), x1 = (int)floorf(box[0] + (i + 1) * box[2] / n);
+            if (x1 <= x0)
+                x1 = x0 + 1;
+            x0 = x0 < 0 ? 0 : x0 >= w ? w - 1 : x0;
+            x1 = x1 > w ? w : x1 <= x0 ? x0 + 1 : x1;
+            unsigned sum = 0;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++)
+                    sum += p[(size_t)y * stride + x];
+            out[j * n + i] = (float)sum / (float)((y1 - y0) * (x1 - x0));
         }
     }
-    double va = saa - sa * sa / n, vb = sbb - sb * sb / n, cov = sab - sa * sb / n;
-    /* Below ~0.25 grey level of Laplacian RMS there is no detail to compare. */
-    if (va < 0.0625 * n || vb < 0.0625 * n)
+    return true;
+}
+
+/* 4-neighbour Laplacian of an n x n grid, (n-2)^2 values. */
+static void grid_laplacian(const float *g, float *out)
+{
+    const int n = VERIFY_DETAIL_GRID;
+    for (int j = 1; j < n - 1; j++)
+        for (int i = 1; i < n - 1; i++)
+            out[(j - 1) * (n - 2) + (i - 1)] = 4 * g[j * n + i] - g[j * n + i - 1] - g[j * n + i + 1] -
+                                               g[(j - 1) * n + i] - g[(j + 1) * n + i];
+}
+
+float verify_identity_detail(const uint8_t *a, int stride_a, int width_a, int height_a, const float box_a[4],
+                             const uint8_t *b, int stride_b, int width_b, int height_b, const float box_b[4])
+{
+    enum { N = VERIFY_DETAIL_GRID, L = (VERIFY_DETAIL_GRID - 2) * (VERIFY_DETAIL_GRID - 2) };
+    float ga[N * N], gb[N * N], la[L], lb[L];
+    if (!grid_luma(a, stride_a, width_a, height_a, box_a, ga) ||
+        !grid_luma(b, stride_b, width_b, height_b, box_b, gb))
+        return -2.0f;
+    grid_laplacian(ga, la);
+    grid_laplacian(gb, lb);
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int k = 0; k < L; k++) {
+        sa += la[k];
+        sb += lb[k];
+        saa += (double)la[k] * la[k];
+        sbb += (double)lb[k] * lb[k];
+        sab += (double)la[k] * lb[k];
+    }
+    double va = saa - sa * sa / L, vb = sbb - sb * sb / L, cov = sab - sa * sb / L;
+    /* Below ~0.25 grey level of Laplacian RMS there is no detail to compare:
+     * a flat fill, or an original too dark to show anyone. */
+    if (va < 0.0625 * L || vb < 0.0625 * L)
         return 0.0f;
     return (float)(cov / sqrt(va * vb));
+}
+
+float verify_open_detail(const uint8_t *p, int stride, int width, int height, const float box[4])
+{
+    enum { N = VERIFY_DETAIL_GRID, L = (VERIFY_DETAIL_GRID - 2) * (VERIFY_DETAIL_GRID - 2) };
+    float g[N * N], l[L];
+    if (!grid_luma(p, stride, width, height, box, g))
+        return 0.0f;
+    grid_laplacian(g, l);
+    double s = 0, ss = 0, ls = 0;
+    for (int k = 0; k < N * N; k++) {
+        s += g[k];
+        ss += (double)g[k] * g[k];
+    }
+    for (int k = 0; k < L; k++)
+        ls += (double)l[k] * l[k];
+    double var = ss / (N * N) - (s / (N * N)) * (s / (N * N));
+    return (float)(sqrt(ls / L) / (sqrt(var > 0 ? var : 0) + 1.0));
 }
 
 /* Correlation of 16x12 mean-luma thumbnails of two frames: masking changes
@@ -285,7 +339,8 @@ static verify_hit *leak_hit(verify_leak *leak, const float box[4])
     if (leak->count == FACE_LIST_MAX)
         return NULL;
     verify_hit *h = &leak->hits[leak->count++];
-    *h = (verify_hit){.presence = -1.0f, .detail_corr = -2.0f, .similarity = -2.0f, .similarity_blurred = -2.0f};
+    *h = (verify_hit){.presence = -1.0f, .detail_corr = -2.0f, .similarity = -2.0f, .similarity_blurred = -2.0f,
+                      .open_detail = -1.0f};
     memcpy(h->box, box, sizeof h->box);
     return h;
 }
@@ -309,7 +364,7 @@ static int push_leak(verify_report *rep, const verify_leak *leak, ptim_error *er
  * nose and mouth keypoints, padded by 15 % of the box width and kept inside
  * the box. A box alone also holds ears, hair and background, which masking
  * rightly leaves alone. Without usable keypoints: the central 60 %. */
-static void inner_region(const float box[4], const float (*kp)[2], float out[4])
+static void inner_region(const float box[4], const float (*kp)[2], float pad_frac, float out[4])
 {
     float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     for (int k = 0; k < 4; k++) { /* right eye, left eye, nose tip, mouth */
@@ -318,7 +373,7 @@ static void inner_region(const float box[4], const float (*kp)[2], float out[4])
         x1 = fmaxf(x1, kp[k][0]);
         y1 = fmaxf(y1, kp[k][1]);
     }
-    float pad = 0.15f * box[2];
+    float pad = pad_frac * box[2];
     x0 = fmaxf(x0 - pad, box[0]);
     y0 = fmaxf(y0 - pad, box[1]);
     x1 = fminf(x1 + pad, box[0] + box[2]);
@@ -335,52 +390,110 @@ static void inner_region(const float box[4], const float (*kp)[2], float out[4])
     out[3] = y1 - y0;
 }
 
-/* Everything recognizable on one masked frame; `orig` may be NULL. */
-/* Does `box` (masked-frame pixels) overlap any face the detector found in
- * the original (original pixels, scaled by sx, sy), however unsure? */
-static bool overlaps_original(const float box[4], const face_list *faces_o, float sx, float sy)
+/* Index of the first face of `faces_o` (original pixels, scaled by sx, sy)
+ * that overlaps `box` (masked-frame pixels) at all, however unsure; -1. */
+static int overlapping_original(const float box[4], const face_list *faces_o, float sx, float sy)
 {
+    int best = -1;
+    float best_area = 0.0f;
     for (int i = 0; i < faces_o->count; i++) {
         const float *o = faces_o->faces[i].box;
         float ob[4] = {o[0] * sx, o[1] * sy, o[2] * sx, o[3] * sy};
         float w = fminf(box[0] + box[2], ob[0] + ob[2]) - fmaxf(box[0], ob[0]);
         float h = fminf(box[1] + box[3], ob[1] + ob[3]) - fmaxf(box[1], ob[1]);
-        if (w > 0.0f && h > 0.0f)
-            return true;
+        if (w > 0.0f && h > 0.0f && w * h > best_area) {
+            best = i;
+            best_area = w * h;
+        }
     }
-    return false;
+    return best;
 }
 
+/* A place to judge on one frame: a face of the original (original pixels in
+ * `fo`, scaled into the masked frame in box/kp/inner). */
+typedef struct verify_region {
+    const face *fo;
+    float box[4], inner[4], kp[FACE_KEYPOINTS][2];
+    float m_score, m_presence; /* the masked-frame detection that points here (0 / -1: none) */
+} verify_region;
+
+static int add_region(verify_region *regions, int n, const face *fo, float sx, float sy)
+{
+    for (int r = 0; r < n; r++)
+        if (regions[r].fo == fo)
+            return r;
+    if (n == 2 * FACE_LIST_MAX)
+        return -1;
+    verify_region *g = &regions[n];
+    *g = (verify_region){.fo = fo, .m_presence = -1.0f};
+    g->box[0] = fo->box[0] * sx;
+    g->box[1] = fo->box[1] * sy;
+    g->box[2] = fo->box[2] * sx;
+    g->box[3] = fo->box[3] * sy;
+    for (int k = 0; k < FACE_KEYPOINTS; k++) {
+        g->kp[k][0] = fo->keypoints[k][0] * sx;
+        g->kp[k][1] = fo->keypoints[k][1] * sy;
+    }
+    inner_region(g->box, (const float(*)[2])g->kp, 0.15f, g->inner);
+    return n;
+}
+
+/* Everything recognizable on one masked frame; `orig` may be NULL.
+ *
+ * With the original, a person is judged, not a face shape: masking leaves a
+ * head-shaped blob that a detector and FaceMesh may still call a face, and
+ * it cannot reveal anyone the original does not show. So the places to judge
+ * are the original's faces (sure detections that FaceMesh confirms on the
+ * original) and any original detection a confirmed masked-frame detection
+ * points at; each is a leak when the detail that identifies a person (eyes,
+ * nose, mouth at a fixed scale) is still the original's, or, with the
+ * recognizer on, when it still matches the person. Without the original,
+ * a confirmed detection is a leak when its face shows open detail. */
 static int check_frame(const verify_options *opt, const verify_detector *det, verify_report *rep,
                        const AVFrame *masked, int64_t mframe, double mtime, const AVFrame *orig,
                        int64_t oframe, face_list *faces_m, face_list *faces_o, ptim_error *err)
 {
     img_view vm = frame_view(masked);
+    img_view vo = orig ? frame_view(orig) : (img_view){0};
     verify_leak leak = {.frame = mframe, .time = mtime, .original_frame = orig ? oframe : -1};
+    verify_region regions[2 * FACE_LIST_MAX];
+    int nregions = 0;
 
     if (det->detect(det->ctx, &vm, faces_m, err))
         return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
     faces_o->count = 0;
+    float sx = orig ? (float)masked->width / orig->width : 1.0f;
+    float sy = orig ? (float)masked->height / orig->height : 1.0f;
     if (orig) {
-        img_view vo = frame_view(orig);
         if (det->detect(det->ctx, &vo, faces_o, err))
             return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+        /* The original's faces: sure detections, confirmed by FaceMesh where
+         * one is wide enough to judge (a recall-tuned detector also fires on
+         * hair, collars and shuttle parts, and those show no one). */
         int counted = 0;
-        for (int i = 0; i < faces_o->count; i++)
-            counted += faces_o->faces[i].score >= opt->original_threshold;
+        for (int i = 0; i < faces_o->count; i++) {
+            const face *fo = &faces_o->faces[i];
+            if (fo->score < opt->original_threshold)
+                continue;
+            if (det->presence && fo->box[2] >= opt->confirm_min_px) {
+                float po = 0.0f;
+                if (det->presence(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, &po, err))
+                    return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
+                if (po < opt->confirm_presence)
+                    continue;
+            }
+            counted++;
+            if (add_region(regions, nregions, fo, sx, sy) == nregions)
+                nregions++;
+        }
         rep->original_faces += counted;
         rep->original_face_frames += counted > 0;
     }
-    float sx = orig ? (float)masked->width / orig->width : 1.0f;
-    float sy = orig ? (float)masked->height / orig->height : 1.0f;
 
-    /* 1. Still detected. A face-shaped blur or fill scores 0.5-0.65 with
-     * BlazeFace, as much as a real face far away, so where FaceMesh can judge
-     * (a face wide enough) it must confirm that a face is really there. */
-    /* With an original and the recognizer, identity decides (below): a
-     * detection on the masked frame is only a face shape, not a person. */
-    bool identity = orig && det->embed;
-    for (int i = 0; i < faces_m->count && !identity; i++) {
+    /* Detections on the masked frame, confirmed by FaceMesh where it can
+     * judge (a face-shaped blur or fill scores 0.5-0.65 with BlazeFace, as
+     * much as a real face far away). */
+    for (int i = 0; i < faces_m->count; i++) {
         const face *f = &faces_m->faces[i];
         if (f->score < opt->leak_threshold)
             continue;
@@ -390,78 +503,67 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
             if (presence < opt->confirm_presence)
                 continue;
-        } else if (orig && !overlaps_original(f->box, faces_o, sx, sy)) {
-            /* Too small for FaceMesh to confirm, and nothing face-like at this
-             * place in the original: masking removes information, it cannot
-             * reveal an identity where the original showed none. Such hits are
-             * the detector's guesses on dark texture (seen on Megamind). */
+        }
+        if (orig) {
+            /* Nothing at this place in the original: masking removes
+             * information, it cannot show a person the original did not. */
+            int o = overlapping_original(f->box, faces_o, sx, sy);
+            if (o < 0)
+                continue;
+            /* Too small for FaceMesh to confirm: only where the original is
+             * sure of a face (unsure small hits are the detector's guesses
+             * on dark texture, on both frames alike; seen on Megamind). */
+            if (presence < 0.0f && faces_o->faces[o].score < opt->original_threshold)
+                continue;
+            int r = add_region(regions, nregions, &faces_o->faces[o], sx, sy);
+            if (r < 0)
+                continue;
+            nregions += r == nregions;
+            regions[r].m_score = fmaxf(regions[r].m_score, f->score);
+            regions[r].m_presence = fmaxf(regions[r].m_presence, presence);
             continue;
         }
+        /* Masked file alone. Too small for FaceMesh: the detector must be surer. */
+        if (presence < 0.0f && f->score < opt->unconfirmed_threshold)
+            continue;
+        float in[4];
+        /* The keypoints' own span: padded, a blob's box reaches the blob's
+         * edge, and an edge is detail. */
+        inner_region(f->box, (const float(*)[2])f->keypoints, 0.0f, in);
+        float open = verify_open_detail(masked->data[0], masked->linesize[0], masked->width, masked->height, in);
+        if (open < opt->open_detail)
+            continue; /* a face shape without the detail of a face: a blur or fill */
         verify_hit *h = leak_hit(&leak, f->box);
         if (h) {
             h->reasons |= VERIFY_DETECTED;
             h->score = fmaxf(h->score, f->score);
             h->presence = fmaxf(h->presence, presence);
+            h->open_detail = fmaxf(h->open_detail, open);
         }
     }
 
-    /* The regions that should be masked: the original's faces (scaled to
-     * the masked frame). */
-    float regions[2 * FACE_LIST_MAX][4];
-    float inner[2 * FACE_LIST_MAX][4]; /* eyes, nose and mouth: what identifies */
-    float region_kp[2 * FACE_LIST_MAX][FACE_KEYPOINTS][2];
-    float region_score[2 * FACE_LIST_MAX];
-    int region_src[2 * FACE_LIST_MAX]; /* index into faces_o */
-    int nregions = 0;
-    for (int i = 0; i < faces_o->count; i++) {
-        const face *f = &faces_o->faces[i];
-        if (f->score < opt->original_threshold)
-            continue;
-        regions[nregions][0] = f->box[0] * sx;
-        regions[nregions][1] = f->box[1] * sy;
-        regions[nregions][2] = f->box[2] * sx;
-        regions[nregions][3] = f->box[3] * sy;
-        for (int k = 0; k < FACE_KEYPOINTS; k++) {
-            region_kp[nregions][k][0] = f->keypoints[k][0] * sx;
-            region_kp[nregions][k][1] = f->keypoints[k][1] * sy;
-        }
-        inner_region(regions[nregions], region_kp[nregions], inner[nregions]);
-        region_src[nregions] = i;
-        region_score[nregions++] = f->score;
-    }
-    /* Masked file alone: no regions. FaceMesh on the detector's unsure
-     * guesses (0.3-0.5) was tried and rejected: on a whole-frame blur cover it
-     * boxes the whole person and FaceMesh, out of its depth at that scale,
-     * reports presence 0.9+ on an unrecognizable blob. */
-
+    bool identity = orig && det->embed;
     for (int r = 0; r < nregions; r++) {
-        const float *box = regions[r];
-        /* Credit the original face on any hit already at this place. */
-        for (int k = 0; k < leak.count; k++)
-            if (box_iou(leak.hits[k].box, box) > 0.3f)
-                leak.hits[k].original_score = fmaxf(leak.hits[k].original_score, region_score[r]);
-        bool small = box[2] < opt->identity_min_px;
-        if (identity && !small) {
-            /* 4. Does the recognizer still see the person the original shows
-             * here? Both crops use the original's keypoints, so masking is the
-             * only difference. Places FaceMesh does not confirm as a face on
-             * the original (shuttle parts, collars) have no person to find. */
-            if (det->presence && faces_o->faces[region_src[r]].box[2] >= opt->confirm_min_px) {
-                float po = 0.0f;
-                img_view vo = frame_view(orig);
-                const face *fo = &faces_o->faces[region_src[r]];
-                if (det->presence(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, &po, err))
-                    return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
-                if (po < opt->confirm_presence)
-                    continue;
-            }
+        const verify_region *g = &regions[r];
+        const face *fo = g->fo;
+        verify_hit *h = NULL;
+        /* Is the detail that identifies this person still the original's? */
+        float orig_inner[4] = {g->inner[0] / sx, g->inner[1] / sy, g->inner[2] / sx, g->inner[3] / sy};
+        float corr = verify_identity_detail(orig->data[0], orig->linesize[0], orig->width, orig->height,
+                                            orig_inner, masked->data[0], masked->linesize[0], masked->width,
+                                            masked->height, g->inner);
+        if (corr >= opt->unchanged_corr && (h = leak_hit(&leak, g->box))) {
+            h->reasons |= VERIFY_UNCHANGED;
+            h->detail_corr = fmaxf(h->detail_corr, corr);
+        }
+        if (identity && g->box[2] >= opt->identity_min_px) {
+            /* Does the recognizer still see the person? Both crops use the
+             * original's keypoints, so masking is the only difference. */
             float eo[FACE_EMBED_DIM_MAX], em[FACE_EMBED_DIM_MAX], eb[FACE_EMBED_DIM_MAX];
             int dim_o = 0, dim_m = 0, dim_b = 0;
-            img_view vo = frame_view(orig);
-            const face *fo = &faces_o->faces[region_src[r]];
             if (det->embed(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, eo, &dim_o, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
-            if (det->embed(det->ctx, &vm, box, (const float(*)[2])region_kp[r], em, &dim_m, err))
+            if (det->embed(det->ctx, &vm, g->box, (const float(*)[2])g->kp, em, &dim_m, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
             float sim = -2.0f, base = -2.0f;
             if (dim_o == dim_m && dim_o > 0) {
@@ -486,49 +588,82 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
             }
             rep->identity_compared++;
             rep->identity_max = fmaxf(rep->identity_max, sim);
-            if (sim >= opt->identity_threshold && sim >= base + opt->identity_margin) {
-                verify_hit *h = leak_hit(&leak, box);
-                if (h) {
-                    h->reasons |= VERIFY_IDENTITY;
-                    h->similarity = fmaxf(h->similarity, sim);
-                    h->similarity_blurred = base;
-                    h->original_score = fmaxf(h->original_score, region_score[r]);
-                }
+            if (sim >= opt->identity_threshold && sim >= base + opt->identity_margin &&
+                (h = leak_hit(&leak, g->box))) {
+                h->reasons |= VERIFY_IDENTITY;
+                h->similarity = fmaxf(h->similarity, sim);
+                h->similarity_blurred = base;
             }
+        }
+        if (!h)
             continue;
+        /* A leak: say what else sees a face here, for the person who checks. */
+        h->original_score = fmaxf(h->original_score, fo->score);
+        if (g->m_score > 0.0f) {
+            h->reasons |= VERIFY_DETECTED;
+            h->score = fmaxf(h->score, g->m_score);
         }
-        /* 2. FaceMesh still finds a face there. */
-        if (det->presence && !identity) {
+        if (det->presence) {
             float presence = 0.0f;
-            if (det->presence(det->ctx, &vm, box, (const float(*)[2])region_kp[r], &presence, err))
+            if (det->presence(det->ctx, &vm, g->box, (const float(*)[2])g->kp, &presence, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
-            if (presence >= opt->presence_threshold) {
-                verify_hit *h = leak_hit(&leak, box);
-                if (h) {
-                    h->reasons |= VERIFY_LANDMARKS;
-                    h->presence = presence;
-                    h->original_score = fmaxf(h->original_score, region_score[r]);
-                }
-            }
-        }
-        /* 3. The original's detail is still there (same geometry only). */
-        if (rep->unchanged_check && orig) {
-            float corr = verify_detail_correlation(orig->data[0], orig->linesize[0], masked->data[0],
-                                                   masked->linesize[0], masked->width,
-                                                   masked->height, inner[r]);
-            if (corr >= opt->unchanged_corr) {
-                verify_hit *h = leak_hit(&leak, box);
-                if (h) {
-                    h->reasons |= VERIFY_UNCHANGED;
-                    h->detail_corr = corr;
-                    h->original_score = fmaxf(h->original_score, region_score[r]);
-                }
-            }
+            h->presence = fmaxf(h->presence, presence);
+            if (presence >= opt->presence_threshold)
+                h->reasons |= VERIFY_LANDMARKS;
         }
     }
     if (leak.count)
         return push_leak(rep, &leak, err);
     return 0;
+}
+
+/* A hit FaceMesh could not judge (too small) and no other check backs up. */
+static bool unconfirmed_small(const verify_hit *h, const verify_options *opt)
+{
+    return h->box[2] < opt->confirm_min_px && !(h->reasons & (VERIFY_LANDMARKS | VERIFY_IDENTITY));
+}
+
+/* Small unconfirmed hits count only when they recur: a face stays for more
+ * than one frame, while the detector's guesses on dark texture under 20 px
+ * flicker (seen on Megamind: one frame at a time, a different corner each
+ * time). A hit recurs when a hit within `window` frames overlaps it. */
+static void drop_flicker(verify_report *rep, const verify_options *opt)
+{
+    const int64_t window = 2 * (int64_t)opt->every;
+    bool *keep_hit = calloc((size_t)rep->frames_leaked * FACE_LIST_MAX + 1, sizeof *keep_hit);
+    if (!keep_hit)
+        return; /* no memory: report everything, the safe side */
+    for (int64_t i = 0; i < rep->frames_leaked; i++) {
+        const verify_leak *l = &rep->leaks[i];
+        for (int k = 0; k < l->count; k++) {
+            const verify_hit *h = &l->hits[k];
+            bool keep = !unconfirmed_small(h, opt);
+            for (int64_t j = i - 1; !keep && j >= 0 && l->frame - rep->leaks[j].frame <= window; j--)
+                for (int q = 0; q < rep->leaks[j].count && !keep; q++)
+                    keep = box_iou(rep->leaks[j].hits[q].box, h->box) > 0.1f;
+            for (int64_t j = i + 1; !keep && j < rep->frames_leaked && rep->leaks[j].frame - l->frame <= window; j++)
+                for (int q = 0; q < rep->leaks[j].count && !keep; q++)
+                    keep = box_iou(rep->leaks[j].hits[q].box, h->box) > 0.1f;
+            keep_hit[i * FACE_LIST_MAX + k] = keep;
+        }
+    }
+    int64_t out = 0;
+    rep->faces_leaked = 0;
+    for (int64_t i = 0; i < rep->frames_leaked; i++) {
+        verify_leak l = rep->leaks[i];
+        int n = 0;
+        for (int k = 0; k < l.count; k++)
+            if (keep_hit[i * FACE_LIST_MAX + k])
+                l.hits[n++] = l.hits[k];
+        rep->flicker_dropped += l.count - n;
+        l.count = n;
+        if (n) {
+            rep->leaks[out++] = l;
+            rep->faces_leaked += n;
+        }
+    }
+    rep->frames_leaked = out;
+    free(keep_hit);
 }
 
 int verify_run(const char *original, const char *masked, const verify_options *opt_in,
@@ -544,7 +679,8 @@ int verify_run(const char *original, const char *masked, const verify_options *o
         opt.every = 1;
     snprintf(rep->masked, sizeof rep->masked, "%s", masked);
     snprintf(rep->original, sizeof rep->original, "%s", original ? original : "");
-    rep->landmarks_check = det->presence != NULL && !(original && det->embed);
+    rep->landmarks_check = det->presence != NULL;
+    rep->unchanged_check = original != NULL;
     rep->identity_check = original && det->embed;
     rep->identity_max = -2.0f;
 
@@ -603,7 +739,6 @@ int verify_run(const char *original, const char *masked, const verify_options *o
         if (mi == 0) {
             rep->width = fm->width;
             rep->height = fm->height;
-            rep->unchanged_check = have_o && nxt->width == fm->width && nxt->height == fm->height;
         }
         rep->frames_decoded++;
         if (opt.max_frames && mi >= opt.max_frames)
@@ -692,6 +827,7 @@ int verify_run(const char *original, const char *masked, const verify_options *o
                        original);
         goto out;
     }
+    drop_flicker(rep, &opt);
     rc = 0;
 out:
     rep->decode_errors = rm.decode_errors + (have_o ? ro.decode_errors : 0);
@@ -748,6 +884,7 @@ char *verify_report_json(const verify_report *rep)
     cJSON_AddNumberToObject(root, "original_face_frames", (double)rep->original_face_frames);
     cJSON_AddNumberToObject(root, "frames_leaked", (double)rep->frames_leaked);
     cJSON_AddNumberToObject(root, "faces_leaked", (double)rep->faces_leaked);
+    cJSON_AddNumberToObject(root, "small_flicker_ignored", (double)rep->flicker_dropped);
     cJSON_AddNumberToObject(root, "decode_errors", (double)rep->decode_errors);
     cJSON *checks = cJSON_AddArrayToObject(root, "checks");
     cJSON_AddItemToArray(checks, cJSON_CreateString("detected"));
@@ -791,6 +928,8 @@ char *verify_report_json(const verify_report *rep)
                 cJSON_AddNumberToObject(fo, "presence", round3(h->presence));
             if (h->detail_corr > -2)
                 cJSON_AddNumberToObject(fo, "detail_corr", round3(h->detail_corr));
+            if (h->open_detail >= 0)
+                cJSON_AddNumberToObject(fo, "open_detail", round3(h->open_detail));
             if (h->original_score > 0)
                 cJSON_AddNumberToObject(fo, "original_score", round3(h->original_score));
             if (h->similarity > -2)
@@ -821,10 +960,12 @@ static void print_reasons(FILE *f, const verify_hit *h)
 {
     if (h->reasons & VERIFY_DETECTED)
         fprintf(f, " detected (score %.2f%s)", h->score, h->presence >= 0 ? "" : ", no FaceMesh");
+    if (h->open_detail >= 0)
+        fprintf(f, " open detail %.2f", h->open_detail);
     if (h->presence >= 0 && (h->reasons & (VERIFY_DETECTED | VERIFY_LANDMARKS)))
         fprintf(f, " landmarks (FaceMesh presence %.2f)", h->presence);
     if (h->reasons & VERIFY_UNCHANGED)
-        fprintf(f, " unchanged (detail correlation %.2f)", h->detail_corr);
+        fprintf(f, " unchanged (identity detail correlation %.2f)", h->detail_corr);
     if (h->reasons & VERIFY_IDENTITY)
         fprintf(f, " identity (similarity %.2f to the original person; a hard blur of the original: %.2f)",
                 h->similarity, h->similarity_blurred);

@@ -4,21 +4,33 @@
  * decodes the files itself (libavformat/libavcodec), runs a detector tuned for
  * recall on the masked output and, when the original is given, on the
  * original's frame at the same timestamp, and reports every masked frame where
- * a face is still recognizable:
+ * a person is still recognizable. A face *shape* is not a person: masking
+ * leaves head-shaped blobs that detectors and FaceMesh still call faces.
  *
- *   detected   the detector finds a face on the masked frame with a score of
- *              at least leak_threshold, and FaceMesh confirms it (presence
- *              >= confirm_presence) when the face is wide enough to judge
- *              (a face-shaped blur or fill alone scores 0.5-0.65);
- *   landmarks  (original given) FaceMesh finds a face (presence >=
- *              presence_threshold) on the masked frame inside a region where
- *              the original has a face;
- *   unchanged  (original given, same frame size) the fine detail of an
- *              original face's eyes, nose and mouth (the span of those
- *              keypoints, padded) is still there: the correlation of the
- *              luma Laplacian of original and masked is >= unchanged_corr.
- *              This catches faces the detector misses on both (small ones)
- *              as long as the detector saw them on the original.
+ * With the original (the check to trust), the places judged are the
+ * original's faces (detections of at least original_threshold that FaceMesh
+ * confirms on the original) and any original detection that a confirmed
+ * detection on the masked frame points at. A place leaks when
+ *   unchanged  the detail that identifies a person is still the original's:
+ *              the eyes-nose-mouth region of both frames resampled to a
+ *              VERIFY_DETAIL_GRID grid (one scale for every face size) and
+ *              the correlation of their Laplacians >= unchanged_corr (0.4:
+ *              blur 0.2, pixelate and solid stay under 0.17 on the samples,
+ *              the original gives 1.0, a blur of 0.02 face widths ~0.5);
+ *   identity   (recognizer on) MobileFaceNet still matches the original person.
+ * The masked frame's detection (detected) and FaceMesh (landmarks) are listed
+ * with a leak as further evidence, but never decide alone.
+ *
+ * Without the original: a detection of at least leak_threshold, confirmed by
+ * FaceMesh when wide enough (a smaller one needs unconfirmed_threshold),
+ * whose face shows open detail: Laplacian RMS over luma deviation on the grid
+ * laid on the span of its eyes, nose and mouth keypoints >= open_detail
+ * (0.45: real faces of the samples 0.34-1.7, median 1.1; the demo's blurred
+ * blobs up to 0.39). Weaker than the check with the original: a weak blur
+ * (0.02) is caught only with it.
+ *
+ * Hits too small for FaceMesh (under confirm_min_px) that nothing else
+ * confirms count only when they recur within two checked frames.
  *
  * Frames are matched by presentation time relative to each stream's first
  * frame (frame order when timestamps are missing). Boxes are masked-frame
@@ -59,7 +71,9 @@ typedef struct verify_detector {
 typedef struct verify_options {
     float leak_threshold;     /* detection score on a masked frame that counts as a face */
     float presence_threshold; /* FaceMesh presence that counts as a face */
-    float unchanged_corr;     /* detail correlation that counts as an unmasked region */
+    float unchanged_corr;     /* identity detail correlation that counts as unmasked */
+    float open_detail;        /* masked file alone: detail that makes a detection a face */
+    float unconfirmed_threshold; /* masked file alone: score a detection too small for FaceMesh needs */
     float original_threshold; /* original detections at least this sure are the faces to check */
     float confirm_presence;   /* a detection on the masked frame counts only when FaceMesh
                                * finds a face there with at least this presence ... */
@@ -96,6 +110,7 @@ typedef struct verify_hit {
     float original_score; /* score of the matching original face (0: none) */
     float similarity;     /* identity similarity to the original face (-2: not computed) */
     float similarity_blurred; /* the original hard-blurred vs the original (the baseline) */
+    float open_detail;    /* masked file alone: open detail of the face (-1: not measured) */
 } verify_hit;
 
 typedef struct verify_leak {
@@ -117,6 +132,7 @@ typedef struct verify_report {
     int64_t original_face_frames;
     int64_t frames_leaked;
     int64_t faces_leaked;
+    int64_t flicker_dropped;    /* hits under confirm_min_px that did not recur within 2 checked frames */
     int64_t decode_errors;      /* packets either decoder rejected */
     bool unchanged_check;       /* false when the sizes differ or no original */
     bool landmarks_check;
@@ -142,10 +158,17 @@ char *verify_report_json(const verify_report *rep);
 /* A few human lines: one per leaked frame (up to `max_lines`), then a summary. */
 void verify_report_print(const verify_report *rep, FILE *f, int max_lines);
 
-/* Correlation of the 4-neighbour Laplacian of two luma planes over the
- * rectangle x, y, w, h (clipped); -2 when the rectangle is empty, 0 when one
- * side has no detail at all. Exposed for tests. */
-float verify_detail_correlation(const uint8_t *a, int stride_a, const uint8_t *b, int stride_b,
-                                int width, int height, const float box[4]);
+/* Samples across a face region at which identity detail is compared. */
+#define VERIFY_DETAIL_GRID 24
+
+/* Identity detail: the correlation of the 4-neighbour Laplacians of two luma
+ * planes, each over its own rectangle x, y, w, h (pixels) resampled to a
+ * VERIFY_DETAIL_GRID square, so frames of other sizes compare. -2 when a
+ * rectangle lies outside its plane, 0 when one side has no detail at all. */
+float verify_identity_detail(const uint8_t *a, int stride_a, int width_a, int height_a, const float box_a[4],
+                             const uint8_t *b, int stride_b, int width_b, int height_b, const float box_b[4]);
+/* Open detail of one region on the same grid: Laplacian RMS over (luma
+ * standard deviation + 1); 0 for an empty region. */
+float verify_open_detail(const uint8_t *p, int stride, int width, int height, const float box[4]);
 
 #endif
