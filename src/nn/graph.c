@@ -283,6 +283,13 @@ int nn_graph_validate(nn_graph *g, ptim_error *err)
                 rc = op_fail(g, i, err, "reads tensor %d before anything writes it", op->inputs[k]);
                 break;
             }
+        /* One writer per tensor, and never a constant or a graph input: a
+         * second writer would make the backends disagree on its value. */
+        if (rc == 0 && ready[op->output])
+            rc = op_fail(g, i, err, "writes tensor %d, which %s", op->output,
+                         g->tensors[op->output].data       ? "is a constant"
+                         : g->tensors[op->output].is_input ? "is a graph input"
+                                                           : "an earlier operator writes");
         if (rc == 0)
             rc = validate_op(g, i, err);
         ready[op->output] = 1;
@@ -362,6 +369,28 @@ static void fuse_activations(nn_graph *g)
         mid->producer = -1;
         mid->consumers = 0;
         op->dead = 1;
+    }
+    count_consumers(g);
+}
+
+/* Operators whose result nothing reads (and that is no graph output) are
+ * dropped, repeatedly, so their inputs may die too: no work for nothing, and
+ * no dangling value handed to XNNPACK (whose debug build asserts on a
+ * max-pooling node whose result is never read; found by fuzz_tflite). */
+static void drop_unread_ops(nn_graph *g)
+{
+    for (int changed = 1; changed;) {
+        changed = 0;
+        count_consumers(g);
+        for (int i = g->n_ops - 1; i >= 0; i--) {
+            nn_op *op = &g->ops[i];
+            const nn_tensor *y = &g->tensors[op->output];
+            if (op->dead || y->consumers > 0 || y->is_output)
+                continue;
+            op->dead = 1;
+            g->tensors[op->output].producer = -1;
+            changed = 1;
+        }
     }
     count_consumers(g);
 }
@@ -617,6 +646,7 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err)
 {
     if (fold_constants(g, err))
         return -1;
+    drop_unread_ops(g);
     fuse_activations(g);
     if (nn_add_padded_is_fast()) {
         fuse_channel_pads(g);
