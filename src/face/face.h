@@ -18,6 +18,7 @@ enum face_flags {
     FACE_TRACKED = 1u << 1,       /* followed from the previous frame's landmarks */
     FACE_HELD = 1u << 2,          /* lost on this frame; kept at its last place (track.hold_ms) */
     FACE_HAS_LANDMARKS = 1u << 3, /* landmarks[] and presence are valid */
+    FACE_KEPT = 1u << 4,          /* left visible on purpose: privacy.keep / privacy.only (face/select) */
 };
 
 typedef struct face {
@@ -30,6 +31,7 @@ typedef struct face {
     float presence;                          /* FaceMesh face presence 0..1 */
     float roll;                              /* radians, eyes' tilt; 0 = upright */
     float align[6];                          /* 2x3 similarity: frame px -> canonical face [0,1]^2 */
+    float identity_sim;                      /* face/select: similarity to the listed people (-2: none) */
 } face;
 
 /* A face known only by its detection: what masking needs of a face nobody

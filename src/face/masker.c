@@ -521,7 +521,7 @@ int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, 
                               "more than %d faces on one frame: the whole frame is covered",
                               FACE_LIST_MAX + FACE_BOXES_MAX);
     for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++)
-        if (mask_face(m, frame, &faces->faces[i]))
+        if (!(faces->faces[i].flags & FACE_KEPT) && mask_face(m, frame, &faces->faces[i]))
             return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d",
                                   faces->faces[i].id);
     /* Faces known by their box alone (a crowd beyond the followed faces):

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/fault.h"
 #include "core/mem.h"
+#include "face/select.h"
 #include "face/tracker.h"
 #include "io/sink.h"
 #include "io/source.h"
@@ -57,6 +58,8 @@ typedef struct pl {
     io_source *src;
     io_sink *sink;
     face_tracker *tracker;
+    face_select *select; /* privacy.keep / privacy.only; NULL: every face masked */
+    bool warned_select;
     face_masker *masker;
     ptim_queue *q_analyze, *q_render, *q_sink;
     ptim_histogram *hist[PTIM_STAGE__COUNT];
@@ -623,6 +626,11 @@ static void poll_config(pl *p, int64_t *next_poll_us)
         count_error(p, err.category);
         fprintf(stderr, "ptim: new settings not applied to face analysis: %s\n", err.message);
     }
+    if (p->tracker && face_select_reconfigure(&p->select, cfg, &err) < 0) {
+        count_error(p, err.category);
+        fprintf(stderr, "ptim: new privacy.keep/only not applied (the previous choice stays): %s\n",
+                err.message);
+    }
     p->follow_max_gap_ms = p->desc->live ? ptim_config_int(cfg, "privacy.max_result_age_ms") : -1;
     pthread_mutex_lock(&p->cfg_lock);
     ptim_config_release(p->cfg_latest);
@@ -708,6 +716,17 @@ static void *analyze_thread(void *arg)
             if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
                 f->analyzed = true;
                 result_origin(p, f);
+                /* Whom not to mask; on any doubt, or a failure, everyone is masked. */
+                if (!p->select) {
+                    face_select_clear(&f->faces);
+                } else if (face_select_apply(p->select, &v, &f->faces, &err) < 0) {
+                    count_error(p, err.category);
+                    if (!p->warned_select) {
+                        p->warned_select = true;
+                        fprintf(stderr, "ptim: face recognition failed (%s); those faces are masked\n",
+                                err.message);
+                    }
+                }
             } else {
                 report(p, "analyze", &err, NULL, NULL); /* the guard covers the frame */
                 face_list_clear(&f->faces);
@@ -943,9 +962,14 @@ static void audit_line(pl *p, const pl_frame *f)
     int shown = f->action == PTIM_GUARD_MASKED ? f->faces.count : 0;
     for (int i = 0; i < shown; i++) {
         const face *fc = &f->faces.faces[i];
-        fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"}",
+        fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"",
                 i ? "," : "", fc->id, fc->box[0], fc->box[1], fc->box[2], fc->box[3], fc->score,
                 (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected" : "tracked");
+        if (p->select)
+            fprintf(a, ",\"kept\":%s", (fc->flags & FACE_KEPT) ? "true" : "false");
+        if (fc->identity_sim > -2.0f)
+            fprintf(a, ",\"similarity\":%.3f", fc->identity_sim);
+        fputc('}', a);
     }
     /* a crowd's faces beyond those followed: masked by their box */
     int boxes = f->action == PTIM_GUARD_MASKED ? f->faces.nboxes : 0;
@@ -1040,6 +1064,7 @@ static void close_all(pl *p)
     io_sink_close(p->sink);
     io_source_close(p->src);
     face_tracker_destroy(p->tracker);
+    face_select_destroy(p->select);
     face_masker_destroy(p->masker);
     ptim_queue_destroy(p->q_analyze);
     ptim_queue_destroy(p->q_render);
@@ -1201,6 +1226,24 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                 err.message);
         p->warned_analysis = true;
     }
+    /* Whom not to mask (privacy.keep / privacy.only). Photos that cannot be
+     * used fail the run like any asset; without require_masking everyone is
+     * masked, which is the safe side. */
+    if (p->tracker && face_select_create(cfg, &p->select, &err) < 0) {
+        p->select = NULL;
+        if (d.require_masking && err.category != PTIM_ERR_MEMORY) {
+            res->status = 2;
+            res->error = err;
+            close_all(p);
+            return res->status;
+        }
+        count_error(p, err.category);
+        fprintf(stderr, "ptim: %s; every face will be masked\n", err.message);
+    }
+    if (p->select && !strcmp(face_select_rule(p->select), "only"))
+        fprintf(stderr, "ptim: privacy.only is set: only faces recognized as the %d listed %s are masked; "
+                        "everyone else stays visible\n",
+                face_select_people(p->select), face_select_people(p->select) == 1 ? "person" : "people");
     /* A phone video stored turned is analysed as it is shown (masks still
      * land on the stored pixels). */
     if (p->tracker)
