@@ -49,6 +49,9 @@ $FF -i "$T/mm_blur.mp4" -i "$T/mm.mp4" -filter_complex "[0:v][1:v]overlay=enable
 verify 1 "spliced original frames leak" --report "$T/spliced.json" "$T/mm.mp4" "$T/spliced.mp4"
 expect "only spliced frames are reported" test "$(jq '[.leaks[].frame] | all(. >= 25 and . <= 49)' "$T/spliced.json")" = true
 expect "nearly all spliced frames are found" test "$(jq '.frames_leaked >= 20' "$T/spliced.json")" = true
+expect "each leaked frame has a picture beside the report" \
+    test "$(jq -r '.leaks[0].thumbnail' "$T/spliced.json")" = "$T/spliced_frames/frame_000025.jpg" -a \
+    -s "$T/spliced_frames/frame_000025.jpg" -a "$(ls "$T/spliced_frames" | wc -l)" = "$(jq '.frames_leaked' "$T/spliced.json")"
 expect "judged by identity detail" \
     test "$(jq '.leaks[0].faces[0] | (.reasons | index("unchanged") != null) and .detail_corr > 0.9' "$T/spliced.json")" = true
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +34,8 @@ static void usage(FILE *f)
             "\n"
             "options:\n"
             "  --json             print the report as JSON instead of text\n"
-            "  --report FILE      also write the JSON report to FILE\n"
+            "  --report FILE      also write the JSON report to FILE, and a picture of each\n"
+            "                     leaked frame's face (masked | original) to FILE_frames/\n"
             "  --threshold S      detection score on a masked frame that counts as a face\n"
             "                     (0.5; on faces 20 px and wider FaceMesh must confirm it\n"
             "                     with presence 0.8 or more)\n"
@@ -224,6 +226,18 @@ int cmd_verify(int argc, char **argv)
         ptim_config_release(cfg);
         goto out;
     }
+    /* Pictures of the leaked faces beside the report: REPORT minus its
+     * extension, plus _frames/ (verify.json -> verify_frames/). */
+    char thumb_dir[900] = "";
+    if (report_path) {
+        const char *dot = strrchr(report_path, '.'), *slash = strrchr(report_path, '/');
+        int stem = (dot && (!slash || dot > slash)) ? (int)(dot - report_path) : (int)strlen(report_path);
+        if (snprintf(thumb_dir, sizeof thumb_dir, "%.*s_frames", stem, report_path) < (int)sizeof thumb_dir &&
+            (mkdir(thumb_dir, 0777) == 0 || errno == EEXIST)) {
+            opt.thumbnail_dir = thumb_dir;
+            opt.max_thumbnails = 200;
+        }
+    }
     verify_report rep;
     const char *original = nfiles == 2 ? files[0] : NULL;
     const char *masked = files[nfiles - 1];
@@ -269,6 +283,10 @@ int cmd_verify(int argc, char **argv)
         printf("%s\n", doc);
     else
         verify_report_print(&rep, stdout, quiet ? 0 : 50);
+    if (!json && !quiet && rep.thumbnails > 0)
+        printf("pictures of the leaked faces (masked | original): %s/\n", thumb_dir);
+    else if (thumb_dir[0] && rep.thumbnails == 0)
+        rmdir(thumb_dir); /* nothing to show: leave no empty folder (fails harmlessly if not empty) */
     free(doc);
     verify_report_free(&rep);
 out:

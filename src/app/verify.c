@@ -3,6 +3,8 @@
  * be able to hide itself from the check. */
 #include "app/verify.h"
 
+#include "io/image_file.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +392,59 @@ static void inner_region(const float box[4], const float (*kp)[2], float pad_fra
     out[3] = y1 - y0;
 }
 
+/* Luma crop of `box` (grown by half its size, clipped) from a YUV420P frame
+ * into dst (a GRAY8 picture w x h, nearest sampling). */
+static void crop_gray(const AVFrame *f, const float box[4], float sx, float sy, uint8_t *dst, int w, int h)
+{
+    float cx = (box[0] + box[2] / 2) / sx, cy = (box[1] + box[3] / 2) / sy;
+    float half = fmaxf(box[2] / sx, box[3] / sy);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            int fx = (int)floorf(cx - half + (x + 0.5f) * 2 * half / w);
+            int fy = (int)floorf(cy - half + (y + 0.5f) * 2 * half / h);
+            bool in = fx >= 0 && fy >= 0 && fx < f->width && fy < f->height;
+            dst[y * w + x] = in ? f->data[0][(size_t)fy * f->linesize[0] + fx] : 0;
+        }
+}
+
+/* The first face of a leaked frame as a picture a person can judge in a
+ * second: the masked crop, and the original's beside it. Best effort: a
+ * failure only leaves the report without this picture. */
+static void write_thumbnail(const verify_options *opt, verify_report *rep, verify_leak *leak,
+                            const AVFrame *masked, const AVFrame *orig)
+{
+    if (!opt->thumbnail_dir || rep->thumbnails >= opt->max_thumbnails || !leak->count)
+        return;
+    enum { SIDE = 160 };
+    static uint8_t pix[SIDE * 2 * SIDE]; /* verify runs on one thread */
+    const int w = orig ? 2 * SIDE : SIDE;
+    crop_gray(masked, leak->hits[0].box, 1.0f, 1.0f, pix, SIDE, SIDE);
+    uint8_t *row = pix;
+    if (orig) {
+        static uint8_t side[SIDE * SIDE];
+        crop_gray(orig, leak->hits[0].box, (float)masked->width / orig->width,
+                  (float)masked->height / orig->height, side, SIDE, SIDE);
+        static uint8_t both[SIDE * 2 * SIDE];
+        for (int y = 0; y < SIDE; y++) {
+            memcpy(both + (size_t)y * w, pix + (size_t)y * SIDE, SIDE);
+            memcpy(both + (size_t)y * w + SIDE, side + (size_t)y * SIDE, SIDE);
+        }
+        row = both;
+    }
+    img_view v = {.format = IMG_FMT_GRAY8, .width = w, .height = SIDE};
+    v.data[0] = row;
+    v.stride[0] = w;
+    char path[sizeof leak->thumbnail];
+    if (snprintf(path, sizeof path, "%s/frame_%06lld.jpg", opt->thumbnail_dir, (long long)leak->frame) >=
+        (int)sizeof path)
+        return;
+    ptim_error err = {0};
+    if (io_image_save(path, &v, &err) == 0) {
+        memcpy(leak->thumbnail, path, sizeof path);
+        rep->thumbnails++;
+    }
+}
+
 /* Index of the first face of `faces_o` (original pixels, scaled by sx, sy)
  * that overlaps `box` (masked-frame pixels) at all, however unsure; -1. */
 static int overlapping_original(const float box[4], const face_list *faces_o, float sx, float sy)
@@ -612,8 +667,10 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
                 h->reasons |= VERIFY_LANDMARKS;
         }
     }
-    if (leak.count)
+    if (leak.count) {
+        write_thumbnail(opt, rep, &leak, masked, orig);
         return push_leak(rep, &leak, err);
+    }
     return 0;
 }
 
@@ -660,6 +717,9 @@ static void drop_flicker(verify_report *rep, const verify_options *opt)
         if (n) {
             rep->leaks[out++] = l;
             rep->faces_leaked += n;
+        } else if (l.thumbnail[0]) {
+            remove(l.thumbnail);
+            rep->thumbnails--;
         }
     }
     rep->frames_leaked = out;
@@ -909,6 +969,8 @@ char *verify_report_json(const verify_report *rep)
             cJSON_AddNumberToObject(o, "time", round3(l->time));
         if (l->original_frame >= 0)
             cJSON_AddNumberToObject(o, "original_frame", (double)l->original_frame);
+        if (l->thumbnail[0])
+            cJSON_AddStringToObject(o, "thumbnail", l->thumbnail);
         cJSON *faces = cJSON_AddArrayToObject(o, "faces");
         for (int k = 0; k < l->count; k++) {
             const verify_hit *h = &l->hits[k];

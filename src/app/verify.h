@@ -89,6 +89,11 @@ typedef struct verify_options {
      * the expected frame count (0 when unknown), e.g. for a progress line. */
     void (*progress)(void *ctx, int64_t frame, int64_t total);
     void *progress_ctx;
+    /* Optional: a directory (created by the caller) where each leaked frame's
+     * first face is written as a JPEG, the masked crop beside the original's,
+     * at most max_thumbnails of them (the report names each). */
+    const char *thumbnail_dir;
+    int max_thumbnails;
     int64_t max_frames;       /* stop after this many masked frames (0 = all) */
 } verify_options;
 
@@ -117,6 +122,7 @@ typedef struct verify_leak {
     int64_t frame;          /* masked frame number, from 0 in decode order */
     double time;            /* seconds from the masked stream's first frame */
     int64_t original_frame; /* matched original frame number (-1: none) */
+    char thumbnail[200];    /* picture of the first face (masked | original), "" when none written */
     int count;
     verify_hit hits[FACE_LIST_MAX];
 } verify_leak;
@@ -132,7 +138,8 @@ typedef struct verify_report {
     int64_t original_face_frames;
     int64_t frames_leaked;
     int64_t faces_leaked;
-    int64_t flicker_dropped;    /* hits under confirm_min_px that did not recur within 2 checked frames */
+    int64_t flicker_dropped;
+    int thumbnails;             /* pictures written to thumbnail_dir */    /* hits under confirm_min_px that did not recur within 2 checked frames */
     int64_t decode_errors;      /* packets either decoder rejected */
     bool unchanged_check;       /* false when the sizes differ or no original */
     bool landmarks_check;
