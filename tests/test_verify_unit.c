@@ -1,4 +1,4 @@
-/* app/verify's own logic — decoding, frame matching by time, the three leak
+/* check/verify's own logic — decoding, frame matching by time, the three leak
  * checks, the report — on real videos made with ffmpeg from a sample
  * picture, with a stand-in detector that "sees" a face wherever a fixed box
  * still has fine detail. (The real detector is judged by test_verify.sh.) */
@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <libavutil/log.h>
 
-#include "app/verify.h"
+#include "check/verify.h"
 
 /* The face area of the stand-in, and the area the "masked" videos blur. */
 static const float FACE_BOX[4] = {180, 60, 160, 160};

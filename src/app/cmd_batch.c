@@ -14,8 +14,8 @@
 
 #include "app/cli.h"
 #include "app/job.h"
-#include "app/verify.h"
-#include "app/verify_face.h"
+#include "check/verify.h"
+#include "check/verify_face.h"
 #include "batch/manifest.h"
 #include "batch/run.h"
 #include "core/config.h"

@@ -1,6 +1,6 @@
 /* app/cmd_verify — `ptim verify [ORIGINAL] MASKED`: the user-facing check
- * that a masked video shows no recognizable face (logic in app/verify.c, the
- * detector binding in app/verify_face.c). Exit 0 clean, 1 leaked, 2 bad usage
+ * that a masked video shows no recognizable face (logic in check/verify.c, the
+ * detector binding in check/verify_face.c). Exit 0 clean, 1 leaked, 2 bad usage
  * or input, or no verdict possible. */
 #include "app/commands.h"
 
@@ -15,8 +15,8 @@
 #include <libavutil/log.h>
 
 #include "app/cli.h"
-#include "app/verify.h"
-#include "app/verify_face.h"
+#include "check/verify.h"
+#include "check/verify_face.h"
 #include "core/config.h"
 
 static void usage(FILE *f)

@@ -1,7 +1,7 @@
-/* app/verify_face — ptim verify's eyes: the face/ detector with settings
+/* check/verify_face — ptim verify's eyes: the face/ detector with settings
  * tuned for recall (both BlazeFace models on every window, tiled, a low
  * threshold, no face limit) and FaceMesh for the landmarks check. */
-#include "app/verify_face.h"
+#include "check/verify_face.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* app/verify — check a masked video for faces that are still recognizable.
+/* check/verify — check a masked video for faces that are still recognizable.
  *
  * A second pair of eyes, deliberately independent of the masking pipeline: it
  * decodes the files itself (libavformat/libavcodec), runs a detector tuned for
@@ -35,8 +35,8 @@
  * Frames are matched by presentation time relative to each stream's first
  * frame (frame order when timestamps are missing). Boxes are masked-frame
  * pixels x, y, w, h. */
-#ifndef PTIM_APP_VERIFY_H
-#define PTIM_APP_VERIFY_H
+#ifndef PTIM_CHECK_VERIFY_H
+#define PTIM_CHECK_VERIFY_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
-/* app/verify — see verify.h. Decoding here is its own small reader on
+/* check/verify — see verify.h. Decoding here is its own small reader on
  * libavformat/libavcodec on purpose: a bug in the pipeline's source must not
  * be able to hide itself from the check. */
-#include "app/verify.h"
+#include "check/verify.h"
 
 #include "io/image_file.h"
 

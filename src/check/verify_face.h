@@ -1,12 +1,12 @@
-/* app/verify_face — binds ptim verify to the face/ detector and landmarker,
+/* check/verify_face — binds ptim verify to the face/ detector and landmarker,
  * with settings tuned for recall: both BlazeFace models, tiled, a low
  * detection threshold; FaceMesh presence on the regions to check. */
-#ifndef PTIM_APP_VERIFY_FACE_H
-#define PTIM_APP_VERIFY_FACE_H
+#ifndef PTIM_CHECK_VERIFY_FACE_H
+#define PTIM_CHECK_VERIFY_FACE_H
 
 #include <stdbool.h>
 
-#include "app/verify.h"
+#include "check/verify.h"
 #include "core/config.h"
 #include "core/error.h"
 
