@@ -3,7 +3,7 @@
  * 720p and 1080p, tracking on (face/tracker: landmarks drive the region,
  * detection every track.detect_interval frames, rolling tiled scan) and off
  * (detector on every window + landmarks on every face, every frame), tiles off
- * and auto, 1 and 2 threads.
+ * and auto, 1 and 2 threads; then the cost of one face embedding (recognition).
  *
  * Frames are YUV420P, as decoders deliver them: astronaut.png (from
  * $PTIM_SAMPLES_DIR, else the source tree's samples/) scaled so the face is
@@ -19,6 +19,7 @@
 
 #include "core/config.h"
 #include "face/detector.h"
+#include "face/embed.h"
 #include "face/landmarks.h"
 #include "face/models.h"
 #include "face/tracker.h"
@@ -189,6 +190,49 @@ done:
     return rc;
 }
 
+/* Recognition cost per face: one MobileFaceNet embedding (ArcFace-aligned
+ * 112x112 crop, 1 thread) of astronaut's face, as privacy.keep/only and
+ * verify --identity spend it per recognized face. */
+static int bench_embed(const img_view *astro, int runs, ptim_error *err)
+{
+    const char *sets[] = {"performance.max_processing_workers=1"};
+    ptim_config *cfg;
+    if (ptim_config_new(sets, 1, &cfg, err))
+        return -1;
+    int rc = -1;
+    face_tracker *tr = NULL;
+    face_embedder *e = NULL;
+    static face_list list;
+    double *t = calloc((size_t)runs, sizeof *t);
+    float emb[FACE_EMBED_DIM_MAX];
+    if (!t || face_tracker_create(cfg, &tr, err) || face_tracker_process(tr, astro, 0, &list, err) ||
+        face_embedder_create(cfg, &e, err))
+        goto done;
+    if (list.count < 1) {
+        ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "no face found on astronaut.png");
+        goto done;
+    }
+    for (int i = -3; i < runs; i++) {
+        double t0 = now_ms();
+        if (face_embed(e, astro, &list.faces[0], emb, err))
+            goto done;
+        if (i >= 0)
+            t[i] = now_ms() - t0;
+    }
+    result r;
+    summarize(t, runs, 1, &r);
+    printf("\nrecognition: one MobileFaceNet embedding per face (112x112 aligned crop, 1 thread), %d runs\n"
+           "embed ms: mean %.2f / median %.2f / p95 %.2f\n",
+           runs, r.mean, r.p50, r.p95);
+    rc = 0;
+done:
+    face_embedder_destroy(e);
+    face_tracker_destroy(tr);
+    free(t);
+    ptim_config_release(cfg);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ptim bench face [--frames N] [--threads 1,2] [--sizes 720,1080] "
@@ -281,6 +325,10 @@ int bench_face_main(int argc, char **argv)
         for (int i = 0; i < nframes; i++)
             img_image_free(&frames[i]);
         free(frames);
+    }
+    if (!status && bench_embed(&astro.view, 50, &err)) {
+        fprintf(stderr, "ptim bench face: %s\n", err.message);
+        status = 1;
     }
     img_image_free(&astro);
     return status;
