@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "face/crop.h"
+#include "face/masker.h"
 #include "face/nswap.h"
 
 static const char *fixture(const char *name)
@@ -218,12 +219,76 @@ static void test_dfm_loads(void **state)
     }
 }
 
+
+/* swap.model changed under a running masker (what `ptim run` does between
+ * frames on a hot reload): a model that fails to load leaves the old one in
+ * use, a good one replaces it. */
+static ptim_config *swap_cfg(const char *model)
+{
+    char set[4200];
+    snprintf(set, sizeof set, "swap.model=%s", model);
+    const char *sets[] = {"mask.mode=swap", "performance.max_processing_workers=1", set};
+    ptim_config *cfg = NULL;
+    ptim_error err = {0};
+    assert_int_equal(ptim_config_new(sets, 3, &cfg, &err), 0);
+    return cfg;
+}
+
+static void render(face_masker *m, const img_image *src, img_image *dst, const face_list *faces)
+{
+    memcpy(dst->view.data[0], src->view.data[0], (size_t)src->view.stride[0] * src->view.height);
+    ptim_error err = {0};
+    assert_int_equal(face_masker_render(m, &dst->view, faces, &err), 0);
+}
+
+static void test_hot_reload(void **state)
+{
+    (void)state;
+    img_image src, a, b, c;
+    photo(&src, 4);
+    photo(&a, 4);
+    photo(&b, 4);
+    photo(&c, 4);
+    face_list *faces = calloc(1, sizeof *faces);
+    assert_non_null(faces);
+    float sim[6];
+    faces->count = 1;
+    faces->faces[0] = face_at(10, 1.2f, 90, 80, sim);
+    face_masker *m = NULL;
+    ptim_error err = {0};
+    ptim_config *c1 = swap_cfg(fixture("dfm_224.onnx")), *c2 = swap_cfg(fixture("arcface_112.onnx")),
+                *c3 = swap_cfg(fixture("dfm_224_morph.onnx"));
+    assert_int_equal(face_masker_create(c1, NULL, &m, &err), 0);
+    render(m, &src, &a, faces);
+    size_t bytes = (size_t)src.view.stride[0] * src.view.height;
+    assert_memory_not_equal(a.view.data[0], src.view.data[0], bytes);
+    /* A bad model: refused with its sentence, the old model keeps swapping. */
+    assert_int_equal(face_masker_reconfigure(m, c2, NULL, &err), -1);
+    assert_non_null(strstr(err.message, "arcface_112.onnx is not"));
+    render(m, &src, &b, faces);
+    assert_memory_equal(a.view.data[0], b.view.data[0], bytes);
+    /* A good one replaces it. */
+    assert_int_equal(face_masker_reconfigure(m, c3, NULL, &err), 0);
+    render(m, &src, &c, faces);
+    assert_memory_not_equal(c.view.data[0], a.view.data[0], bytes);
+    assert_memory_not_equal(c.view.data[0], src.view.data[0], bytes);
+    face_masker_destroy(m);
+    ptim_config_release(c1);
+    ptim_config_release(c2);
+    ptim_config_release(c3);
+    free(faces);
+    img_image_free(&src);
+    img_image_free(&a);
+    img_image_free(&b);
+    img_image_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inswapper_alignment), cmocka_unit_test(test_dfm_alignment),
         cmocka_unit_test(test_inswapper_latent),    cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_dfm_loads),
+        cmocka_unit_test(test_dfm_loads),          cmocka_unit_test(test_hot_reload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
