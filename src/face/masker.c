@@ -46,6 +46,7 @@ struct face_masker {
     face_nswap *nswap;  /* swap.model loaded: used instead of the mesh warp */
     char nswap_model[1024], nswap_encoder[1024]; /* what nswap was loaded from */
     const img_view *nswap_identity;
+    int nswap_threads;
     const img_view *swap_from, *overlay_from; /* the asset views the copies were made from */
     face box_face; /* a face_box as a face (box, score, no landmarks) for masking */
 };
@@ -101,9 +102,7 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     s->underlay = ptim_config_bool(cfg, "swap.underlay");
     snprintf(s->model, sizeof s->model, "%s", ptim_config_str(cfg, "swap.model"));
     snprintf(s->encoder, sizeof s->encoder, "%s", ptim_config_str(cfg, "swap.encoder"));
-    s->threads = (int)ptim_config_int(cfg, "performance.max_processing_workers");
-    if (s->threads > 4)
-        s->threads = 4;
+    s->threads = (int)ptim_config_int(cfg, "swap.threads");
     return 0;
 }
 
@@ -197,7 +196,7 @@ static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker
     if (m->set.mode == MODE_SWAP && m->set.model[0]) {
         const img_view *idv = a ? a->identity : NULL;
         if (!m->nswap || strcmp(m->nswap_model, m->set.model) || strcmp(m->nswap_encoder, m->set.encoder) ||
-            m->nswap_identity != idv) {
+            m->nswap_identity != idv || m->nswap_threads != m->set.threads) {
             face idf;
             face_nswap *ns;
             bool need_id = idv && m->set.encoder[0];
@@ -211,6 +210,7 @@ static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker
             snprintf(m->nswap_model, sizeof m->nswap_model, "%s", m->set.model);
             snprintf(m->nswap_encoder, sizeof m->nswap_encoder, "%s", m->set.encoder);
             m->nswap_identity = idv;
+            m->nswap_threads = m->set.threads;
         }
         return 0;
     }
