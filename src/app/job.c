@@ -733,7 +733,8 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         }
         assets.overlay = &overlay.view;
     }
-    if (!strcmp(mode, "swap")) {
+    /* A .dfm needs no identity photo: the celebrity is in the model. */
+    if (!strcmp(mode, "swap") && (*ptim_config_str(cfg, "swap.identity") || !*ptim_config_str(cfg, "swap.model"))) {
         const char *path = ptim_config_str(cfg, "swap.identity");
         if (*path && !io_is_image_name(path)) {
             fprintf(stderr, "%s: identity photo %s is not a picture; give a JPEG or PNG photo of "

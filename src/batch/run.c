@@ -80,7 +80,7 @@ static int assets_load(const ptim_config *cfg, assets *a, ptim_error *err)
             return -1;
         a->view.overlay = &a->overlay.view;
     }
-    if (!strcmp(mode, "swap")) {
+    if (!strcmp(mode, "swap") && (*ptim_config_str(cfg, "swap.identity") || !*ptim_config_str(cfg, "swap.model"))) {
         const char *path = ptim_config_str(cfg, "swap.identity");
         if (!*path)
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "mask.mode=swap: give --identity PHOTO");

@@ -56,6 +56,15 @@ const ptim_option ptim_options[] = {
 
     /* swap and merge */
     {"swap.identity", PTIM_OPT_PATH, "", U, NULL, true, "Swap: photo of exactly one face whose identity replaces every face"},
+    {"swap.model", PTIM_OPT_PATH, "", U, NULL, true, "Swap: a trained model, a DeepFaceLive .dfm or InsightFace inswapper_128.onnx (empty: warp the swap.identity photo)"},
+    {"swap.encoder", PTIM_OPT_PATH, "", U, NULL, true, "Swap with inswapper: its ArcFace encoder (w600k_r50.onnx), which reads the face of swap.identity"},
+    {"swap.morph_factor", PTIM_OPT_FLOAT, "0.75", 0.0, 1.0, NULL, true, "Swap with a .dfm that has morph_value:0: how far towards the celebrity (0 none, 1 all)"},
+    {"swap.face_coverage", PTIM_OPT_FLOAT, "2.2", 1.0, 4.0, NULL, true, "Swap with a .dfm: side of the aligned square the model sees, in face sizes (DeepFaceLive's face coverage)"},
+    {"swap.presharpen", PTIM_OPT_FLOAT, "0", 0.0, 10.0, NULL, true, "Swap with a model: unsharp-mask amount applied to the aligned face before the model (0 = off)"},
+    {"swap.pre_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the aligned face before the model"},
+    {"swap.post_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the model's face after it"},
+    {"swap.threads", PTIM_OPT_INT, "1", 1, 16, NULL, true, "Swap with a model: threads its network runs on (more help only on an idle many-core machine, see README)"},
+    {"swap.underlay", PTIM_OPT_BOOL, "true", U, NULL, true, "Swap with a model: blur the face under the swapped one, so it never shows where the model's mask is thin"},
     {"swap.keep_mouth", PTIM_OPT_BOOL, "false", U, NULL, true, "Swap: keep the person's own open mouth"},
     {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels of a 256-pixel-wide face (scaled with the face)"},
     {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: soften the blend mask edge over this many pixels of a 256-pixel-wide face (scaled with the face)"},

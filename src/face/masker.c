@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "face/swap.h"
+#include "face/nswap.h"
 #include "face/detector.h"
 #include "face/landmarks.h"
 #include "img/alpha.h"
@@ -30,6 +31,10 @@ typedef struct masker_settings {
     uint8_t color[3];
     enum draw draw;
     face_swap_params swap;
+    face_nswap_params nswap;
+    bool underlay;
+    char model[1024], encoder[1024]; /* swap.model, swap.encoder */
+    int threads;
 } masker_settings;
 
 struct face_masker {
@@ -38,6 +43,10 @@ struct face_masker {
     img_scratch work, rgb;
     img_image overlay; /* RGBA copy of mask.image */
     face_swap *swap;
+    face_nswap *nswap;  /* swap.model loaded: used instead of the mesh warp */
+    char nswap_model[1024], nswap_encoder[1024]; /* what nswap was loaded from */
+    const img_view *nswap_identity;
+    int nswap_threads;
     const img_view *swap_from, *overlay_from; /* the asset views the copies were made from */
     face box_face; /* a face_box as a face (box, score, no landmarks) for masking */
 };
@@ -84,6 +93,16 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     s->swap.opacity = (float)ptim_config_float(cfg, "merge.opacity");
     s->swap.color_transfer = !strcmp(ptim_config_str(cfg, "merge.color_transfer"), "rct");
     s->swap.keep_mouth = ptim_config_bool(cfg, "swap.keep_mouth");
+    s->nswap.merge = s->swap;
+    s->nswap.morph = (float)ptim_config_float(cfg, "swap.morph_factor");
+    s->nswap.coverage = (float)ptim_config_float(cfg, "swap.face_coverage");
+    s->nswap.presharpen = (float)ptim_config_float(cfg, "swap.presharpen");
+    s->nswap.pre_gamma = (float)ptim_config_float(cfg, "swap.pre_gamma");
+    s->nswap.post_gamma = (float)ptim_config_float(cfg, "swap.post_gamma");
+    s->underlay = ptim_config_bool(cfg, "swap.underlay");
+    snprintf(s->model, sizeof s->model, "%s", ptim_config_str(cfg, "swap.model"));
+    snprintf(s->encoder, sizeof s->encoder, "%s", ptim_config_str(cfg, "swap.encoder"));
+    s->threads = (int)ptim_config_int(cfg, "swap.threads");
     return 0;
 }
 
@@ -171,6 +190,34 @@ static int load_assets(face_masker *m, const ptim_config *cfg, const face_masker
         m->overlay = copy;
         m->overlay_from = o;
     }
+    /* A trained model (swap.model): loaded here, before the first frame or
+     * between frames on a reconfigure, beside the one in use; the old one is
+     * kept when the new one fails. */
+    if (m->set.mode == MODE_SWAP && m->set.model[0]) {
+        const img_view *idv = a ? a->identity : NULL;
+        if (!m->nswap || strcmp(m->nswap_model, m->set.model) || strcmp(m->nswap_encoder, m->set.encoder) ||
+            m->nswap_identity != idv || m->nswap_threads != m->set.threads) {
+            face idf;
+            face_nswap *ns;
+            bool need_id = idv && m->set.encoder[0];
+            if (need_id && identity_face_of(cfg, a, &idf, err))
+                return -1;
+            if (face_nswap_create(m->set.model, m->set.encoder, need_id ? idv : NULL, need_id ? &idf : NULL,
+                                  m->set.threads, &ns, err))
+                return -1;
+            face_nswap_destroy(m->nswap);
+            m->nswap = ns;
+            snprintf(m->nswap_model, sizeof m->nswap_model, "%s", m->set.model);
+            snprintf(m->nswap_encoder, sizeof m->nswap_encoder, "%s", m->set.encoder);
+            m->nswap_identity = idv;
+            m->nswap_threads = m->set.threads;
+        }
+        return 0;
+    }
+    if (m->nswap && !m->set.model[0]) { /* swap.model cleared: back to the mesh warp or another mode */
+        face_nswap_destroy(m->nswap);
+        m->nswap = NULL;
+    }
     if (m->set.mode == MODE_SWAP && a && a->identity && a->identity != m->swap_from) {
         face idf;
         face_swap *s;
@@ -222,6 +269,7 @@ void face_masker_destroy(face_masker *m)
     img_scratch_free(&m->rgb);
     img_image_free(&m->overlay);
     face_swap_destroy(m->swap);
+    face_nswap_destroy(m->nswap);
     free(m);
 }
 
@@ -479,6 +527,26 @@ static void draw_debug(face_masker *m, img_view *frame, const face_list *faces)
 static int mask_face(face_masker *m, img_view *frame, const face *f)
 {
     enum mode mode = m->set.mode;
+    if (mode == MODE_SWAP && m->set.model[0]) {
+        ptim_error serr;
+        if (!m->nswap)
+            mode = MODE_BLUR;
+        else {
+            /* Under the swapped face, the face itself blurred: wherever the
+             * model's mask is thin the person does not show through. */
+            if (m->set.underlay) {
+                float scale = m->set.scale;
+                m->set.scale = 1.1f;
+                int r = build_mask(m, frame, f, SHAPE_CONTOUR);
+                m->set.scale = scale;
+                if (r < 0 || (r == 0 && (chroma_mask(m, frame) || apply_blur(m, frame, f))))
+                    return -1;
+            }
+            if (face_nswap_render(m->nswap, frame, f, &m->set.nswap, &serr) == 0)
+                return 0;
+            mode = MODE_BLUR; /* fail closed: the face is blurred as the blur mode does */
+        }
+    }
     if (mode == MODE_SWAP) {
         ptim_error serr;
         if (m->swap && (f->flags & FACE_HAS_LANDMARKS) &&

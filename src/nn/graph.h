@@ -190,6 +190,11 @@ int nn_model_from_graph(nn_graph *g, nn_model **out, ptim_error *err);
  * (NN_MAX_RANK), ONNX data type; *values is the caller's to free. */
 int nn_onnx_read_tensor(const void *data, size_t size, const char *name, int *rank, int *dims, int *dtype,
                         float **values, ptim_error *err);
+/* The graph's last initializer as floats (InsightFace's inswapper keeps its
+ * 512x512 embedding map "emap" there, read by no node): rank, dims
+ * (NN_MAX_RANK); *values is the caller's to free. */
+int nn_onnx_last_initializer(const void *data, size_t size, const char *name, const char *dir, int *rank,
+                             int *dims, float **values, ptim_error *err);
 /* Whether the bytes look like a TFLite flatbuffer (else they are read as ONNX). */
 int nn_is_tflite(const void *data, size_t size);
 /* Shape checks and the reference kernels of the ONNX operators (nn/onnx_ops.c). */

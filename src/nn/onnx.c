@@ -3160,3 +3160,49 @@ int nn_onnx_read_tensor(const void *data, size_t size, const char *name, int *ra
     nn_graph_free(c.g);
     return rc;
 }
+
+int nn_onnx_last_initializer(const void *data, size_t size, const char *name, const char *dir, int *rank,
+                             int *dims, float **values, ptim_error *err)
+{
+    *values = NULL;
+    ptim_error local = {0};
+    ctx c = {.file = name, .dir = dir, .err = err ? err : &local};
+    c.g = calloc(1, sizeof *c.g);
+    if (!c.g)
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", name);
+    rd r = {data, (const uint8_t *)data + size};
+    uint32_t f;
+    int w, st;
+    uint64_t v;
+    span s, graph = {0};
+    while ((st = rd_field(&r, &f, &w, &v, &s)) > 0)
+        if (f == 7 && w == WIRE_LEN)
+            graph = s;
+    graph_parts gp = {0};
+    tproto tp;
+    int rc = -1;
+    if (st < 0 || !graph.p)
+        fail(&c, "is not an ONNX model (malformed protobuf, or no graph)");
+    else if (collect(&c, graph, &gp) == 0) {
+        if (gp.n_inits < 1)
+            fail(&c, "has no initializers");
+        else if (parse_tensor(&c, gp.inits[gp.n_inits - 1], &tp) == 0) {
+            int t = load_tensor(&c, &tp, "last initializer");
+            if (t >= 0) {
+                nn_tensor *tt = &c.g->tensors[t];
+                *rank = tt->rank;
+                for (int d = 0; d < tt->rank; d++)
+                    dims[d] = tt->dims[d];
+                *values = tt->data;
+                tt->data = NULL;
+                rc = 0;
+            }
+        }
+    }
+    free(gp.nodes);
+    free(gp.inits);
+    free(gp.inputs);
+    free(gp.outputs);
+    nn_graph_free(c.g);
+    return rc;
+}
