@@ -490,6 +490,7 @@ void ptim_job_free(ptim_job *job)
 /* ---- running a job ---- */
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <libavutil/log.h>
@@ -501,18 +502,23 @@ void ptim_job_free(ptim_job *job)
 #include "pipeline/pipeline.h"
 #include "server/server.h"
 
-static volatile sig_atomic_t stop_flag;
+/* The stop request: written by the signal handler, read by the pipeline's
+ * stage threads (a volatile sig_atomic_t is only safe within one thread, and
+ * ThreadSanitizer reports it as the race it is). A C11 atomic may be used from
+ * a signal handler only when it is lock-free (C11 7.14.1.1). */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be a lock-free atomic_int");
+static atomic_int stop_flag;
 
 static void on_signal(int sig)
 {
-    if (stop_flag) { /* second request: stop now */
+    if (atomic_load(&stop_flag)) { /* second request: stop now */
         signal(sig, SIG_DFL);
         raise(sig);
     }
-    stop_flag = sig;
+    atomic_store(&stop_flag, sig);
 }
 
-volatile sig_atomic_t *ptim_job_install_signals(void)
+atomic_int *ptim_job_install_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -779,7 +785,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     ffmpeg_to_terminal = job->verbose;
     av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
     av_log_set_callback(ffmpeg_log);
-    volatile sig_atomic_t *stop = ptim_job_install_signals();
+    atomic_int *stop = ptim_job_install_signals();
     job_poll poll = {.cli = cli, .generation = cli ? ptim_config_store_generation(cli->store) : 0};
     ptim_server *panel = NULL;
     int panel_status = cli ? panel_start(cli, cfg, live, name, &panel) : 0;
@@ -797,7 +803,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     int done = 0, failed = 0, existing = 0, worst_failure = 0, unsafe_items = 0, not_started = 0;
     for (int i = 0; i < job->count; i++) {
         const ptim_job_item *it = &job->items[i];
-        if (*stop) {
+        if (atomic_load(stop)) {
             not_started = job->count - i;
             break;
         }
@@ -868,10 +874,10 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             if (output_is_file(it->output) || io_sink_kind_of(it->output) == IO_SINK_IMAGES)
                 fprintf(stderr, "%s: stopped by %s: %s.partial keeps the %lld frames masked so far "
                                 "(it plays, but is not the whole video); %s was not written\n",
-                        name, signal_name((int)*stop), it->output, (long long)s->frames_out, it->output);
+                        name, signal_name(atomic_load(stop)), it->output, (long long)s->frames_out, it->output);
             else
                 fprintf(stderr, "%s: stopped by %s after %lld frames; %s is not the whole video\n",
-                        name, signal_name((int)*stop), (long long)s->frames_out, it->output);
+                        name, signal_name(atomic_load(stop)), (long long)s->frames_out, it->output);
         } else if (!job->quiet) {
             long long dropped = s->frames_dropped_guard + s->frames_dropped_live +
                                 s->frames_dropped_rate + s->frames_dropped_alloc;
@@ -917,7 +923,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         free(res);
         ptim_config_release(cur);
     }
-    int sig = (int)*stop;
+    int sig = atomic_load(stop);
     int worst;
     if (sig && !live)
         worst = 128 + sig; /* the shell's convention: 130 SIGINT, 143 SIGTERM */

@@ -15,7 +15,7 @@
 #ifndef PTIM_PIPELINE_PIPELINE_H
 #define PTIM_PIPELINE_PIPELINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -44,7 +44,11 @@ typedef struct ptim_pipeline_desc {
      * reference the pipeline releases) or NULL when nothing changed. */
     ptim_config *(*poll_config)(void *opaque);
     void *poll_opaque;
-    volatile sig_atomic_t *stop;   /* set (by a signal handler) to finish early, cleanly */
+    /* Set (by a signal handler) to finish early, cleanly. An atomic, not a
+     * volatile sig_atomic_t: the stage threads read it while the handler runs
+     * on another thread; ptim_job_install_signals checks it is lock-free, as a
+     * signal handler needs. */
+    atomic_int *stop;
     /* Control panel preview: finished frames offered to this slot (never
      * blocking), or NULL. Not owned. */
     ptim_preview *preview;
