@@ -1322,6 +1322,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         if (p->hist[i])
             ptim_histogram_summary(p->hist[i], &p->st->stage[i]);
     ptim_mem_get_stats(p->pool, &res->memory);
+    res->reader_gone = res->status && io_sink_reader_gone(p->sink);
     close_all(p); /* an unfinished sink removes NAME.partial */
     return res->status;
 }

@@ -63,6 +63,7 @@ typedef struct ptim_pipeline_desc {
 typedef struct ptim_pipeline_result {
     int status;          /* 0 done, 1 failed while processing, 2 bad input/output/config */
     bool interrupted;    /* stopped by *stop; the output was finished properly */
+    bool reader_gone;    /* the output pipe's reader closed it (status 1, not an error of ptim's) */
     ptim_error error;    /* the error that decided the status */
     ptim_pipeline_stats stats;
     ptim_mem_stats memory;   /* the run's core/mem pool */
