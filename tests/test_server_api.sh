@@ -258,7 +258,7 @@ c=$(status PATCH "$B2/api/config" "${J[@]}" -d '{"mask.mode":"solid"}'); [ "$c" 
 c=$(status PATCH "$B2/api/config" "${J[@]}" -H "Authorization: Bearer $TOKEN" -H 'Origin: http://evil.example' -d '{"mask.mode":"solid"}')
 [ "$c" = 403 ] || fail "cross-origin PATCH with token answered $c"
 c=$(status PATCH "$B2/api/config" "${J[@]}" -H "Authorization: Bearer $TOKEN" -d '{"mask.mode":"solid"}'); [ "$c" = 200 ] || fail "PATCH with token answered $c"
-kill -INT $RUN2; wait $RUN2 || fail "ptim run (0.0.0.0) did not exit 0"
+kill -INT $RUN2; wait $RUN2 || fail "ptim run (0.0.0.0) did not exit 0: $(tail -30 "$T/run2.err")"
 pass "0.0.0.0: token generated and printed once; missing/wrong token 401 on every endpoint; Bearer and ?token= accepted"
 
 # 11. Bad --http values, a port in use, ptim mask --http read-only.
