@@ -1,6 +1,7 @@
 # ptim — one-word entry points. Each target first makes sure what it needs exists.
 #   make          build           make test    every test (SANITIZE=1: ASan+UBSan build,
-#                                              TSAN=1: ThreadSanitizer build in build-tsan/)
+#                                              TSAN=1: ThreadSanitizer build in build-tsan/,
+#                                              LABEL=threads: only the tests with that ctest label)
 #   make demo     the main job     make bench   benchmarks
 #   make soak     long live-mode soak (memory, hot reload, no unmasked frame)
 JOBS ?= $(shell nproc)
@@ -32,7 +33,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)
 
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(if $(LABEL),-L $(LABEL))
 
 bench: build
 	@bash scripts/bench.sh $(BUILD)

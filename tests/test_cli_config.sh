@@ -53,6 +53,30 @@ for d in "$T/new/deeper" "$T/new/deeper/logs" "$T/new/deeper/reports"; do
   [ -d "$d" ] || { echo "FAIL: $d not created"; fails=$((fails+1)); }
 done
 grep -q 'started (ptim' "$T/new/deeper/logs/ptim.log" || { echo "FAIL: ptim.log not written"; fails=$((fails+1)); }
+# Without --config or --userdata-dir (issue 16): $XDG_CONFIG_HOME/ptim/config.ini,
+# else the first ptim/config.ini of $XDG_CONFIG_DIRS; logs in $XDG_STATE_HOME/ptim;
+# config show --sources names the file and each value's file and line.
+X="$T/xdg"; mkdir -p "$X/home/ptim" "$X/sys2/ptim" "$X/state"
+printf '[track]\nhold_ms = 321\n' >"$X/home/ptim/config.ini"
+printf '[track]\nhold_ms = 654\n[mask]\nmode = pixelate\n' >"$X/sys2/ptim/config.ini"
+xdg() { env XDG_CONFIG_HOME="$X/home" XDG_CONFIG_DIRS="$X/sys1:$X/sys2" XDG_STATE_HOME="$X/state" "$@"; }
+expect 0 "^track\.hold_ms += 321 +# $X/home/ptim/config\.ini:2$" '' -- xdg "$PTIM_BIN" config show --sources
+expect 0 "^# settings file: $X/home/ptim/config\.ini$" '' -- xdg "$PTIM_BIN" config show --sources
+expect 0 '^mask\.mode += blur +# default$' '' -- xdg "$PTIM_BIN" config show --sources # one file, not a merge
+grep -q 'started (ptim .*config '"$X"'/home/ptim/config.ini' "$X/state/ptim/logs/ptim.log" ||
+  { echo "FAIL: no ptim.log in \$XDG_STATE_HOME/ptim/logs"; fails=$((fails+1)); }
+rm "$X/home/ptim/config.ini" # then the system place
+expect 0 "^mask\.mode += pixelate +# $X/sys2/ptim/config\.ini:4$" '' -- xdg "$PTIM_BIN" config show --sources
+expect 0 "^# settings file: $X/sys2/ptim/config\.ini$" '' -- xdg "$PTIM_BIN" config show --sources
+expect 0 '^track\.hold_ms += 654 +#' '' -- env XDG_CONFIG_HOME= HOME="$X/nohome" XDG_CONFIG_DIRS="$X/sys2" XDG_STATE_HOME="$X/state" "$PTIM_BIN" config show --sources
+# --config wins over the XDG places; a bad value there is in the XDG ptim.log too
+printf '[mask]\ncolor = red\n' >"$X/bad.ini"
+xdg "$PTIM_BIN" mask /nonexistent.png --config "$X/bad.ini" 2>/dev/null
+grep -q "mask.color = red is not a colour" "$X/state/ptim/logs/ptim.log" ||
+  { echo "FAIL: the settings error is not in \$XDG_STATE_HOME/ptim/logs/ptim.log"; fails=$((fails+1)); }
+rm "$X/sys2/ptim/config.ini"
+expect 0 "^# settings file: none" '' -- xdg "$PTIM_BIN" config show --sources
+
 # --verbose prints startup stages
 expect 0 '' '' -- "$PTIM_BIN" config show --verbose
 verbose=$("$PTIM_BIN" config show --verbose 2>&1 >/dev/null)

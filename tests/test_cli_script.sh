@@ -107,6 +107,10 @@ expect_status 2 "$PTIM_BIN" mask "$SHORT" -o "$T/a3.mp4" --mode image --set mask
   first_line_is "ptim mask: mask.image $SHORT is not a picture; give a PNG (with alpha) or JPEG"
 expect_status 2 "$PTIM_BIN" mask "$SHORT" -o "$T/a4.mp4" --set system.model_dir="$T" &&
   first_line_is "ptim mask: model face_detection_short_range.tflite: cannot open $T/face_detection_short_range.tflite"
+# With several inputs the asset is checked once, before the first: one sentence, not one per input.
+expect_status 2 "$PTIM_BIN" mask "$SHORT" "$S/messi5.jpg" -o "$T/assets/" --mode image --set mask.image="$SHORT" &&
+  [ "$(wc -l < "$T/err")" = 1 ] || fail "a bad asset with two inputs: $(wc -l < "$T/err") lines: $(cat "$T/err")"
+[ ! -e "$T/assets" ] || [ -z "$(ls -A "$T/assets")" ] || fail "a bad asset with two inputs: outputs written"
 for f in a1 a2 a3 a4; do [ ! -e "$T/$f.mp4" ] && [ ! -e "$T/$f.mp4.partial" ] || fail "$f.mp4 written"; done
 pass "identity photo, mask image and models checked before work"
 
@@ -215,6 +219,31 @@ expect_status 0 "$PTIM_BIN" config init "$T/mine.ini" --force
 "$PTIM_BIN" config check "$T/mine.ini" >/dev/null || fail "config init --force wrote a bad file"
 ls "$T" | grep -q "mine.ini\." && fail "config init left a temporary file: $(ls "$T")"
 pass "help per command with exit codes, --mode named as typed, version, settings errors logged, config init -/--force/--all"
+
+# 12. A reader that closes the output pipe early (`| head -c 1000`): ptim ends
+# quietly (nothing on stderr) with 141, the status of a writer killed by
+# SIGPIPE, as `cat big | head -c 1000` would; not a retried "encode error".
+section
+set +e
+"$PTIM_BIN" mask "$LONG" -o - $FAST_ARGS 2>"$T/err" | head -c 1000 >"$T/head.out"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" = 141 ] || fail "closed pipe: exit $status, wanted 141"
+[ ! -s "$T/err" ] || fail "closed pipe: stderr not empty: $(head -3 "$T/err")"
+[ "$(wc -c < "$T/head.out")" = 1000 ] || fail "closed pipe: the reader did not get its 1000 bytes"
+pass "a closed output pipe ends quietly with 141"
+
+# 13. An output with a %d pattern but a video extension: refused before work
+# (exit 2, nothing written) instead of one video named literally "out_%03d.mp4".
+section
+mkdir -p "$T/pat"
+expect_status 2 "$PTIM_BIN" mask "$SHORT" -o "$T/pat/out_%03d.mp4" $FAST_ARGS &&
+  first_line_is "ptim mask: the output $T/pat/out_%03d.mp4 has a frame number pattern (%d) but .mp4 is a video format; give a picture name such as out_%04d.png for one picture per frame, or a name without %d for one video"
+[ -z "$(ls -A "$T/pat")" ] || fail "out_%03d.mp4: files written: $(ls "$T/pat")"
+expect_status 0 "$PTIM_BIN" mask "$SHORT" -o "$T/pat/f_%03d.png" -q $FAST_ARGS
+[ -s "$T/pat/f_001.png" ] && [ ! -e "$T/pat/f_%03d.png" ] || fail "a %03d.png output is not a picture sequence"
+pass "a %d pattern with a video extension is refused; with a picture extension it is a sequence"
+
 
 # 10. Several inputs: each starts from the newest settings (issue 17 item 6).
 #     mask.mode=none edited to blur while the first file runs: the second

@@ -75,4 +75,25 @@ expect2 "bad tiles" "detector.tiles" "$PTIM_SAMPLES_DIR/astronaut.png" --set det
 printf 'not a picture' > "$T/junk.png"
 expect2 "junk file" "junk.png" "$T/junk.png"
 "$PTIM_BIN" detect --help | grep -q "usage: ptim detect" || fail "--help"
+
+# Several inputs (issue 16): each analysed from its own first frame, in the
+# order given; JSON lines name their input; frames numbered from 0 in each.
+"$PTIM_BIN" detect "$T/clip.mp4" "$PTIM_SAMPLES_DIR/astronaut.png" $ONE > "$T/multi.txt"
+[ "$(sed -n 1p "$T/multi.txt")" = "$T/clip.mp4: 20 frames, faces on 20, at most 1 at once, 1 track" ] \
+  || fail "several inputs, first summary: $(cat "$T/multi.txt")"
+[ "$(sed -n 2p "$T/multi.txt")" = "$PTIM_SAMPLES_DIR/astronaut.png: 512x512, 1 face" ] \
+  || fail "several inputs, second: $(cat "$T/multi.txt")"
+"$PTIM_BIN" detect "$PTIM_SAMPLES_DIR/astronaut.png" "$T/clip.mp4" --json $ONE > "$T/multi.json"
+node -e '
+const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+if (lines.length !== 21) throw "21 lines expected, got " + lines.length;
+if (lines[0].input !== process.argv[2] || lines[0].frame !== 0) throw "picture line " + JSON.stringify(lines[0]).slice(0, 80);
+lines.slice(1).forEach((o, i) => { if (o.input !== process.argv[3] || o.frame !== i) throw "video line " + i; });
+' "$T/multi.json" "$PTIM_SAMPLES_DIR/astronaut.png" "$T/clip.mp4" || fail "several inputs, JSON"
+# One unreadable input among good ones: the rest analysed, exit 1 and a count.
+set +e; "$PTIM_BIN" detect "$T/junk.png" "$PTIM_SAMPLES_DIR/astronaut.png" $ONE > "$T/out" 2> "$T/err"; rc=$?; set -e
+[ "$rc" -eq 1 ] || fail "one bad input of two: exit $rc, expected 1"
+grep -q "^$PTIM_SAMPLES_DIR/astronaut.png: 512x512, 1 face$" "$T/out" || fail "the good input was not analysed: $(cat "$T/out")"
+[ "$(tail -1 "$T/err")" = "ptim detect: 1 done, 1 failed" ] || fail "count: $(cat "$T/err")"
+expect2 "every input unreadable" "junk.png" "$T/junk.png" /nonexistent/y.png
 echo "detect CLI: ok"

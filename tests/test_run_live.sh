@@ -26,7 +26,11 @@ passed() { pass "$@"; }
 # 1. Live out to UDP MPEG-TS on 127.0.0.1, read back by ffmpeg.
 section
 P1=$(port)
-ffmpeg -v error -y -timeout 4000000 -i "udp://127.0.0.1:$P1?timeout=4000000" -c copy "$T/recv.ts" 2>"$T/recv.err" &
+# The receiver gives up after UDP_WAIT s without a packet (that is how it ends
+# once ptim is done). Under ThreadSanitizer (PTIM_TEST_SHORT) ptim's start-up
+# alone can take longer than 4 s on a loaded machine: wait longer there.
+UDP_WAIT=$([ -n "${PTIM_TEST_SHORT:-}" ] && echo 30 || echo 4)
+ffmpeg -v error -y -timeout ${UDP_WAIT}000000 -i "udp://127.0.0.1:$P1?timeout=${UDP_WAIT}000000" -c copy "$T/recv.ts" 2>"$T/recv.err" &
 RECV=$!
 sleep 0.5
 if expect_status 0 ptim run -q -i "$CLIP" -o "udp://127.0.0.1:$P1" --set source.realtime=true --stats-json "$T/udp.json"; then

@@ -115,10 +115,72 @@ static int make_dir(const char *path, ptim_error *err)
     return 0;
 }
 
+/* An XDG base directory: $VAR when set and not empty (the spec: an empty
+ * value means unset), else $HOME/FALLBACK; NULL when neither is known. */
+static char *xdg_dir(const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    if (v && *v == '/')
+        return strdup(v);
+    const char *home = getenv("HOME");
+    return home && *home ? join(home, fallback) : NULL;
+}
+
+/* The settings file when neither --config nor --userdata-dir names one:
+ * $XDG_CONFIG_HOME/ptim/config.ini (~/.config/ptim/config.ini), else the
+ * first ptim/config.ini in $XDG_CONFIG_DIRS (/etc/xdg): the first that exists,
+ * one file, never a merge of several. NULL when there is none. */
+static char *xdg_config_file(void)
+{
+    struct stat st;
+    char *home = xdg_dir("XDG_CONFIG_HOME", ".config");
+    char *path = home ? join(home, "ptim/config.ini") : NULL;
+    free(home);
+    if (path && stat(path, &st) == 0)
+        return path;
+    free(path);
+    const char *dirs = getenv("XDG_CONFIG_DIRS");
+    if (!dirs || !*dirs)
+        dirs = "/etc/xdg";
+    for (const char *d = dirs; *d;) {
+        size_t n = strcspn(d, ":");
+        char buf[4096];
+        if (n && d[0] == '/' && n < sizeof buf - 20) {
+            snprintf(buf, sizeof buf, "%.*s/ptim/config.ini", (int)n, d);
+            if (stat(buf, &st) == 0)
+                return strdup(buf);
+        }
+        d += n + (d[n] == ':');
+    }
+    return NULL;
+}
+
 int ptim_cli_open(ptim_cli *cli, ptim_error *err)
 {
     if (cli->help)
         return 0;
+    if (!cli->userdata_dir) {
+        /* Logs and error reports in $XDG_STATE_HOME/ptim (~/.local/state/ptim).
+         * A place that cannot be made (no HOME, a read-only home) is no reason
+         * to refuse work: then there are no log files, as before. */
+        char *state = xdg_dir("XDG_STATE_HOME", ".local/state");
+        char *dir = state ? join(state, "ptim") : NULL;
+        free(state);
+        ptim_error ignored = {0};
+        if (dir) {
+            cli->logs_dir = join(dir, "logs");
+            cli->reports_dir = join(dir, "reports");
+        }
+        if (!dir || !cli->logs_dir || !cli->reports_dir || make_dir(dir, &ignored) ||
+            make_dir(cli->logs_dir, &ignored) || make_dir(cli->reports_dir, &ignored)) {
+            free(cli->logs_dir);
+            free(cli->reports_dir);
+            cli->logs_dir = cli->reports_dir = NULL;
+        }
+        free(dir);
+        if (!cli->config_file)
+            cli->config_path = xdg_config_file();
+    }
     if (cli->userdata_dir) {
         cli->logs_dir = join(cli->userdata_dir, "logs");
         cli->reports_dir = join(cli->userdata_dir, "reports");
@@ -254,9 +316,11 @@ int ptim_cli_fail(ptim_cli *cli, const ptim_error *err)
 void ptim_cli_print_common_help(FILE *f)
 {
     fputs("common options:\n"
-          "  --config FILE         settings file (default: <userdata-dir>/config.ini when present)\n"
+          "  --config FILE         settings file (default: <userdata-dir>/config.ini, else\n"
+          "                        $XDG_CONFIG_HOME/ptim/config.ini, else /etc/xdg/ptim/config.ini)\n"
           "  --set KEY=VALUE       override a setting (repeatable; see ptim config keys)\n"
-          "  --userdata-dir DIR    logs/, reports/ and config.ini live here (created when missing)\n"
+          "  --userdata-dir DIR    logs/, reports/ and config.ini live here (created when missing;\n"
+          "                        default: logs/ and reports/ in $XDG_STATE_HOME/ptim)\n"
           "  -v, --verbose         debug messages and startup stage times\n"
           "  -q, --quiet           errors only\n"
           "  -h, --help            this help\n"

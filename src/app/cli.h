@@ -49,7 +49,7 @@ typedef struct ptim_cli {
     const char *config_file;   /* --config, or NULL */
     const char **sets;         /* --set values, set_count of them */
     int set_count;
-    const char *userdata_dir;  /* --userdata-dir, or NULL (then no default config.ini, no log files) */
+    const char *userdata_dir;  /* --userdata-dir, or NULL (then the XDG places, see ptim_cli_open) */
     bool verbose, quiet, help;
     int argc;                  /* the command's own arguments, argv[0] = command name, argv[argc] = NULL */
     char **argv;
@@ -57,8 +57,8 @@ typedef struct ptim_cli {
     /* Built by ptim_cli_open(); owned by the cli, freed by ptim_cli_close(). */
     ptim_config_store *store;
     char *config_path;         /* INI file the store reads (may not exist yet), or NULL */
-    char *logs_dir;            /* <userdata-dir>/logs, or NULL */
-    char *reports_dir;         /* <userdata-dir>/reports, or NULL */
+    char *logs_dir;            /* <userdata-dir>/logs or <XDG state>/ptim/logs, or NULL */
+    char *reports_dir;         /* <userdata-dir>/reports or <XDG state>/ptim/reports, or NULL */
     bool log_open, sink_open, watching; /* internal */
 } ptim_cli;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "app/cli.h"
@@ -41,8 +42,17 @@ static int show(ptim_cli *cli, bool sources)
         else
             printf("%-*s = %s\n", width, ptim_options[i].key, ptim_config_text(cfg, i));
     }
-    if (sources)
+    if (sources) {
         printf("# model directory: %s\n", ptim_model_dir(cfg));
+        /* which file was read: --config, <userdata-dir>/config.ini, or the
+         * first of the XDG places that exists */
+        struct stat st;
+        if (!cli->config_path)
+            printf("# settings file: none (no --config, --userdata-dir or XDG ptim/config.ini)\n");
+        else
+            printf("# settings file: %s%s\n", cli->config_path,
+                   stat(cli->config_path, &st) ? " (does not exist: not read)" : "");
+    }
     ptim_config_release(cfg);
     return 0;
 }

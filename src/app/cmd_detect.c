@@ -1,4 +1,4 @@
-/* app/cmd_detect — `ptim detect INPUT [--json] [--landmarks] [--set k=v]…`:
+/* app/cmd_detect — `ptim detect INPUT... [--json] [--landmarks] [--set k=v]…`:
  * find, follow and measure the faces of a picture, a video or a camera and
  * print them, one JSON object per frame with --json, else a short summary.
  *
@@ -25,7 +25,8 @@
 #include "io/source.h"
 
 typedef struct detect_args {
-    const char *input;
+    char **inputs; /* points into argv */
+    int ninputs;
     bool json, landmarks;
     bool embed; /* --embed: each face's identity embedding in the JSON */
     long max_frames; /* 0 = all */
@@ -34,11 +35,13 @@ typedef struct detect_args {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: ptim detect INPUT [--json] [--landmarks] [--frames N] [--set KEY=VALUE]...\n"
+            "usage: ptim detect INPUT... [--json] [--landmarks] [--frames N] [--set KEY=VALUE]...\n"
             "\n"
-            "Find the faces in INPUT (a picture, a video file, or a camera such as\n"
-            "/dev/video0) and print them.\n"
-            "  --json         one JSON object per frame on stdout:\n"
+            "Find the faces in each INPUT (a picture, a video file, or a camera such as\n"
+            "/dev/video0) and print them. Frames are numbered from 0 in each input, as in\n"
+            "ptim mask's audit log and ptim verify.\n"
+            "  --json         one JSON object per frame on stdout (with several inputs each\n"
+            "                 also has \"input\":PATH):\n"
             "                 {\"frame\":N,\"pts_ms\":T,\"width\":W,\"height\":H,\"faces\":[{\"id\":I,\n"
             "                 \"score\":S,\"box\":[x,y,w,h],\"keypoints\":[[x,y]x6],\n"
             "                 \"landmarks\":[[x,y,z]x468]}]} in source pixels; in a crowd, faces\n"
@@ -46,16 +49,25 @@ static void usage(FILE *f)
             "  --landmarks    include the 468 FaceMesh landmarks (with --json)\n"
             "  --embed        include each face's identity embedding (MobileFaceNet, unit\n"
             "                 length; null for a held face) as \"embedding\" (with --json)\n"
-            "  --frames N     stop after N frames (cameras run until interrupted otherwise)\n"
-            "Settings: detector.*, track.*, landmarks.* (see ptim config keys).\n");
+            "  --frames N     stop after N frames of each input (cameras run until\n"
+            "                 interrupted otherwise)\n"
+            "Settings: detector.*, track.*, landmarks.* (see ptim config keys).\n"
+            "\n"
+            "exit status: 0 every input analysed; 1 some inputs failed (the others were\n"
+            "analysed); 2 bad usage or settings, or no input could be read.\n\n");
     ptim_cli_print_common_help(f);
 }
 
 /* The command's own arguments (shared flags already taken by the cli):
- * 0 ok, 2 bad usage (message printed). */
+ * 0 ok, 2 bad usage (message printed). a->inputs is allocated. */
 static int parse_args(int argc, char **argv, detect_args *a)
 {
     memset(a, 0, sizeof *a);
+    a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs);
+    if (!a->inputs) {
+        fprintf(stderr, "ptim detect: out of memory\n");
+        return 2;
+    }
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--json")) {
@@ -74,14 +86,11 @@ static int parse_args(int argc, char **argv, detect_args *a)
         } else if (s[0] == '-' && s[1]) {
             fprintf(stderr, "ptim detect: unknown option '%s' (see ptim detect --help)\n", s);
             return 2;
-        } else if (!a->input) {
-            a->input = s;
         } else {
-            fprintf(stderr, "ptim detect: more than one input ('%s' and '%s')\n", a->input, s);
-            return 2;
+            a->inputs[a->ninputs++] = argv[i];
         }
     }
-    if (!a->input) {
+    if (!a->ninputs) {
         usage(stderr);
         return 2;
     }
@@ -245,10 +254,32 @@ static int64_t frame_ms(const source *s, long index)
 
 /* ---- output ---- */
 
-static void print_json(FILE *out, long n, int64_t pts_ms, const img_view *v, const face_list *fl,
-                       bool landmarks, face_embedder *em)
+/* Writes s as a JSON string (quotes, backslashes and control characters
+ * escaped: a file name may hold any of them). */
+static void json_string(FILE *out, const char *s)
 {
-    fprintf(out, "{\"frame\":%ld,\"pts_ms\":%lld,\"width\":%d,\"height\":%d,\"faces\":[", n,
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+static void print_json(FILE *out, const char *input, long n, int64_t pts_ms, const img_view *v,
+                       const face_list *fl, bool landmarks, face_embedder *em)
+{
+    fputc('{', out);
+    if (input) {
+        fputs("\"input\":", out);
+        json_string(out, input);
+        fputc(',', out);
+    }
+    fprintf(out, "\"frame\":%ld,\"pts_ms\":%lld,\"width\":%d,\"height\":%d,\"faces\":[", n,
             (long long)pts_ms, v->width, v->height);
     for (int i = 0; i < fl->count; i++) {
         const face *f = &fl->faces[i];
@@ -309,61 +340,31 @@ static void print_faces(const face_list *fl)
                FACE_LIST_MAX + FACE_BOXES_MAX);
 }
 
-int cmd_detect(int argc, char **argv)
+/* Analyses one input from its first frame (the tracker starts empty; track
+ * ids go on rising across inputs, so an id names one face in the whole run;
+ * *id_base is the highest id of the inputs before, raised to this one's).
+ * 0 ok, 1 failed part way, 2 could not be read at all (message printed). */
+static int detect_one(ptim_cli *cli, const detect_args *a, const char *input, face_tracker *tracker,
+                      face_embedder *embedder, face_list *fl, int *id_base)
 {
-    ptim_cli cli;
     ptim_error err = {0};
-    if (ptim_cli_start(&cli, argc, argv, &err))
-        return ptim_cli_fail(&cli, &err);
-    if (cli.help) {
-        usage(stdout);
-        ptim_cli_close(&cli);
-        return 0;
-    }
-    detect_args a;
-    if (parse_args(cli.argc, cli.argv, &a)) {
-        ptim_cli_close(&cli);
-        return 2;
-    }
-    ptim_config *cfg = ptim_config_store_acquire(cli.store);
-    face_tracker *tracker = NULL;
-    int rc = face_tracker_create(cfg, &tracker, &err);
-    face_embedder *embedder = NULL;
-    if (rc == 0 && a.embed)
-        rc = face_embedder_create(cfg, &embedder, &err);
-    ptim_config_release(cfg);
-    if (rc) {
-        face_tracker_destroy(tracker);
-        fprintf(stderr, "ptim detect: %s\n", err.message);
-        ptim_cli_close(&cli);
-        return err.category == PTIM_ERR_CONFIG ? 2 : 1;
-    }
-    ptim_config_store_watch(cli.store, NULL);
-
     source src;
     int status = 0;
-    av_log_set_level(AV_LOG_FATAL); /* our own one sentence says what failed */
-    if (source_open(&src, a.input, &err)) {
+    face_tracker_reset(tracker);
+    if (source_open(&src, input, &err)) {
         fprintf(stderr, "ptim detect: %s\n", err.message);
         source_close(&src);
-        face_embedder_destroy(embedder);
-        face_tracker_destroy(tracker);
-        ptim_cli_close(&cli);
         return 2;
     }
     /* A video stored turned (phone rotation metadata) is analysed as shown. */
     const int32_t *matrix = (const int32_t *)av_stream_get_side_data(
         src.fmt->streams[src.stream], AV_PKT_DATA_DISPLAYMATRIX, NULL);
     face_tracker_set_orientation(tracker, io_display_turns(matrix));
-    face_list *fl = malloc(sizeof *fl);
     long frames = 0, with_faces = 0;
-    int max_faces = 0, max_id = 0;
-    if (!fl) {
-        fprintf(stderr, "ptim detect: out of memory\n");
-        status = 1;
-    }
-    while (status == 0 && (a.max_frames == 0 || frames < a.max_frames)) {
-        int got = source_next(&src, a.input, &err);
+    int max_faces = 0, max_id = *id_base;
+    const char *json_input = a->ninputs > 1 ? input : NULL; /* one input: the format as before */
+    while (status == 0 && (a->max_frames == 0 || frames < a->max_frames)) {
+        int got = source_next(&src, input, &err);
         if (got < 0) {
             fprintf(stderr, "ptim detect: %s\n", err.message);
             status = frames == 0 ? 2 : 1; /* nothing decodable at all: bad input */
@@ -379,23 +380,23 @@ int cmd_detect(int argc, char **argv)
         }
         /* Live settings edited in the config file apply between frames. */
         ptim_config_changes ch;
-        if (ptim_config_store_poll(cli.store, &ch, &err) == 1) {
-            ptim_config *now = ptim_config_store_acquire(cli.store);
+        if (ptim_config_store_poll(cli->store, &ch, &err) == 1) {
+            ptim_config *now = ptim_config_store_acquire(cli->store);
             if (face_tracker_reconfigure(tracker, now, &err))
                 fprintf(stderr, "ptim detect: %s (old settings kept)\n", err.message);
             ptim_config_release(now);
         }
         int64_t t = frame_ms(&src, frames);
         if (face_tracker_process(tracker, &v, t, fl, &err)) {
-            fprintf(stderr, "ptim detect: %s: frame %ld: %s\n", a.input, frames, err.message);
+            fprintf(stderr, "ptim detect: %s: frame %ld: %s\n", input, frames, err.message);
             status = 1;
             break;
         }
-        if (a.json) {
-            print_json(stdout, frames, t, &v, fl, a.landmarks, embedder);
+        if (a->json) {
+            print_json(stdout, json_input, frames, t, &v, fl, a->landmarks, embedder);
         } else if (src.still) {
             int all = fl->count + fl->nboxes;
-            printf("%s: %dx%d, %d face%s\n", a.input, v.width, v.height, all, all == 1 ? "" : "s");
+            printf("%s: %dx%d, %d face%s\n", input, v.width, v.height, all, all == 1 ? "" : "s");
             print_faces(fl);
         }
         frames++;
@@ -410,17 +411,72 @@ int cmd_detect(int argc, char **argv)
         av_frame_unref(src.frame);
     }
     if (status == 0 && frames == 0) {
-        fprintf(stderr, "ptim detect: %s has no frames\n", a.input);
+        fprintf(stderr, "ptim detect: %s has no frames\n", input);
         status = 2;
     }
-    if (status == 0 && !a.json && !src.still)
-        printf("%s: %ld frames, faces on %ld, at most %d at once, %d track%s\n", a.input, frames,
-               with_faces, max_faces, max_id, max_id == 1 ? "" : "s");
+    if (status == 0 && !a->json && !src.still)
+        printf("%s: %ld frames, faces on %ld, at most %d at once, %d track%s\n", input, frames,
+               with_faces, max_faces, max_id - *id_base, max_id - *id_base == 1 ? "" : "s");
+    *id_base = max_id;
     fflush(stdout);
-    free(fl);
     source_close(&src);
+    return status;
+}
+
+int cmd_detect(int argc, char **argv)
+{
+    ptim_cli cli;
+    ptim_error err = {0};
+    if (ptim_cli_start(&cli, argc, argv, &err))
+        return ptim_cli_fail(&cli, &err);
+    if (cli.help) {
+        usage(stdout);
+        ptim_cli_close(&cli);
+        return 0;
+    }
+    detect_args a;
+    if (parse_args(cli.argc, cli.argv, &a)) {
+        free(a.inputs);
+        ptim_cli_close(&cli);
+        return 2;
+    }
+    ptim_config *cfg = ptim_config_store_acquire(cli.store);
+    face_tracker *tracker = NULL;
+    int rc = face_tracker_create(cfg, &tracker, &err);
+    face_embedder *embedder = NULL;
+    if (rc == 0 && a.embed)
+        rc = face_embedder_create(cfg, &embedder, &err);
+    ptim_config_release(cfg);
+    face_list *fl = rc ? NULL : malloc(sizeof *fl);
+    if (rc || !fl) {
+        fprintf(stderr, "ptim detect: %s\n", rc ? err.message : "out of memory");
+        face_embedder_destroy(embedder);
+        face_tracker_destroy(tracker);
+        free(a.inputs);
+        ptim_cli_close(&cli);
+        return rc && err.category == PTIM_ERR_CONFIG ? 2 : 1;
+    }
+    ptim_config_store_watch(cli.store, NULL);
+    av_log_set_level(AV_LOG_FATAL); /* our own one sentence says what failed */
+    /* Every input is tried; the status is the one ptim mask gives: 0 all
+     * done, 2 none could be read, else 1. */
+    int done = 0, unreadable = 0, failed = 0, id_base = 0;
+    for (int i = 0; i < a.ninputs; i++) {
+        int st = detect_one(&cli, &a, a.inputs[i], tracker, embedder, fl, &id_base);
+        if (st == 0)
+            done++;
+        else if (st == 2)
+            unreadable++;
+        else
+            failed++;
+    }
+    int status = !unreadable && !failed ? 0 : !done && !failed ? 2 : 1;
+    if (a.ninputs > 1 && status)
+        fprintf(stderr, "ptim detect: %d done, %d failed\n", done, failed + unreadable);
+    free(fl);
     face_embedder_destroy(embedder);
     face_tracker_destroy(tracker);
+    free(a.inputs);
     ptim_cli_close(&cli);
     return status;
 }

@@ -490,6 +490,7 @@ void ptim_job_free(ptim_job *job)
 /* ---- running a job ---- */
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <libavutil/log.h>
@@ -501,18 +502,23 @@ void ptim_job_free(ptim_job *job)
 #include "pipeline/pipeline.h"
 #include "server/server.h"
 
-static volatile sig_atomic_t stop_flag;
+/* The stop request: written by the signal handler, read by the pipeline's
+ * stage threads (a volatile sig_atomic_t is only safe within one thread, and
+ * ThreadSanitizer reports it as the race it is). A C11 atomic may be used from
+ * a signal handler only when it is lock-free (C11 7.14.1.1). */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag must be a lock-free atomic_int");
+static atomic_int stop_flag;
 
 static void on_signal(int sig)
 {
-    if (stop_flag) { /* second request: stop now */
+    if (atomic_load(&stop_flag)) { /* second request: stop now */
         signal(sig, SIG_DFL);
         raise(sig);
     }
-    stop_flag = sig;
+    atomic_store(&stop_flag, sig);
 }
 
-volatile sig_atomic_t *ptim_job_install_signals(void)
+atomic_int *ptim_job_install_signals(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -634,6 +640,24 @@ static const char *signal_name(int sig)
     return sig == SIGINT ? "SIGINT (Ctrl-C)" : sig == SIGTERM ? "SIGTERM" : "a signal";
 }
 
+/* Whether NAME holds a frame-number pattern (%d, %04d) in its last part. */
+static bool has_frame_pattern(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    for (const char *c = base ? base + 1 : name; *c; c++) {
+        if (*c != '%')
+            continue;
+        const char *d = c + 1;
+        while (*d >= '0' && *d <= '9')
+            d++;
+        if (*d == 'd')
+            return true;
+        if (*d == '%')
+            c = d; /* "%%" is a literal per cent sign */
+    }
+    return false;
+}
+
 /* Checks made before any frame is read; 0, or the exit status (2). `skip[i]`
  * is set for pairs -n leaves alone. */
 static int check_outputs(const ptim_job *job, const ptim_config *cfg, const char *name, bool *skip)
@@ -644,6 +668,17 @@ static int check_outputs(const ptim_job *job, const ptim_config *cfg, const char
         if (!strcmp(out, "-") && isatty(1)) {
             fprintf(stderr, "%s: refusing to write video to the terminal; redirect the output "
                             "(> out.nut, | ffplay -) or give -o FILE\n", name);
+            return 2;
+        }
+        /* A %d pattern asks for one picture per frame; with a video extension
+         * FFmpeg would write one video under the literal name "out_%03d.mp4",
+         * which is not what was asked for either way: say so before work. */
+        if (io_sink_kind_of(out) == IO_SINK_FILE && has_frame_pattern(out)) {
+            const char *dot = strrchr(out, '.');
+            fprintf(stderr, "%s: the output %s has a frame number pattern (%%d) but %s is a video "
+                            "format; give a picture name such as out_%%04d.png for one picture "
+                            "per frame, or a name without %%d for one video\n",
+                    name, out, dot && !strchr(dot, '/') ? dot : "its name");
             return 2;
         }
         struct stat st;
@@ -780,7 +815,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     ffmpeg_to_terminal = job->verbose;
     av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
     av_log_set_callback(ffmpeg_log);
-    volatile sig_atomic_t *stop = ptim_job_install_signals();
+    atomic_int *stop = ptim_job_install_signals();
     job_poll poll = {.cli = cli, .generation = cli ? ptim_config_store_generation(cli->store) : 0};
     ptim_server *panel = NULL;
     int panel_status = cli ? panel_start(cli, cfg, live, name, &panel) : 0;
@@ -796,9 +831,10 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     }
     job_panel jpanel = {.srv = panel, .items = job->count};
     int done = 0, failed = 0, existing = 0, worst_failure = 0, unsafe_items = 0, not_started = 0;
+    bool reader_gone = false;
     for (int i = 0; i < job->count; i++) {
         const ptim_job_item *it = &job->items[i];
-        if (*stop) {
+        if (atomic_load(stop)) {
             not_started = job->count - i;
             break;
         }
@@ -859,7 +895,16 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             ptim_server_detach(panel);
         const ptim_pipeline_stats *s = &res->stats;
         bool cut_off = !status && res->interrupted && !live;
-        if (status) {
+        if (status && res->reader_gone) {
+            /* `ptim mask x -o - | head -c 1000`: the reader has what it wanted.
+             * Quiet, like any program whose pipe is closed; the log says it. */
+            ptim_log_info("job", "%s: %s", it->output, res->error.message);
+            reader_gone = true;
+            not_started = job->count - i - 1;
+            free(res);
+            ptim_config_release(cur);
+            break;
+        } else if (status) {
             fprintf(stderr, "%s: %s\n", name, res->error.message);
             if (strcmp(it->output, "-") && io_sink_kind_of(it->output) <= IO_SINK_IMAGES &&
                 status == 1)
@@ -869,10 +914,10 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             if (output_is_file(it->output) || io_sink_kind_of(it->output) == IO_SINK_IMAGES)
                 fprintf(stderr, "%s: stopped by %s: %s.partial keeps the %lld frames masked so far "
                                 "(it plays, but is not the whole video); %s was not written\n",
-                        name, signal_name((int)*stop), it->output, (long long)s->frames_out, it->output);
+                        name, signal_name(atomic_load(stop)), it->output, (long long)s->frames_out, it->output);
             else
                 fprintf(stderr, "%s: stopped by %s after %lld frames; %s is not the whole video\n",
-                        name, signal_name((int)*stop), (long long)s->frames_out, it->output);
+                        name, signal_name(atomic_load(stop)), (long long)s->frames_out, it->output);
         } else if (!job->quiet) {
             long long dropped = s->frames_dropped_guard + s->frames_dropped_live +
                                 s->frames_dropped_rate + s->frames_dropped_alloc;
@@ -918,10 +963,12 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         free(res);
         ptim_config_release(cur);
     }
-    int sig = (int)*stop;
+    int sig = atomic_load(stop);
     int worst;
     if (sig && !live)
         worst = 128 + sig; /* the shell's convention: 130 SIGINT, 143 SIGTERM */
+    else if (reader_gone)
+        worst = 128 + SIGPIPE; /* 141, what a shell reports for a writer its reader left */
     else if (failed && !done)
         worst = worst_failure;
     else if (failed || unsafe_items)

@@ -77,7 +77,7 @@ int ptim_job_default_output(const char *input, char *out, int size);
 #include "app/cli.h"
 #include "core/config.h"
 #include "face/masker.h"
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 /* Run every pair of an expanded job through the pipeline (offline, or live
@@ -103,5 +103,5 @@ int ptim_job_command(int argc, char **argv, bool live, void (*usage)(FILE *));
 
 /* SIGINT/SIGTERM set the returned flag to the signal's number (a second one
  * ends the process). */
-volatile sig_atomic_t *ptim_job_install_signals(void);
+atomic_int *ptim_job_install_signals(void);
 #endif

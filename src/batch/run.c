@@ -119,7 +119,7 @@ static void child_run(const batch_options *opt, const assets *as, const char *in
 {
     outcome o;
     memset(&o, 0, sizeof o);
-    static volatile sig_atomic_t never;
+    static atomic_int never;
     ptim_pipeline_desc d = {
         .input = input,
         .output = output,

@@ -39,6 +39,7 @@ struct io_sink {
     AVFrame *conv;
     struct SwsContext *sws;
     bool header_written, finished, partial;
+    bool reader_gone; /* the pipe or socket read by another program was closed (EPIPE) */
     AVPacket *backlog[AUDIO_BACKLOG_MAX];
     int backlog_count;
     io_sink_counters counters;
@@ -62,6 +63,7 @@ io_sink_kind io_sink_kind_of(const char *t)
 const io_sink_counters *io_sink_get_counters(const io_sink *s) { return &s->counters; }
 const char *io_sink_describe(const io_sink *s) { return s->description; }
 bool io_sink_has_audio(const io_sink *s) { return s->audio != NULL; }
+bool io_sink_reader_gone(const io_sink *s) { return s && s->reader_gone; }
 
 static int dir_writable(const char *path, ptim_error *err)
 {
@@ -345,6 +347,14 @@ static int write_packet(io_sink *s, AVPacket *pkt, ptim_error *err)
             if (attempt)
                 ptim_error_resolved(&rs, 1);
             return 0;
+        }
+        if (r == AVERROR(EPIPE)) {
+            /* The reader went away (`ptim mask x -o - | head -c 1000`): no
+             * retry can help and it is not an error of ptim's; the caller
+             * ends quietly, as a program killed by SIGPIPE would. */
+            s->reader_gone = true;
+            return ptim_error_set(err, cat, PTIM_SEV_HIGH, "the reader of %s closed it",
+                                  s->target);
         }
         ptim_error_set(err, cat, PTIM_SEV_MEDIUM, "writing %s failed: %s", s->target, av_err2str(r));
         int delay = 0;

@@ -71,6 +71,9 @@ int io_sink_finish(io_sink *sink, ptim_error *err);
 int io_sink_finish_partial(io_sink *sink, ptim_error *err);
 /* Frees everything; if not finished, removes NAME.partial (and sequence parts). */
 void io_sink_close(io_sink *sink);
+/* Whether a write failed because the reader of a pipe or socket closed it
+ * (EPIPE; SIGPIPE is ignored by ptim): nothing more can be written. */
+bool io_sink_reader_gone(const io_sink *sink);
 const io_sink_counters *io_sink_get_counters(const io_sink *sink);
 const char *io_sink_describe(const io_sink *sink); /* "mp4 (libx264)" */
 bool io_sink_has_audio(const io_sink *sink);

@@ -136,7 +136,7 @@ static void fail(pl *p, int status, const ptim_error *err)
 static void sleep_ms(pl *p, int ms)
 {
     int64_t until = now_us() + (int64_t)ms * 1000;
-    while (now_us() < until && !*p->desc->stop && !atomic_load(&p->failed))
+    while (now_us() < until && !atomic_load(p->desc->stop) && !atomic_load(&p->failed))
         av_usleep(5000);
 }
 
@@ -155,12 +155,12 @@ static bool alloc_failed(pl *p, const char *stage, const char *what, ptim_recove
     ptim_recovery a = report(p, stage, &e, rs, &delay);
     if (a == PTIM_RECOVER_RETRY) {
         sleep_ms(p, delay);
-        return !*p->desc->stop && !atomic_load(&p->failed);
+        return !atomic_load(p->desc->stop) && !atomic_load(&p->failed);
     }
     if (a == PTIM_RECOVER_DEGRADE && !p->desc->live && !*degraded) {
         *degraded = true;
         sleep_ms(p, 200);
-        return !*p->desc->stop && !atomic_load(&p->failed);
+        return !atomic_load(p->desc->stop) && !atomic_load(&p->failed);
     }
     ptim_error_resolved(rs, 0);
     if (!p->desc->live) {
@@ -464,7 +464,7 @@ static int reconnect(pl *p, AVFrame *last, int first_delay_ms, ptim_recovery_sta
     for (int attempt = 1; attempt <= p->reconnect_attempts; attempt++) {
         int64_t until = now_us() + (int64_t)backoff * 1000;
         while (now_us() < until) {
-            if (*p->desc->stop || atomic_load(&p->failed))
+            if (atomic_load(p->desc->stop) || atomic_load(&p->failed))
                 return -1;
             if (last) { /* keep the output running, covered: these frames are never analysed */
                 AVFrame *fill = av_frame_clone(last);
@@ -507,7 +507,7 @@ static int resume_offline(pl *p, ptim_recovery_state *rs, ptim_error *err)
             return -1;
         }
         sleep_ms(p, act == PTIM_RECOVER_RESTART && delay <= 0 ? p->reconnect_backoff_ms : delay);
-        if (*p->desc->stop || atomic_load(&p->failed))
+        if (atomic_load(p->desc->stop) || atomic_load(&p->failed))
             return -1;
         ptim_error rerr = {0};
         if (io_source_resume(p->src, &rerr) == 0)
@@ -524,7 +524,7 @@ static void *source_thread(void *arg)
     int64_t min_gap_us = p->target_fps > 0 ? 1000000 / p->target_fps * 9 / 10 : 0;
     ptim_recovery_state read_rs = {0}; /* offline read errors until the next frame */
     for (;;) {
-        if (*p->desc->stop || atomic_load(&p->failed))
+        if (atomic_load(p->desc->stop) || atomic_load(&p->failed))
             break;
         AVFrame *av = NULL;
         AVPacket *pkt = NULL;
@@ -534,7 +534,7 @@ static void *source_thread(void *arg)
         if (r == 1)
             break;
         if (r < 0) {
-            if (*p->desc->stop)
+            if (atomic_load(p->desc->stop))
                 break;
             int delay = 0;
             if (!p->desc->live) {
@@ -556,7 +556,7 @@ static void *source_thread(void *arg)
                     err.message);
             ptim_error rerr = {0};
             if (reconnect(p, last, act == PTIM_RECOVER_RETRY ? delay : 0, &rs, &rerr) < 0) {
-                if (*p->desc->stop)
+                if (atomic_load(p->desc->stop))
                     break;
                 ptim_error_set(&err, err.category, PTIM_SEV_HIGH,
                                "%s stopped and could not be reopened after %d attempts (%s)",
@@ -1022,7 +1022,7 @@ static void *sink_thread(void *arg)
         }
         if (p->desc->live && p->target_delay_ms > 0) {
             int64_t due = f->t_in_us + (int64_t)p->target_delay_ms * 1000;
-            while (now_us() < due && !*p->desc->stop)
+            while (now_us() < due && !atomic_load(p->desc->stop))
                 av_usleep((unsigned)(due - now_us() > 20000 ? 20000 : due - now_us()));
         }
         if (p->desc->preview && ptim_preview_due(p->desc->preview)) {
@@ -1104,7 +1104,7 @@ static int open_source(pl *p, const io_source_options *so, ptim_error *err)
             return -1;
         }
         sleep_ms(p, delay);
-        if (*p->desc->stop)
+        if (atomic_load(p->desc->stop))
             return -1;
     }
 }
@@ -1114,7 +1114,7 @@ static double ms_since(int64_t t0) { return (now_us() - t0) / 1000.0; }
 int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
-    static volatile sig_atomic_t never;
+    static atomic_int never;
     ptim_pipeline_desc d = *desc;
     if (!d.stop)
         d.stop = &never;
@@ -1297,7 +1297,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     /* Supervise: a stop request interrupts a blocked read; the stages then drain. */
     bool interrupted = false;
     while (started == 4) {
-        if (*d.stop && !interrupted) {
+        if (atomic_load(d.stop) && !interrupted) {
             interrupted = true;
             io_source_interrupt(p->src);
         }
@@ -1309,7 +1309,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    res->interrupted = *d.stop != 0;
+    res->interrupted = atomic_load(d.stop) != 0;
 
     const io_source_counters *sc = io_source_get_counters(p->src);
     res->source_frames_corrupt = sc->frames_corrupt;
@@ -1365,6 +1365,7 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         if (p->hist[i])
             ptim_histogram_summary(p->hist[i], &p->st->stage[i]);
     ptim_mem_get_stats(p->pool, &res->memory);
+    res->reader_gone = res->status && io_sink_reader_gone(p->sink);
     close_all(p); /* an unfinished sink removes NAME.partial */
     return res->status;
 }

@@ -15,7 +15,7 @@
 #ifndef PTIM_PIPELINE_PIPELINE_H
 #define PTIM_PIPELINE_PIPELINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -44,7 +44,11 @@ typedef struct ptim_pipeline_desc {
      * reference the pipeline releases) or NULL when nothing changed. */
     ptim_config *(*poll_config)(void *opaque);
     void *poll_opaque;
-    volatile sig_atomic_t *stop;   /* set (by a signal handler) to finish early, cleanly */
+    /* Set (by a signal handler) to finish early, cleanly. An atomic, not a
+     * volatile sig_atomic_t: the stage threads read it while the handler runs
+     * on another thread; ptim_job_install_signals checks it is lock-free, as a
+     * signal handler needs. */
+    atomic_int *stop;
     /* Control panel preview: finished frames offered to this slot (never
      * blocking), or NULL. Not owned. */
     ptim_preview *preview;
@@ -59,6 +63,7 @@ typedef struct ptim_pipeline_desc {
 typedef struct ptim_pipeline_result {
     int status;          /* 0 done, 1 failed while processing, 2 bad input/output/config */
     bool interrupted;    /* stopped by *stop; the output was finished properly */
+    bool reader_gone;    /* the output pipe's reader closed it (status 1, not an error of ptim's) */
     ptim_error error;    /* the error that decided the status */
     ptim_pipeline_stats stats;
     ptim_mem_stats memory;   /* the run's core/mem pool */
