@@ -15,8 +15,8 @@
  *              the eyes-nose-mouth region of both frames resampled to a
  *              VERIFY_DETAIL_GRID grid (one scale for every face size) and
  *              the correlation of their Laplacians >= unchanged_corr (0.4:
- *              blur 0.2, pixelate and solid stay under 0.17 on the samples,
- *              the original gives 1.0, a blur of 0.02 face widths ~0.5);
+ *              blur 0.2, pixelate and solid stay under 0.23 on the samples,
+ *              the original gives 1.0, a blur of 0.02 face widths 0.3-0.75);
  *   identity   (recognizer on) MobileFaceNet still matches the original person.
  * The masked frame's detection (detected) and FaceMesh (landmarks) are listed
  * with a leak as further evidence, but never decide alone.
