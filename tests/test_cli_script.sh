@@ -267,4 +267,14 @@ second=$(sed -n 2p "$H/s.json" | jq -c '[.frames.mode_none, .frames.masked]')
   fail "second file: [mode_none, masked] = $second (it started from the old settings)"
 pass "the second file starts from the hot-reloaded settings (first $first, second $second)"
 
+# FFmpeg's own words stay in ptim.log: decoding a JPEG identity photo made
+# swscale print "[swscaler @ 0x…] deprecated pixel format used" before the
+# log was routed (asset loading came first).
+section
+"$PTIM_BIN" mask -y "$SHORT" -o "$T/swap_quiet.mp4" --mode swap --identity "$S/messi5.jpg" \
+  2>"$T/err" >/dev/null || fail "swap with a JPEG identity: exit $?"
+grep -q '^\[' "$T/err" && fail "raw FFmpeg line on the terminal: $(grep '^\[' "$T/err" | head -1)"
+first_line_matches "^ptim mask: .*swap_quiet.mp4: 40 frames"
+pass "a JPEG identity photo leaves no FFmpeg line on the terminal"
+
 finish

@@ -738,6 +738,11 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
         fprintf(stderr, "%s: %s\n", name, err.message);
         return 2;
     }
+    /* FFmpeg's own chatter goes to ptim.log, to the terminal only with -v;
+     * set before the assets (mask image, identity photo) are decoded. */
+    ffmpeg_to_terminal = job->verbose;
+    av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
+    av_log_set_callback(ffmpeg_log);
     bool *skip = calloc((size_t)job->count + 1, sizeof *skip);
     if (!skip) {
         fprintf(stderr, "%s: out of memory\n", name);
@@ -811,10 +816,6 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
     if (job->verbose)
         for (int i = 0; i < job->skipped_count; i++)
             fprintf(stderr, "%s: skipped %s (%s)\n", name, job->skipped[i], job->skipped_why[i]);
-    /* FFmpeg's own chatter only when asked for; its errors always. */
-    ffmpeg_to_terminal = job->verbose;
-    av_log_set_level(job->verbose ? AV_LOG_INFO : AV_LOG_WARNING);
-    av_log_set_callback(ffmpeg_log);
     atomic_int *stop = ptim_job_install_signals();
     job_poll poll = {.cli = cli, .generation = cli ? ptim_config_store_generation(cli->store) : 0};
     ptim_server *panel = NULL;
