@@ -729,6 +729,21 @@ static void drop_flicker(verify_report *rep, const verify_options *opt)
     free(keep_hit);
 }
 
+/* Is ORIGINAL the source of MASKED? The median thumbnail correlation of
+ * the probed frame pairs must be 0.5 or more; -1 with *err when not. */
+static int judge_source(verify_report *rep, float *probe, int n, const char *original, const char *masked,
+                        ptim_error *err)
+{
+    qsort(probe, (size_t)n, sizeof probe[0], cmp_float);
+    rep->source_match = probe[n / 2];
+    if (rep->source_match >= 0.5f)
+        return 0;
+    return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
+                          "%s does not look like the source of %s (frames at the same times differ: correlation "
+                          "%.2f); give the file %s was made from",
+                          original, masked, rep->source_match, masked);
+}
+
 int verify_run(const char *original, const char *masked, const verify_options *opt_in,
                const verify_detector *det, verify_report *rep, ptim_error *err)
 {
@@ -850,17 +865,8 @@ int verify_run(const char *original, const char *masked, const verify_options *o
         }
         if (match && n_probe < SOURCE_PROBE) {
             probe[n_probe++] = thumb_correlation(fm, match);
-            if (n_probe == SOURCE_PROBE) {
-                qsort(probe, (size_t)n_probe, sizeof probe[0], cmp_float);
-                rep->source_match = probe[n_probe / 2];
-                if (rep->source_match < 0.5f) {
-                    ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                                   "%s does not look like the source of %s (frames at the same times differ: "
-                                   "correlation %.2f); give the file %s was made from",
-                                   original, masked, rep->source_match, masked);
-                    goto out;
-                }
-            }
+            if (n_probe == SOURCE_PROBE && judge_source(rep, probe, n_probe, original, masked, err))
+                goto out;
         }
         rep->frames_checked++;
         rep->frames_matched += match != NULL;
@@ -873,17 +879,9 @@ int verify_run(const char *original, const char *masked, const verify_options *o
         ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH, "%s: no video frame could be decoded", masked);
         goto out;
     }
-    if (n_probe > 0 && n_probe < SOURCE_PROBE) { /* a short clip: judge on what there is */
-        qsort(probe, (size_t)n_probe, sizeof probe[0], cmp_float);
-        rep->source_match = probe[n_probe / 2];
-        if (rep->source_match < 0.5f) {
-            ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
-                           "%s does not look like the source of %s (frames at the same times differ: correlation "
-                           "%.2f); give the file %s was made from",
-                           original, masked, rep->source_match, masked);
-            goto out;
-        }
-    }
+    /* A short clip: judge on what there is. */
+    if (n_probe > 0 && n_probe < SOURCE_PROBE && judge_source(rep, probe, n_probe, original, masked, err))
+        goto out;
     if (have_o && rep->frames_checked > 0 && rep->frames_matched == 0) {
         ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                        "no frame of %s matches a frame of %s in time; give the file it was made from", masked,
