@@ -33,9 +33,10 @@ verify() { # verify EXPECTED NAME ARGS... (prints the summary line)
     check "$name" "$want" $rc
 }
 
-# Megamind frames 60-199 (the demo's false alarms were at 67, 102 and 184-192).
-$FF -i "$S/Megamind.avi" -vf "select='between(n,60,199)',setpts=N/25/TB" -r 25 -c:v libx264 -crf 16 \
-    -pix_fmt yuv420p -an "$T/mm.mp4" || exit 1
+# Megamind frames 60-109 and 175-204, 80 frames: the demo's false alarms
+# were at 67, 102 and 184-192.
+$FF -i "$S/Megamind.avi" -vf "select='between(n,60,109)+between(n,175,204)',setpts=N/25/TB" -r 25 \
+    -c:v libx264 -crf 16 -pix_fmt yuv420p -an "$T/mm.mp4" || exit 1
 for m in blur pixelate solid; do
     "$PTIM_BIN" mask -q -y "$T/mm.mp4" -o "$T/mm_$m.mp4" --mode "$m" || { echo "FAIL: mask $m"; exit 1; }
     verify 0 "masked with $m is clean" "$T/mm.mp4" "$T/mm_$m.mp4"
@@ -60,8 +61,8 @@ expect "judged by identity detail" \
 verify 1 "blur_strength 0.02 leaks" --report "$T/weak.json" "$T/mm.mp4" "$T/mm_weak.mp4"
 expect "weak blur leaks on many frames" test "$(jq '.frames_leaked >= 20' "$T/weak.json")" = true
 
-# Eyes and brows of the original pasted over the mask: astronaut, still, 2 s.
-$FF -loop 1 -i "$S/astronaut.png" -vf "noise=alls=3:allf=t,format=yuv420p" -t 2 -r 25 -c:v libx264 -crf 16 \
+# Eyes and brows of the original pasted over the mask: astronaut, still, 1 s.
+$FF -loop 1 -i "$S/astronaut.png" -vf "noise=alls=3:allf=t,format=yuv420p" -t 1 -r 25 -c:v libx264 -crf 16 \
     "$T/astro.mp4" || exit 1
 "$PTIM_BIN" mask -q -y "$T/astro.mp4" -o "$T/astro_blur.mp4" --mode blur || exit 1
 verify 0 "masked still is clean" "$T/astro.mp4" "$T/astro_blur.mp4"
@@ -77,11 +78,11 @@ expect "found the eyes" test "${W:-0}" -gt 30
 $FF -i "$T/astro_blur.mp4" -i "$T/astro.mp4" \
     -filter_complex "[1:v]crop=$W:$H:$X:$Y[e];[0:v][e]overlay=$X:$Y" -c:v libx264 -crf 16 "$T/astro_eyes.mp4" || exit 1
 verify 1 "eyes and brows pasted back leak" --report "$T/eyes.json" "$T/astro.mp4" "$T/astro_eyes.mp4"
-expect "on most frames" test "$(jq '.frames_leaked >= 40' "$T/eyes.json")" = true
+expect "on most frames" test "$(jq '.frames_leaked >= 20' "$T/eyes.json")" = true
 
-# The Ken-Burns clip: 3 s of 720p zooming over astronaut.png padded to 16:9.
+# The Ken-Burns clip: 1.5 s of 720p zooming over astronaut.png padded to 16:9.
 $FF -loop 1 -i "$S/astronaut.png" -vf "pad=912:512:200:0:gray,zoompan=z='1+0.004*on':x='iw/2-(iw/zoom/2)':y='ih/4-(ih/zoom/4)':d=1:s=1280x720:fps=30,format=yuv420p" \
-    -frames:v 90 -c:v libx264 -crf 18 "$T/kb.mp4" || exit 1
+    -frames:v 45 -c:v libx264 -crf 18 "$T/kb.mp4" || exit 1
 "$PTIM_BIN" mask -q -y "$T/kb.mp4" -o "$T/kb_blur.mp4" --mode blur || exit 1
 verify 0 "Ken-Burns 720p masked with blur is clean" "$T/kb.mp4" "$T/kb_blur.mp4"
 
