@@ -624,12 +624,8 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
             if (det->embed(det->ctx, &vm, g->box, (const float(*)[2])g->kp, em, &dim_m, err))
                 return ptim_error_prefix(err, "%s frame %lld: ", rep->masked, (long long)mframe);
             float sim = -2.0f, base = -2.0f;
-            if (dim_o == dim_m && dim_o > 0) {
-                double s = 0;
-                for (int k = 0; k < dim_o; k++)
-                    s += (double)eo[k] * em[k];
-                sim = (float)s;
-            }
+            if (dim_o == dim_m && dim_o > 0)
+                sim = face_embed_similarity(eo, em, dim_o);
             /* A dark or tiny original carries little identity: even a hard
              * blur of it stays "similar". Only a match clearly above that
              * baseline says the mask left the person recognizable. */
@@ -637,12 +633,8 @@ static int check_frame(const verify_options *opt, const verify_detector *det, ve
                 if (det->embed_blurred(det->ctx, &vo, fo->box, (const float(*)[2])fo->keypoints, eb, &dim_b,
                                        err))
                     return ptim_error_prefix(err, "%s frame %lld: ", rep->original, (long long)oframe);
-                if (dim_b == dim_o) {
-                    double s = 0;
-                    for (int k = 0; k < dim_o; k++)
-                        s += (double)eo[k] * eb[k];
-                    base = (float)s;
-                }
+                if (dim_b == dim_o)
+                    base = face_embed_similarity(eo, eb, dim_o);
             }
             rep->identity_compared++;
             rep->identity_max = fmaxf(rep->identity_max, sim);
