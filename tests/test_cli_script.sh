@@ -36,7 +36,10 @@ SHORT=$CLIPS/script_short.mp4
 for sig in INT TERM; do
   section
   D=$T/sig$sig; mkdir -p "$D"
-  "$PTIM_BIN" mask "$LONG" -o "$D/out.mp4" $FAST_ARGS 2>"$T/err" &
+  # The slowest x264 preset keeps the job running ~7 s: with the default
+  # one, an idle machine finished the clip in 2 s, before the signal came
+  # (seen on a fresh clone).
+  "$PTIM_BIN" mask "$LONG" -o "$D/out.mp4" $FAST_ARGS --set output.preset=veryslow 2>"$T/err" &
   RUN=$!
   wait_file "$D/out.mp4.partial" || fail "SIG$sig: no output started"
   sleep 1
