@@ -98,6 +98,30 @@ n=$(decoded_frames "$T/sigint.mp4" 2>/dev/null)
 [ -z "$(play_errors "$T/sigint.mp4")" ] || fail "SIGINT: file does not play"
 passed "SIGINT finishes the file ($n frames)"
 
+# 3b. Ctrl-C before the first frame (a source that opens, then stalls): a stop,
+#     not "no frame could be decoded". -o null: exit 0; a file: exit 1 and no
+#     file (there is no video to keep).
+section
+head -c 60000 "$TS" > "$T/stall.head"
+for out in null "$T/early.mp4"; do
+  rm -f "$T/stall.ts"; mkfifo "$T/stall.ts"
+  { cat "$T/stall.head"; sleep 4; } > "$T/stall.ts" &
+  FEED=$!
+  "$PTIM_BIN" run -i "$T/stall.ts" -o "$out" $FAST_ARGS 2>"$T/early.err" &
+  RUN=$!
+  sleep 1.5
+  interrupt $RUN
+  wait $FEED 2>/dev/null || true
+  grep -q "no frame could be decoded" "$T/early.err" && fail "early Ctrl-C ($out) reported a decode failure: $(cat "$T/early.err")"
+  if [ "$out" = null ]; then
+    [ "$INT_STATUS" = 0 ] || fail "early Ctrl-C to null: exit $INT_STATUS: $(cat "$T/early.err")"
+  else
+    [ "$INT_STATUS" = 1 ] || fail "early Ctrl-C to a file: exit $INT_STATUS, wanted 1: $(cat "$T/early.err")"
+    [ ! -e "$out" ] && [ ! -e "$out.partial" ] || fail "early Ctrl-C left a file: $(ls "$T")"
+  fi
+done
+passed "Ctrl-C before the first frame is a stop: null exits 0, a file output exits 1 and leaves nothing"
+
 # 4. Live policy: performance.target_fps caps the rate; the newest frame wins.
 if expect_status 0 ptim run -q -i "$CLIP" -o null --set performance.target_fps=5 --stats-json "$T/cap.json"; then
   grep -q '"rate_cap":[1-9]' "$T/cap.json" || fail "rate cap: nothing dropped: $(grep -o '"dropped":{[^}]*}' "$T/cap.json")"

@@ -1339,7 +1339,9 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         if (res->status)
             count_error(p, PTIM_ERR_DECODE);
     }
-    if (res->status == 0 && sc->frames == 0 && atomic_load(&p->st->frames_in) == 0) {
+    /* A stop that comes before the first frame is a stop, not a broken input. */
+    if (res->status == 0 && !res->interrupted && sc->frames == 0 &&
+        atomic_load(&p->st->frames_in) == 0) {
         res->status = 1;
         ptim_error_set(&res->error, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
                        "%s: no frame could be decoded", d.input);
