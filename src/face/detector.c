@@ -17,7 +17,12 @@
 
 #define TILE_OVERLAP 0.2f    /* fraction of a tile shared with its neighbour */
 #define AUTO_TILE_PX 360.0f  /* auto tiling: tiles at most this wide */
-#define AUTO_MIN_FRAME 640   /* auto tiling: no tiles for frames this small */
+/* FACE_DET_TILES_AUTO_ALL tiles frames up to AUTO_SMALL_FRAME px too, in
+ * tiles of at most AUTO_SMALL_TILE_PX: without them a 24-36 px face in a
+ * 640 px frame is at or below the whole-frame model's reach, found on one
+ * frame and missed on the next (issue 17 item 2). */
+#define AUTO_SMALL_FRAME 640
+#define AUTO_SMALL_TILE_PX 280.0f
 #define MAX_WINDOWS (1 + FACE_DET_TILES_MAX * FACE_DET_TILES_MAX * 2)
 #define CAND_START 4096 /* candidates room at create; grows for crowds */
 #define NMS_IOU 0.3f
@@ -229,12 +234,13 @@ typedef struct window {
 
 static int tiles_across(int tiles, int w, int h)
 {
-    if (tiles != FACE_DET_TILES_AUTO)
+    if (tiles != FACE_DET_TILES_AUTO && tiles != FACE_DET_TILES_AUTO_ALL)
         return tiles;
     int l = w > h ? w : h;
-    if (l <= AUTO_MIN_FRAME)
+    if (l <= AUTO_SMALL_FRAME && tiles == FACE_DET_TILES_AUTO)
         return 0;
-    int n = (int)ceilf((l / AUTO_TILE_PX - 1.0f) / (1.0f - TILE_OVERLAP) + 1.0f);
+    float tile = l <= AUTO_SMALL_FRAME ? AUTO_SMALL_TILE_PX : AUTO_TILE_PX;
+    int n = (int)ceilf((l / tile - 1.0f) / (1.0f - TILE_OVERLAP) + 1.0f);
     return n > FACE_DET_TILES_MAX ? FACE_DET_TILES_MAX : n < 2 ? 2 : n;
 }
 
@@ -442,13 +448,15 @@ static int merge_candidates(face_detector *d, int count, face_list *out)
             d->dets[n++] = d->cand[i].det;
     }
     n = bf_weighted_nms(d->dets, n, NMS_IOU);
-    /* Faces do not nest: a box lying mostly inside a better one is the same
-     * face seen partly (a tile's cut view) and goes. */
+    /* Faces do not nest: a box lying mostly inside a better one, or holding
+     * most of a better one, is the same face seen partly or loosely (a
+     * tile's view at another scale) and goes. */
     int kept = 0;
     for (int i = 0; i < n; i++) {
         bool inside = false;
         for (int j = 0; j < kept && !inside; j++)
-            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f;
+            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f ||
+                     overlap_of_first(d->dets[j].box, d->dets[i].box) > 0.6f;
         if (!inside)
             d->dets[kept++] = d->dets[i];
     }

@@ -92,6 +92,11 @@ typedef struct pl {
     int64_t last_analyzed_ms;
     int64_t follow_max_gap_ms;
     struct { int id; int64_t t_ms, t_in_us; } seen[2 * FACE_LIST_MAX];
+    /* offline look-back (analyze thread): analysed frames not yet handed to
+     * render, oldest first, and the highest face id already followed back */
+    pl_frame *held[FACE_TRACKER_LOOKBACK_MAX];
+    int n_held;
+    int max_traced_id;
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -683,6 +688,64 @@ static void result_origin(pl *p, pl_frame *f)
     }
 }
 
+/* ---- offline look-back (issue 17 item 1) ----
+ *
+ * The detector does not run on every frame, so a face that appears while
+ * others are followed is first found a few frames late. Offline, analysed
+ * frames wait here (track.detect_interval of them, see face_tracker_lookback)
+ * before they go to render; a face with a new id is followed back through
+ * them, newest first, until it is no longer there, and added to each frame it
+ * is found on. No frame is written with a face found on it or on a later
+ * frame analysed before it leaves. */
+
+static void lookback_trace(pl *p, const pl_frame *f)
+{
+    for (int i = 0; i < f->faces.count; i++) {
+        const face *fc = &f->faces.faces[i];
+        if (fc->id <= p->max_traced_id || (fc->flags & FACE_HELD))
+            continue;
+        face cur = *fc, got;
+        for (int j = p->n_held - 1; j >= 0; j--) {
+            pl_frame *r = p->held[j];
+            img_view v;
+            if (r->filler || !r->analyzed || !view_of(r->av, &v))
+                continue; /* covered whole by the guard anyway */
+            ptim_error err = {0};
+            int found = face_tracker_trace_back(p->tracker, &v, &cur, &got, &err);
+            if (found < 0) {
+                /* unknown whether the face is on the frames before: the
+                 * guard covers them */
+                report(p, "analyze", &err, NULL, NULL);
+                for (; j >= 0; j--)
+                    p->held[j]->analyzed = false;
+                break;
+            }
+            if (found == 0)
+                break;
+            if (r->faces.count < FACE_LIST_MAX)
+                r->faces.faces[r->faces.count++] = got;
+            else
+                r->analyzed = false; /* no room for the face: covered */
+            cur = got;
+        }
+    }
+    for (int i = 0; i < f->faces.count; i++)
+        if (f->faces.faces[i].id > p->max_traced_id)
+            p->max_traced_id = f->faces.faces[i].id;
+}
+
+/* Hand on the oldest waiting frames until `keep` wait. */
+static void lookback_release(pl *p, int keep)
+{
+    int out = p->n_held - (keep < 0 ? 0 : keep);
+    if (out <= 0)
+        return;
+    for (int i = 0; i < out; i++)
+        forward(p, p->q_render, p->held[i]);
+    memmove(p->held, p->held + out, (size_t)(p->n_held - out) * sizeof p->held[0]);
+    p->n_held -= out;
+}
+
 static void *analyze_thread(void *arg)
 {
     pl *p = arg;
@@ -741,6 +804,9 @@ static void *analyze_thread(void *arg)
         }
         if (ptim_fault_hit(PTIM_FAULT_ANALYZE_TIMEOUT))
             f->stale = true; /* as if analysis ran past its deadline */
+        int depth = p->desc->live || !p->tracker ? 0 : face_tracker_lookback(p->tracker);
+        if (depth > 0 && f->analyzed)
+            lookback_trace(p, f);
         f->t_analyzed_us = now_us();
         record(p->hist[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
         /* A viewer of the unmasked source holds a reference; masking then
@@ -748,8 +814,15 @@ static void *analyze_thread(void *arg)
         if (!f->filler && f->av && ptim_preview_wants_source(p->desc->preview) &&
             ptim_preview_due(p->desc->preview))
             f->preview_src = av_frame_clone(f->av);
-        forward(p, p->q_render, f);
+        if (depth > 0) {
+            lookback_release(p, depth - 1);
+            p->held[p->n_held++] = f;
+        } else {
+            lookback_release(p, 0);
+            forward(p, p->q_render, f);
+        }
     }
+    lookback_release(p, 0);
     ptim_queue_close(p->q_render);
     return NULL;
 }
@@ -964,7 +1037,8 @@ static void audit_line(pl *p, const pl_frame *f)
         const face *fc = &f->faces.faces[i];
         fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"",
                 i ? "," : "", fc->id, fc->box[0], fc->box[1], fc->box[2], fc->box[3], fc->score,
-                (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected" : "tracked");
+                (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected"
+                : (fc->flags & FACE_TRACED) ? "traced" : "tracked");
         if (p->select)
             fprintf(a, ",\"kept\":%s", (fc->flags & FACE_KEPT) ? "true" : "false");
         if (fc->identity_sim > -2.0f)
@@ -1246,8 +1320,10 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                 face_select_people(p->select), face_select_people(p->select) == 1 ? "person" : "people");
     /* A phone video stored turned is analysed as it is shown (masks still
      * land on the stored pixels). */
-    if (p->tracker)
+    if (p->tracker) {
         face_tracker_set_orientation(p->tracker, in->display_turns);
+        face_tracker_set_live(p->tracker, d.live);
+    }
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
