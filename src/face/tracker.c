@@ -766,8 +766,15 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
             continue;
         }
         tk->last_update_ms = t_ms;
-        if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
+        if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err)) {
+            /* Never measured, it has no place to be held at: an active track
+             * at an empty box would be "held" there and, with tiles on this
+             * frame size, looked for only in the tile of that empty box, never
+             * found again (the face written unmasked until track.hold_ms from
+             * the start). The frame is covered; the next one detects again. */
+            tk->active = false;
             return -1;
+        }
     }
     return 0;
 }
