@@ -89,6 +89,7 @@ struct face_tracker {
     int frames_since_detect;
     int tile_cursor;  /* next tile of the rolling tiled scan, 0-based */
     int tile_count;   /* tiles of the current frame size */
+    int tile_phase;   /* frame of the rolling scan's cycle, 0..detect_interval-1 */
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
     face_list turned; /* this frame's turned-view detections, scratch */
@@ -193,6 +194,7 @@ void face_tracker_reset(face_tracker *t)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
+    t->tile_phase = 0;
     t->turn_cursor = 0;
     t->sig[0].width = t->sig[1].width = 0;
     t->crowd = false;
@@ -499,12 +501,23 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
     if (tiles != t->tile_count) {
         t->tile_count = tiles;
         t->tile_cursor = 0;
+        t->tile_phase = 0;
     }
     if (tiles <= 0) {
         t->scanned_all = whole;
         return 0;
     }
-    int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
+    /* Every tile once per track.detect_interval frames, spread evenly: frame
+     * p of the cycle scans tiles [p*tiles/n, (p+1)*tiles/n). With fewer
+     * tiles than frames some frames scan none (6 upsampled tiles of a 640x360
+     * frame: 6 frames of 10), which is what keeps the scan of small frames
+     * affordable (issue 12). */
+    int slice = tiles;
+    if (t->s.landmarks) {
+        int n = t->s.detect_interval, p = t->tile_phase;
+        slice = (p + 1) * tiles / n - p * tiles / n;
+        t->tile_phase = (p + 1) % n;
+    }
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
     int first = 1 + t->tile_cursor;
@@ -516,7 +529,7 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
         t->scanned_all = whole;
         return detect_window(t, frame, 0, 1, tiles, err);
     }
-    if (detect_window(t, frame, 0, first, slice, err))
+    if (slice > 0 && detect_window(t, frame, 0, first, slice, err))
         return -1;
     if (slice == tiles) {
         t->scanned_all = whole;
@@ -550,6 +563,10 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
         if (w == 0)
             w = face_detector_window_at(t->det, frame->width, frame->height, at);
         bool seen = w == 0 || (w >= first && w < first + slice);
+        /* found already on this frame (the whole-frame pass sees it): its
+         * box is current without the tile */
+        for (int j = 0; j < t->found.count && !seen; j++)
+            seen = match_score(t->found.faces[j].box, at) > 0.0f;
         for (int j = 0; j < ndone && !seen; j++)
             seen = done[j] == w;
         if (seen)
