@@ -839,6 +839,11 @@ static void coverage(track *k, int64_t t_ms, int64_t frame_ms)
         float gain = 1.0f + fminf(change / fmaxf(speed, 1.0f), 1.0f);
         f->sweep[0] = k->vx * dt * gain;
         f->sweep[1] = k->vy * dt * gain;
+        /* and on every side by how much the velocity just changed over a
+         * frame: a face speeding up (entering the frame) is ahead of even
+         * this frame's landmarks, which FaceMesh fits from the predicted
+         * region (a 24 px face sliding in at 12 px per frame: 7 px ahead) */
+        f->grow = fminf(change * dt, 0.5f * w);
         return;
     }
     float gone = (float)(t_ms - k->last_seen_ms) / 1000.0f;
@@ -979,8 +984,22 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
                             ptim_error *err)
 {
     bool has_lm = (later->flags & FACE_HAS_LANDMARKS) != 0;
-    if (t->s.landmarks) {
+    /* Where the face was a frame earlier: its motion over a frame (sweep:
+     * the tracker's measured velocity, or the step between two traced
+     * frames) taken back. A face crossing the frame at 40 px per frame is
+     * most of its width away from the later frame's place. */
+    float step[2] = {0.0f, 0.0f};
+    if (isfinite(later->sweep[0] + later->sweep[1]))
+        step[0] = later->sweep[0], step[1] = later->sweep[1];
+    float at[4] = {later->box[0] - step[0], later->box[1] - step[1], later->box[2], later->box[3]};
+    /* Unknown motion (a track's first frame has no velocity yet): FaceMesh
+     * in the later region fits whatever part of a moving face is in it, so
+     * the detector, which sees the whole frame, looks first. */
+    bool moving_known = hypotf(step[0], step[1]) >= 0.5f;
+    if (t->s.landmarks && moving_known) {
         face_roi roi = has_lm ? face_roi_from_landmarks(later) : face_roi_from_detection(later);
+        roi.cx -= step[0];
+        roi.cy -= step[1];
         t->scratch.flags = 0;
         if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
             return -1;
@@ -995,7 +1014,7 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
             }
         }
     }
-    int w = face_detector_window_at(t->det, frame->width, frame->height, later->box);
+    int w = face_detector_window_at(t->det, frame->width, frame->height, at);
     if (face_detector_detect_windows(t->det, frame, 0, 0, 1, &t->found, err))
         return -1;
     if (w > 0) {
@@ -1005,9 +1024,17 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
     }
     int best = -1;
     float best_score = 0.0f;
+    /* the detection of about the face's size nearest where it should be,
+     * within a face width of that (the step is a guess) */
+    float lw = fmaxf(later->box[2], 1.0f);
+    float acx = at[0] + at[2] / 2, acy = at[1] + at[3] / 2;
     for (int i = 0; i < t->found.count; i++) {
-        float sc = fmaxf(match_score(t->found.faces[i].box, later->box),
-                         match_score(later->box, t->found.faces[i].box));
+        const float *b = t->found.faces[i].box;
+        float sc = fmaxf(match_score(b, at), match_score(at, b));
+        float ratio = b[2] / lw, dist = hypotf(b[0] + b[2] / 2 - acx, b[1] + b[3] / 2 - acy);
+        if (sc <= 0.0f && ratio <= JUMP_SIDE * JUMP_SIDE && ratio >= 1.0f / (JUMP_SIDE * JUMP_SIDE) &&
+            dist < lw)
+            sc = 0.5f * (1.0f - dist / lw);
         if (sc > best_score) {
             best_score = sc;
             best = i;
@@ -1034,6 +1061,27 @@ found:
     out->score = later->score;
     out->flags = (out->flags & FACE_HAS_LANDMARKS) | FACE_TRACKED | FACE_TRACED;
     memcpy(out->extra, out->box, sizeof out->extra);
-    out->sweep[0] = out->sweep[1] = out->grow = 0.0f;
+    /* its step to the later frame: the next trace's guess, and the mask
+     * covers the way it went */
+    out->sweep[0] = (later->box[0] + later->box[2] / 2) - (out->box[0] + out->box[2] / 2);
+    out->sweep[1] = (later->box[1] + later->box[3] / 2) - (out->box[1] + out->box[3] / 2);
+    out->grow = 0.0f;
     return 1;
+}
+
+int face_tracker_scan(face_tracker *t, const img_view *frame, face_list *out, ptim_error *err)
+{
+    face_list_clear(&t->found);
+    int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
+                                           frame->height);
+    if (face_detector_detect_windows(t->det, frame, 0, 0, tiles > 0 ? tiles : 1, &t->more, err))
+        return -1;
+    merge_lists(&t->found, &t->more);
+    face_list_clear(out);
+    for (int i = 0; i < t->found.count; i++) {
+        face f = t->found.faces[i];
+        f.flags = FACE_DETECTED;
+        face_list_add(out, &f);
+    }
+    return 0;
 }

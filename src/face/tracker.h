@@ -58,5 +58,10 @@ int face_tracker_lookback(const face_tracker *tracker);
  * first, passing each result on as the next `later`. */
 int face_tracker_trace_back(face_tracker *tracker, const img_view *frame, const face *later,
                             face *out, ptim_error *err);
+/* Every window of the detector (whole frame and every tile) on `frame`, no
+ * tracking: the faces found, flags FACE_DETECTED (offline end of stream:
+ * the last frames get no later frame to be traced back from). Tracks are not
+ * changed. Returns 0, or -1 when inference failed. */
+int face_tracker_scan(face_tracker *tracker, const img_view *frame, face_list *out, ptim_error *err);
 
 #endif

@@ -97,6 +97,7 @@ typedef struct pl {
     pl_frame *held[FACE_TRACKER_LOOKBACK_MAX];
     int n_held;
     int max_traced_id;
+    face_list scan; /* end-of-stream full scan, scratch */
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -734,6 +735,76 @@ static void lookback_trace(pl *p, const pl_frame *f)
             p->max_traced_id = f->faces.faces[i].id;
 }
 
+/* End of stream: the waiting frames have no later frame whose scheduled
+ * scan could find a face that appeared on them. The newest gets a full scan
+ * (whole frame, every tile); a face it finds that its list does not hold is
+ * added and followed back like a new track. */
+static void lookback_final_scan(pl *p)
+{
+    if (p->n_held == 0 || !p->tracker)
+        return;
+    pl_frame *r = p->held[p->n_held - 1];
+    img_view v;
+    if (r->filler || !r->analyzed || !view_of(r->av, &v))
+        return;
+    ptim_error err = {0};
+    if (face_tracker_scan(p->tracker, &v, &p->scan, &err)) {
+        report(p, "analyze", &err, NULL, NULL);
+        for (int j = 0; j < p->n_held; j++)
+            p->held[j]->analyzed = false; /* unknown: the guard covers them */
+        return;
+    }
+    int before = r->faces.count;
+    for (int i = 0; i < p->scan.count; i++) {
+        face *d = &p->scan.faces[i];
+        bool known = false;
+        for (int k = 0; k < before && !known; k++) {
+            const float *a = d->box, *b = r->faces.faces[k].box;
+            float w = fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]);
+            float h = fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]);
+            known = w > 0 && h > 0 && w * h > 0.3f * fminf(a[2] * a[3], b[2] * b[3]);
+        }
+        if (known)
+            continue;
+        if (r->faces.count >= FACE_LIST_MAX) {
+            r->analyzed = false; /* no room: covered */
+            return;
+        }
+        d->id = ++p->max_traced_id + FACE_LIST_MAX * 1000; /* apart from the tracker's ids */
+        r->faces.faces[r->faces.count++] = *d;
+    }
+    if (r->faces.count == before)
+        return;
+    /* follow the added faces back through the frames before */
+    face_list added = r->faces;
+    int n = p->n_held;
+    p->n_held--; /* r itself is not traced */
+    for (int i = before; i < added.count; i++) {
+        face cur = added.faces[i], got;
+        for (int j = p->n_held - 1; j >= 0; j--) {
+            pl_frame *q = p->held[j];
+            img_view qv;
+            if (q->filler || !q->analyzed || !view_of(q->av, &qv))
+                continue;
+            int found = face_tracker_trace_back(p->tracker, &qv, &cur, &got, &err);
+            if (found < 0) {
+                report(p, "analyze", &err, NULL, NULL);
+                for (; j >= 0; j--)
+                    p->held[j]->analyzed = false;
+                break;
+            }
+            if (found == 0)
+                break;
+            if (q->faces.count < FACE_LIST_MAX)
+                q->faces.faces[q->faces.count++] = got;
+            else
+                q->analyzed = false;
+            cur = got;
+        }
+    }
+    p->n_held = n;
+}
+
 /* Hand on the oldest waiting frames until `keep` wait. */
 static void lookback_release(pl *p, int keep)
 {
@@ -822,6 +893,7 @@ static void *analyze_thread(void *arg)
             forward(p, p->q_render, f);
         }
     }
+    lookback_final_scan(p);
     lookback_release(p, 0);
     ptim_queue_close(p->q_render);
     return NULL;
