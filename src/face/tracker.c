@@ -1025,7 +1025,8 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
     int best = -1;
     float best_score = 0.0f;
     /* the detection of about the face's size nearest where it should be,
-     * within a face width of that (the step is a guess) */
+     * within 1.5 face widths of that (the step is a guess; a face crossing
+     * a 720p frame in half a second moves a face width per frame) */
     float lw = fmaxf(later->box[2], 1.0f);
     float acx = at[0] + at[2] / 2, acy = at[1] + at[3] / 2;
     for (int i = 0; i < t->found.count; i++) {
@@ -1033,8 +1034,8 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
         float sc = fmaxf(match_score(b, at), match_score(at, b));
         float ratio = b[2] / lw, dist = hypotf(b[0] + b[2] / 2 - acx, b[1] + b[3] / 2 - acy);
         if (sc <= 0.0f && ratio <= JUMP_SIDE * JUMP_SIDE && ratio >= 1.0f / (JUMP_SIDE * JUMP_SIDE) &&
-            dist < lw)
-            sc = 0.5f * (1.0f - dist / lw);
+            dist < 1.5f * lw)
+            sc = 0.5f * (1.0f - dist / (1.5f * lw));
         if (sc > best_score) {
             best_score = sc;
             best = i;

@@ -723,10 +723,9 @@ static void lookback_trace(pl *p, const pl_frame *f)
             }
             if (found == 0)
                 break;
-            if (r->faces.count < FACE_LIST_MAX)
-                r->faces.faces[r->faces.count++] = got;
-            else
-                r->analyzed = false; /* no room for the face: covered */
+            /* past the list's room it is masked by its box (a crowd); past
+             * that too the list overflows and the frame is covered */
+            face_list_add(&r->faces, &got);
             cur = got;
         }
     }
@@ -767,8 +766,8 @@ static void lookback_final_scan(pl *p)
         if (known)
             continue;
         if (r->faces.count >= FACE_LIST_MAX) {
-            r->analyzed = false; /* no room: covered */
-            return;
+            face_list_add(&r->faces, d); /* by its box, or the list overflows: covered */
+            continue;
         }
         d->id = ++p->max_traced_id + FACE_LIST_MAX * 1000; /* apart from the tracker's ids */
         r->faces.faces[r->faces.count++] = *d;
@@ -795,10 +794,7 @@ static void lookback_final_scan(pl *p)
             }
             if (found == 0)
                 break;
-            if (q->faces.count < FACE_LIST_MAX)
-                q->faces.faces[q->faces.count++] = got;
-            else
-                q->analyzed = false;
+            face_list_add(&q->faces, &got);
             cur = got;
         }
     }
