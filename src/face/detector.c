@@ -275,11 +275,14 @@ int face_detector_window_at(const face_detector *d, int w, int h, const float bo
 {
     window win[MAX_WINDOWS];
     int n = make_windows(d->s.tiles, w, h, win), best = 0;
-    float cx = box[0] + 0.5f * box[2], cy = box[1] + 0.5f * box[3], best_d = INFINITY;
+    /* the part inside the frame: a face cut by the frame's edge (walking in)
+     * is still in the edge's tiles */
+    float x0 = fmaxf(box[0], 0.0f), y0 = fmaxf(box[1], 0.0f);
+    float x1 = fminf(box[0] + box[2], (float)w), y1 = fminf(box[1] + box[3], (float)h);
+    float cx = 0.5f * (x0 + x1), cy = 0.5f * (y0 + y1), best_d = INFINITY;
     for (int i = 1; i < n; i++) {
         const window *t = &win[i];
-        if (box[0] < t->x || box[1] < t->y || box[0] + box[2] > t->x + t->w ||
-            box[1] + box[3] > t->y + t->h)
+        if (x0 < t->x || y0 < t->y || x1 > t->x + t->w || y1 > t->y + t->h)
             continue;
         float dx = cx - (t->x + 0.5f * t->w), dy = cy - (t->y + 0.5f * t->h);
         if (dx * dx + dy * dy < best_d) {

@@ -1061,6 +1061,7 @@ found:
     out->id = later->id;
     out->score = later->score;
     out->flags = (out->flags & FACE_HAS_LANDMARKS) | FACE_TRACKED | FACE_TRACED;
+    out->identity_sim = -2.0f; /* not judged (face/select): masked */
     memcpy(out->extra, out->box, sizeof out->extra);
     /* its step to the later frame: the next trace's guess, and the mask
      * covers the way it went */
@@ -1082,6 +1083,7 @@ int face_tracker_scan(face_tracker *t, const img_view *frame, face_list *out, pt
     for (int i = 0; i < t->found.count; i++) {
         face f = t->found.faces[i];
         f.flags = FACE_DETECTED;
+        f.identity_sim = -2.0f;
         face_list_add(out, &f);
     }
     return 0;
