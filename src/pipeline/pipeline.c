@@ -39,6 +39,10 @@ typedef struct pl_frame {
     ptim_guard_action action;
     ptim_guard_reason reason;
     ptim_cover cover;
+    /* which of the stats' outcome counters the render stage added this frame
+     * to: taken back if live mode then evicts it before the sink writes it */
+    enum { RENDERED_NOT, RENDERED_MASKED, RENDERED_MODE_NONE, RENDERED_COVERED,
+           RENDERED_PASSTHROUGH } rendered;
     AVFrame *preview_src; /* the frame before masking, for a preview viewer, or NULL */
     face_list faces;
 } pl_frame;
@@ -195,6 +199,7 @@ static pl_frame *frame_get_once(pl *p)
     f->t_in_us = f->t_analyzed_us = 0;
     f->t_ms = f->result_t_ms = f->result_t_in_us = 0;
     f->analyzed = f->filler = f->stale = f->dropped = false;
+    f->rendered = RENDERED_NOT;
     f->action = PTIM_GUARD_COVER;
     f->reason = PTIM_GUARD_REASON_NONE;
     f->cover = PTIM_COVER_BLUR;
@@ -280,6 +285,34 @@ static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
     }
 }
 
+/* A frame evicted after render is never written: its outcome comes off the
+ * counts (it is counted as dropped instead), so the statistics add up to the
+ * frames written and the audit log's lines. */
+static void uncount_rendered(pl *p, pl_frame *f)
+{
+    switch (f->rendered) {
+    case RENDERED_MASKED:
+        atomic_fetch_sub(&p->st->frames_masked, 1);
+        atomic_fetch_sub(&p->st->faces, f->faces.count + f->faces.nboxes);
+        break;
+    case RENDERED_MODE_NONE:
+        atomic_fetch_sub(&p->st->frames_mode_none, 1);
+        if (f->faces.count)
+            atomic_fetch_sub(&p->st->frames_faces_unmasked_none, 1);
+        break;
+    case RENDERED_COVERED:
+        atomic_fetch_sub(&p->st->frames_covered, 1);
+        atomic_fetch_sub(&p->st->covered_by_reason[f->reason], 1);
+        break;
+    case RENDERED_PASSTHROUGH:
+        atomic_fetch_sub(&p->st->frames_passthrough, 1);
+        break;
+    case RENDERED_NOT:
+        break;
+    }
+    f->rendered = RENDERED_NOT;
+}
+
 /* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
 static int forward(pl *p, ptim_queue *q, pl_frame *f)
 {
@@ -296,6 +329,7 @@ static int forward(pl *p, ptim_queue *q, pl_frame *f)
         return -1;
     }
     if (evicted) {
+        uncount_rendered(p, evicted);
         atomic_fetch_add(&p->st->frames_dropped_live, 1);
         frame_put(p, evicted);
     }
@@ -952,6 +986,7 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
     }
     atomic_fetch_add(&p->st->frames_covered, 1);
     atomic_fetch_add(&p->st->covered_by_reason[f->reason], 1);
+    f->rendered = RENDERED_COVERED;
 }
 
 /* The decoder may still reference a frame's pixels (a reference frame for
@@ -1039,9 +1074,11 @@ static void *render_thread(void *arg)
                 atomic_fetch_add(&p->st->frames_mode_none, 1);
                 if (f->faces.count)
                     atomic_fetch_add(&p->st->frames_faces_unmasked_none, 1);
+                f->rendered = RENDERED_MODE_NONE;
             } else if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count + f->faces.nboxes);
+                f->rendered = RENDERED_MASKED;
             } else {
                 if (copy_failed)
                     ; /* reported where the copy failed */
@@ -1059,12 +1096,14 @@ static void *render_thread(void *arg)
                 if (pol.unsafe_passthrough) {
                     f->action = PTIM_GUARD_PASSTHROUGH;
                     atomic_fetch_add(&p->st->frames_passthrough, 1);
+                    f->rendered = RENDERED_PASSTHROUGH;
                 } else {
                     cover(p, f, &pol, &scratch);
                 }
             }
         } else if (f->action == PTIM_GUARD_PASSTHROUGH) {
             atomic_fetch_add(&p->st->frames_passthrough, 1);
+            f->rendered = RENDERED_PASSTHROUGH;
         } else {
             cover(p, f, &pol, &scratch);
         }
