@@ -25,7 +25,7 @@ const ptim_option ptim_options[] = {
     /* detector */
     {"detector.model", PTIM_OPT_ENUM, "auto", U, "short|full|auto", false, "BlazeFace model: short range (close faces), full range, or chosen per source"},
     {"detector.threshold", PTIM_OPT_FLOAT, "0.5", 0.01, 1.0, NULL, true, "Minimum detection score"},
-    {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces kept per frame (0 = all)"},
+    {"detector.max_faces", PTIM_OPT_INT, "0", 0, 64, NULL, true, "Most faces swapped per frame (0 = all); every face is masked"},
     {"detector.min_face_px", PTIM_OPT_INT, "0", 0, 4096, NULL, true, "Ignore detections narrower than this many pixels"},
     {"detector.tiles", PTIM_OPT_TILES, "auto", U, NULL, true, "Tiled detection for small faces: auto, off, or a number of tiles across (1-8)"},
     /* rotate: turned views (face/tracker.c) */

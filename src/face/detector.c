@@ -17,7 +17,12 @@
 
 #define TILE_OVERLAP 0.2f    /* fraction of a tile shared with its neighbour */
 #define AUTO_TILE_PX 360.0f  /* auto tiling: tiles at most this wide */
-#define AUTO_MIN_FRAME 640   /* auto tiling: no tiles for frames this small */
+/* FACE_DET_TILES_AUTO_ALL tiles frames up to AUTO_SMALL_FRAME px too, in
+ * tiles of at most AUTO_SMALL_TILE_PX: without them a 24-36 px face in a
+ * 640 px frame is at or below the whole-frame model's reach, found on one
+ * frame and missed on the next (issue 17 item 2). */
+#define AUTO_SMALL_FRAME 640
+#define AUTO_SMALL_TILE_PX 280.0f
 #define MAX_WINDOWS (1 + FACE_DET_TILES_MAX * FACE_DET_TILES_MAX * 2)
 #define CAND_START 4096 /* candidates room at create; grows for crowds */
 #define NMS_IOU 0.3f
@@ -229,12 +234,13 @@ typedef struct window {
 
 static int tiles_across(int tiles, int w, int h)
 {
-    if (tiles != FACE_DET_TILES_AUTO)
+    if (tiles != FACE_DET_TILES_AUTO && tiles != FACE_DET_TILES_AUTO_ALL)
         return tiles;
     int l = w > h ? w : h;
-    if (l <= AUTO_MIN_FRAME)
+    if (l <= AUTO_SMALL_FRAME && tiles == FACE_DET_TILES_AUTO)
         return 0;
-    int n = (int)ceilf((l / AUTO_TILE_PX - 1.0f) / (1.0f - TILE_OVERLAP) + 1.0f);
+    float tile = l <= AUTO_SMALL_FRAME ? AUTO_SMALL_TILE_PX : AUTO_TILE_PX;
+    int n = (int)ceilf((l / tile - 1.0f) / (1.0f - TILE_OVERLAP) + 1.0f);
     return n > FACE_DET_TILES_MAX ? FACE_DET_TILES_MAX : n < 2 ? 2 : n;
 }
 
@@ -269,11 +275,14 @@ int face_detector_window_at(const face_detector *d, int w, int h, const float bo
 {
     window win[MAX_WINDOWS];
     int n = make_windows(d->s.tiles, w, h, win), best = 0;
-    float cx = box[0] + 0.5f * box[2], cy = box[1] + 0.5f * box[3], best_d = INFINITY;
+    /* the part inside the frame: a face cut by the frame's edge (walking in)
+     * is still in the edge's tiles */
+    float x0 = fmaxf(box[0], 0.0f), y0 = fmaxf(box[1], 0.0f);
+    float x1 = fminf(box[0] + box[2], (float)w), y1 = fminf(box[1] + box[3], (float)h);
+    float cx = 0.5f * (x0 + x1), cy = 0.5f * (y0 + y1), best_d = INFINITY;
     for (int i = 1; i < n; i++) {
         const window *t = &win[i];
-        if (box[0] < t->x || box[1] < t->y || box[0] + box[2] > t->x + t->w ||
-            box[1] + box[3] > t->y + t->h)
+        if (x0 < t->x || y0 < t->y || x1 > t->x + t->w || y1 > t->y + t->h)
             continue;
         float dx = cx - (t->x + 0.5f * t->w), dy = cy - (t->y + 0.5f * t->h);
         if (dx * dx + dy * dy < best_d) {
@@ -442,13 +451,15 @@ static int merge_candidates(face_detector *d, int count, face_list *out)
             d->dets[n++] = d->cand[i].det;
     }
     n = bf_weighted_nms(d->dets, n, NMS_IOU);
-    /* Faces do not nest: a box lying mostly inside a better one is the same
-     * face seen partly (a tile's cut view) and goes. */
+    /* Faces do not nest: a box lying mostly inside a better one, or holding
+     * most of a better one, is the same face seen partly or loosely (a
+     * tile's view at another scale) and goes. */
     int kept = 0;
     for (int i = 0; i < n; i++) {
         bool inside = false;
         for (int j = 0; j < kept && !inside; j++)
-            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f;
+            inside = overlap_of_first(d->dets[i].box, d->dets[j].box) > 0.6f ||
+                     overlap_of_first(d->dets[j].box, d->dets[i].box) > 0.6f;
         if (!inside)
             d->dets[kept++] = d->dets[i];
     }

@@ -32,6 +32,11 @@ enum face_det_models {
 };
 
 #define FACE_DET_TILES_AUTO (-1)
+/* auto, and frames of 640 px or less in upsampled tiles too: what the
+ * tracker scans (detector.tiles=auto), so a small face it found once it finds
+ * again; stills keep FACE_DET_TILES_AUTO (tiny tiles add false positives
+ * at the threshold on small pictures) */
+#define FACE_DET_TILES_AUTO_ALL (-2)
 #define FACE_DET_TILES_MAX 8
 
 typedef struct face_detector_settings {
@@ -43,7 +48,7 @@ typedef struct face_detector_settings {
                              most FACE_LIST_MAX); every other face found is returned in
                              the list's boxes[], never dropped */
     int min_face_px;      /* drop faces narrower than this */
-    int tiles;            /* 0 off, 1..8 tiles across, FACE_DET_TILES_AUTO by frame size */
+    int tiles;            /* 0 off, 1..8 tiles across, FACE_DET_TILES_AUTO(_ALL) by frame size */
     int threads;          /* inference threads (>= 1) */
     char model_dir[1024]; /* directory of the .tflite files */
 } face_detector_settings;

@@ -19,6 +19,7 @@ enum face_flags {
     FACE_HELD = 1u << 2,          /* lost on this frame; kept at its last place (track.hold_ms) */
     FACE_HAS_LANDMARKS = 1u << 3, /* landmarks[] and presence are valid */
     FACE_KEPT = 1u << 4,          /* left visible on purpose: privacy.keep / privacy.only (face/select) */
+    FACE_TRACED = 1u << 5,        /* found by following a later frame's face back (offline look-back) */
 };
 
 typedef struct face {
@@ -32,6 +33,15 @@ typedef struct face {
     float roll;                              /* radians, eyes' tilt; 0 = upright */
     float align[6];                          /* 2x3 similarity: frame px -> canonical face [0,1]^2 */
     float identity_sim;                      /* face/select: similarity to the listed people (-2: none) */
+    /* Coverage beyond the face's shape (set by face/tracker, read by the
+     * masker; all 0 = none): the mask also covers the shape moved by
+     * sweep (px: the face's motion over one frame, grown by its
+     * uncertainty; for a held face, how far it may have gone), grown by
+     * grow (px, every side), and the box extra (x, y, w, h; w = 0: none), a
+     * measurement of this frame the smoothed shape may not reach. */
+    float sweep[2];
+    float grow;
+    float extra[4];
 } face;
 
 /* A face known only by its detection: what masking needs of a face nobody

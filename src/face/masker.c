@@ -35,6 +35,7 @@ typedef struct masker_settings {
     bool underlay;
     char model[1024], encoder[1024]; /* swap.model, swap.encoder */
     int threads;
+    int max_swap; /* detector.max_faces: most faces swapped per frame (0 = all); the rest are blurred */
 } masker_settings;
 
 struct face_masker {
@@ -103,6 +104,7 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     snprintf(s->model, sizeof s->model, "%s", ptim_config_str(cfg, "swap.model"));
     snprintf(s->encoder, sizeof s->encoder, "%s", ptim_config_str(cfg, "swap.encoder"));
     s->threads = (int)ptim_config_int(cfg, "swap.threads");
+    s->max_swap = (int)ptim_config_int(cfg, "detector.max_faces");
     return 0;
 }
 
@@ -292,13 +294,6 @@ int face_masker_reconfigure(face_masker *m, const ptim_config *cfg, const face_m
 
 static float face_width(const face *f) { return f->box[2] > 1 ? f->box[2] : 1; }
 
-/* Builds m->luma for face f; returns 0 when there is something to draw, 1
- * when the face is entirely outside the frame, -1 when out of memory.
- * The soft edge (mask.feather) ramps inward from the grown outline but never
- * past the face itself: it is clamped to the margin mask.scale adds around
- * the landmark hull (or the detection box), so the face is always at full
- * strength. (A feather of 20 px once left messi5.jpg's 30 px face lightly
- * blurred and found again at 0.71.) */
 /* Distance from (cx, cy) to the line through a and b (0 when a == b). */
 static float edge_distance(const float a[2], const float b[2], float cx, float cy)
 {
@@ -306,11 +301,141 @@ static float edge_distance(const float a[2], const float b[2], float cx, float c
     return len > 1e-6f ? fabsf(dx * (cy - a[1]) - dy * (cx - a[0])) / len : INFINITY;
 }
 
+/* A face known by the detector's box alone (no landmarks: too small for
+ * FaceMesh, or box-only in a crowd) is masked with BOX_SLACK_PX more on every
+ * side. The box of a small face is off by a pixel or two from frame to frame
+ * and from one detection window to another; a blurred ellipse that falls
+ * short of the face on one side is itself a face shape to the detector (a
+ * 19 px Megamind face in a 192 px clip was found again at 0.50-0.54 on up to
+ * 15 of 24 frames after a 1 px shift; 3 px more margin leaves none). */
+#define BOX_SLACK_PX 3.0f
+static float box_slack(const face *f) { return (f->flags & FACE_HAS_LANDMARKS) ? 0.0f : BOX_SLACK_PX; }
+
+/* ---- coverage beyond the shape (issue 17 item 3) ---- */
+
+#define ELLIPSE_POINTS 24
+#define COVER_POINTS (2 * (FACE_LANDMARKS + ELLIPSE_POINTS + 4))
+
+static bool wants_cover(const face *f)
+{
+    return f->sweep[0] != 0.0f || f->sweep[1] != 0.0f || f->grow > 0.0f || f->extra[2] > 0.0f;
+}
+
+/* Points on an ellipse whose polygon still holds the ellipse of radii
+ * (rx, ry): the vertices sit on radii grown by 1 / cos(pi / n). */
+static int ellipse_points(float cx, float cy, float rx, float ry, float (*out)[2])
+{
+    float k = 1.0f / cosf(3.14159265f / ELLIPSE_POINTS);
+    for (int i = 0; i < ELLIPSE_POINTS; i++) {
+        float a = 2.0f * 3.14159265f * (float)i / ELLIPSE_POINTS;
+        out[i][0] = cx + k * rx * cosf(a);
+        out[i][1] = cy + k * ry * sinf(a);
+    }
+    return ELLIPSE_POINTS;
+}
+
+/* The face's shape (landmark hull grown by mask.scale, or its ellipse or
+ * box), the corners of the box `extra` pushed out by the feather (so the
+ * ramp ends before the measured face), all of it moved along `sweep` too, the
+ * convex hull of that grown by `grow`: the region the face may occupy on this
+ * frame. The feather is clamped as in build_mask, so the shape keeps its
+ * full-strength core. (`extra` once joined as an ellipse grown like the
+ * shape: on a still face that turned the landmark contour into a big round
+ * blob, and blurred it read as a head again: messi5.jpg found at 0.56, as
+ * mask.shape=ellipse is.) Returns as build_mask. */
+static int build_cover_mask(face_masker *m, const img_view *frame, const face *f, enum shape shape,
+                            float feather)
+{
+    const masker_settings *s = &m->set;
+    float pts[COVER_POINTS][2], hull[COVER_POINTS][2];
+    int n = 0;
+    float g = 2 * s->scale - 1;
+    if (shape == SHAPE_CONTOUR && (f->flags & FACE_HAS_LANDMARKS)) {
+        float lm[FACE_LANDMARKS][2];
+        for (int i = 0; i < FACE_LANDMARKS; i++)
+            lm[i][0] = f->landmarks[i][0], lm[i][1] = f->landmarks[i][1];
+        n = img_convex_hull((const float(*)[2])lm, FACE_LANDMARKS, pts);
+        float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+        for (int i = 0; i < n; i++) {
+            x0 = fminf(x0, pts[i][0]), x1 = fmaxf(x1, pts[i][0]);
+            y0 = fminf(y0, pts[i][1]), y1 = fmaxf(y1, pts[i][1]);
+        }
+        if (n >= 3 && x1 - x0 >= 1 && y1 - y0 >= 1 && isfinite(x0 + x1 + y0 + y1)) {
+            float cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, near = INFINITY;
+            for (int i = 0; i < n; i++)
+                near = fminf(near, edge_distance(pts[i], pts[(i + 1) % n], cx, cy));
+            feather = fminf(feather, (s->scale - 1) * near);
+            img_points_scale(pts, n, cx, cy, s->scale);
+        } else {
+            n = 0;
+        }
+    }
+    float cx = f->box[0] + f->box[2] / 2, cy = f->box[1] + f->box[3] / 2;
+    float hw = f->box[2] * g / 2 + box_slack(f), hh = f->box[3] * g / 2 + box_slack(f);
+    if (n == 0 && hw > 0 && hh > 0 && isfinite(cx + cy + hw + hh)) {
+        feather = fminf(feather, (s->scale - 1) * fminf(f->box[2], f->box[3]));
+        if (shape == SHAPE_BOX) {
+            float box[4][2] = {{cx - hw, cy - hh}, {cx + hw, cy - hh}, {cx + hw, cy + hh}, {cx - hw, cy + hh}};
+            memcpy(pts, box, sizeof box);
+            n = 4;
+        } else {
+            n = ellipse_points(cx, cy, hw, hh, pts);
+        }
+    }
+    const float *e = f->extra;
+    if (n > 0 && e[2] > 0 && e[3] > 0 && isfinite(e[0] + e[1] + e[2] + e[3])) {
+        float x0 = e[0] - feather, y0 = e[1] - feather;
+        float x1 = e[0] + e[2] + feather, y1 = e[1] + e[3] + feather;
+        float box[4][2] = {{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}};
+        memcpy(pts + n, box, sizeof box);
+        n += 4;
+    }
+    if (n == 0)
+        return 1;
+    if ((f->sweep[0] != 0.0f || f->sweep[1] != 0.0f) && isfinite(f->sweep[0] + f->sweep[1])) {
+        for (int i = 0; i < n; i++)
+            pts[n + i][0] = pts[i][0] + f->sweep[0], pts[n + i][1] = pts[i][1] + f->sweep[1];
+        n *= 2;
+    }
+    int h = img_convex_hull((const float(*)[2])pts, n, hull);
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < h; i++) {
+        x0 = fminf(x0, hull[i][0]), x1 = fmaxf(x1, hull[i][0]);
+        y0 = fminf(y0, hull[i][1]), y1 = fmaxf(y1, hull[i][1]);
+    }
+    if (h < 3 || !(x1 - x0 >= 1 && y1 - y0 >= 1) || !isfinite(x0 + x1 + y0 + y1))
+        return 1;
+    if (f->grow > 0 && isfinite(f->grow)) {
+        /* scaled about the centre of the hull's box: the points on that box
+         * (the ones farthest out) move out by at least grow */
+        float k = 1.0f + f->grow / (0.5f * fminf(x1 - x0, y1 - y0));
+        float mx = (x0 + x1) / 2, my = (y0 + y1) / 2;
+        img_points_scale(hull, h, mx, my, k);
+        x0 = mx - (mx - x0) * k, x1 = mx + (x1 - mx) * k;
+        y0 = my - (my - y0) * k, y1 = my + (y1 - my) * k;
+    }
+    int r = img_alpha_begin(&m->luma, x0 - 1, y0 - 1, x1 + 1, y1 + 1, frame->width, frame->height);
+    if (r)
+        return r;
+    img_alpha_polygon(&m->luma, (const float(*)[2])hull, h, 0, feather);
+    return 0;
+}
+
+/* Builds m->luma for face f; returns 0 when there is something to draw, 1
+ * when the face is entirely outside the frame, -1 when out of memory.
+ * The soft edge (mask.feather) ramps inward from the grown outline but never
+ * past the face itself: it is clamped to the margin mask.scale adds around
+ * the landmark hull (or the detection box), so the face is always at full
+ * strength. (A feather of 20 px once left messi5.jpg's 30 px face lightly
+ * blurred and found again at 0.71.) */
+
 static int build_mask(face_masker *m, const img_view *frame, const face *f, enum shape shape)
 {
     const masker_settings *s = &m->set;
     float fw = face_width(f);
     float feather = s->feather >= 1 ? s->feather : s->feather * fw;
+    if (wants_cover(f))
+        return build_cover_mask(m, frame, f, shape, feather);
     if (shape == SHAPE_CONTOUR && (f->flags & FACE_HAS_LANDMARKS)) {
         float pts[FACE_LANDMARKS][2], hull[FACE_LANDMARKS][2];
         for (int i = 0; i < FACE_LANDMARKS; i++)
@@ -347,7 +472,7 @@ static int build_mask(face_masker *m, const img_view *frame, const face *f, enum
     /* the box grows by (scale - 1) x its size on each side */
     feather = fminf(feather, (s->scale - 1) * fminf(f->box[2], f->box[3]));
     float cx = f->box[0] + f->box[2] / 2, cy = f->box[1] + f->box[3] / 2;
-    float hw = f->box[2] * g / 2, hh = f->box[3] * g / 2;
+    float hw = f->box[2] * g / 2 + box_slack(f), hh = f->box[3] * g / 2 + box_slack(f);
     if (!(hw > 0 && hh > 0) || !isfinite(cx + cy + hw + hh))
         return 1;
     int r = img_alpha_begin(&m->luma, cx - hw - 1, cy - hh - 1, cx + hw + 1, cy + hh + 1, frame->width,
@@ -523,13 +648,14 @@ static void draw_debug(face_masker *m, img_view *frame, const face_list *faces)
     }
 }
 
-/* Masks one face in the settings' mode; -1 only when out of memory. */
-static int mask_face(face_masker *m, img_view *frame, const face *f)
+/* Masks one face in the settings' mode; -1 only when out of memory. A face
+ * that may not be swapped (detector.max_faces reached) is blurred. */
+static int mask_face(face_masker *m, img_view *frame, const face *f, bool may_swap, bool *swapped)
 {
     enum mode mode = m->set.mode;
     if (mode == MODE_SWAP && m->set.model[0]) {
         ptim_error serr;
-        if (!m->nswap)
+        if (!m->nswap || !may_swap)
             mode = MODE_BLUR;
         else {
             /* Under the swapped face, the face itself blurred: wherever the
@@ -542,16 +668,20 @@ static int mask_face(face_masker *m, img_view *frame, const face *f)
                 if (r < 0 || (r == 0 && (chroma_mask(m, frame) || apply_blur(m, frame, f))))
                     return -1;
             }
-            if (face_nswap_render(m->nswap, frame, f, &m->set.nswap, &serr) == 0)
+            if (face_nswap_render(m->nswap, frame, f, &m->set.nswap, &serr) == 0) {
+                *swapped = true;
                 return 0;
+            }
             mode = MODE_BLUR; /* fail closed: the face is blurred as the blur mode does */
         }
     }
     if (mode == MODE_SWAP) {
         ptim_error serr;
-        if (m->swap && (f->flags & FACE_HAS_LANDMARKS) &&
-            face_swap_render(m->swap, frame, f, &m->set.swap, &serr) == 0)
+        if (may_swap && m->swap && (f->flags & FACE_HAS_LANDMARKS) &&
+            face_swap_render(m->swap, frame, f, &m->set.swap, &serr) == 0) {
+            *swapped = true;
             return 0;
+        }
         mode = MODE_BLUR; /* fail closed: a face we cannot swap is blurred */
     }
     if (mode == MODE_IMAGE)
@@ -588,10 +718,18 @@ int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, 
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH,
                               "more than %d faces on one frame: the whole frame is covered",
                               FACE_LIST_MAX + FACE_BOXES_MAX);
-    for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++)
-        if (!(faces->faces[i].flags & FACE_KEPT) && mask_face(m, frame, &faces->faces[i]))
+    /* detector.max_faces limits the faces swapped, never those hidden */
+    int nswapped = 0;
+    for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++) {
+        bool swapped = false;
+        if (faces->faces[i].flags & FACE_KEPT)
+            continue;
+        if (mask_face(m, frame, &faces->faces[i], m->set.max_swap <= 0 || nswapped < m->set.max_swap,
+                      &swapped))
             return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d",
                                   faces->faces[i].id);
+        nswapped += swapped;
+    }
     /* Faces known by their box alone (a crowd beyond the followed faces):
      * masked like a face without landmarks. */
     face *bf = &m->box_face;
@@ -601,7 +739,8 @@ int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, 
         bf->flags = FACE_DETECTED;
         bf->id = 0;
         bf->roll = 0.0f;
-        if (mask_face(m, frame, bf))
+        bool swapped = false; /* no landmarks: never swapped */
+        if (mask_face(m, frame, bf, false, &swapped))
             return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face box %d", i);
     }
     if (m->set.draw != DRAW_NONE)

@@ -38,6 +38,8 @@
 /* FaceMesh's region jumping by more than this against the predicted one
  * (side ratio, or centre shift over the side) means it may have landed on
  * something else (a cut the signature missed): detect on this frame. */
+/* A track lost no longer ago than this may take a detection near it. */
+#define RECENT_MS 100
 #define JUMP_SIDE 1.2f
 #define JUMP_SHIFT 0.2f
 
@@ -49,7 +51,15 @@ typedef struct track {
     bool last_cx_valid; /* last_cx/cy hold the previous measured region centre */
     bool suspect;       /* FaceMesh's result on this frame is not trusted: a
                            matching detection measures the face again */
+    bool motion_valid;  /* motion_x/y hold the previous measured eye centre */
     float last_cx, last_cy;
+    /* Coverage (issue 17 item 3): the eye centre of the last measurement
+     * (raw, unsmoothed) and when it was taken, the measured velocity and
+     * its last change (px/s), and this frame's raw measured box. */
+    float motion_x, motion_y;
+    int64_t motion_ms;
+    float vx, vy, dvx, dvy;
+    float raw_box[4];
     int64_t last_seen_ms, last_update_ms;
     face_roi roi;
     face f;             /* what is reported (smoothed) */
@@ -79,6 +89,7 @@ struct face_tracker {
     int frames_since_detect;
     int tile_cursor;  /* next tile of the rolling tiled scan, 0-based */
     int tile_count;   /* tiles of the current frame size */
+    int tile_phase;   /* frame of the rolling scan's cycle, 0..detect_interval-1 */
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
     face_list turned; /* this frame's turned-view detections, scratch */
@@ -103,6 +114,8 @@ struct face_tracker {
     /* turned views (see detect_turned) */
     bool fresh;             /* first frame since create or reset */
     int turn_cursor;        /* next (turn, window) of the rolling turned scan */
+    bool live;              /* whole-frame detection on every frame */
+    int64_t prev_ms;        /* media time of the previous frame (INT64_MIN: none) */
 };
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -121,6 +134,18 @@ static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error
     s->turned_views = ptim_config_bool(cfg, "detector.turned_views");
     if (s->detect_interval < 1)
         s->detect_interval = 1;
+    /* Offline, a face found on a frame is followed back through the frames
+     * not yet written (the pipeline's look-back); every face gets a full
+     * scan at least this often, so the look-back can reach its first frame. */
+    if (s->detect_interval > FACE_TRACKER_LOOKBACK_MAX)
+        s->detect_interval = FACE_TRACKER_LOOKBACK_MAX;
+    /* detector.max_faces never limits what is hidden: the detector returns
+     * every face and every one is tracked (the masker swaps at most
+     * max_faces of them and blurs the rest). */
+    s->det.max_faces = 0;
+    /* The rolling scan covers frames of every size (issue 17 item 2). */
+    if (s->det.tiles == FACE_DET_TILES_AUTO)
+        s->det.tiles = FACE_DET_TILES_AUTO_ALL;
     return 0;
 }
 
@@ -136,6 +161,7 @@ int face_tracker_create(const ptim_config *cfg, face_tracker **out, ptim_error *
         return -1;
     }
     t->next_id = 1;
+    t->prev_ms = INT64_MIN;
     *out = t;
     return 0;
 }
@@ -168,16 +194,22 @@ void face_tracker_reset(face_tracker *t)
         t->tracks[i].active = false;
     t->frames_since_detect = 0;
     t->tile_cursor = 0;
+    t->tile_phase = 0;
     t->turn_cursor = 0;
     t->sig[0].width = t->sig[1].width = 0;
     t->crowd = false;
     t->nheld = 0;
+    t->prev_ms = INT64_MIN;
 }
 
 void face_tracker_set_orientation(face_tracker *t, int turns)
 {
     face_detector_set_orientation(t->det, turns);
 }
+
+void face_tracker_set_live(face_tracker *t, bool live) { t->live = live; }
+
+int face_tracker_lookback(const face_tracker *t) { return t->s.detect_interval; }
 
 float face_tracker_scene_distance(const face_tracker *t, bool *cut)
 {
@@ -214,6 +246,48 @@ static void reset_filters(track *k)
         for (int c = 0; c < 2; c++)
             one_euro_reset(&k->kp[i][c]);
     k->last_cx_valid = false;
+    k->motion_valid = false;
+    k->vx = k->vy = k->dvx = k->dvy = 0.0f;
+}
+
+/* A raw measurement of the face's eye centre (cx, cy) at t_ms: the
+ * velocity the mask grows along, and how much it just changed (its
+ * uncertainty). */
+static void note_motion(track *k, float cx, float cy, int64_t t_ms)
+{
+    if (k->motion_valid && t_ms > k->motion_ms) {
+        float dt = (float)(t_ms - k->motion_ms) / 1000.0f;
+        float vx = (cx - k->motion_x) / dt, vy = (cy - k->motion_y) / dt;
+        k->dvx = vx - k->vx;
+        k->dvy = vy - k->vy;
+        k->vx = vx;
+        k->vy = vy;
+    } else if (!k->motion_valid) {
+        k->vx = k->vy = k->dvx = k->dvy = 0.0f;
+    }
+    k->motion_x = cx;
+    k->motion_y = cy;
+    k->motion_ms = t_ms;
+    k->motion_valid = true;
+}
+
+static void landmark_box(const face *m, float box[4])
+{
+    float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int i = 0; i < FACE_LANDMARKS; i++) {
+        x0 = fminf(x0, m->landmarks[i][0]);
+        y0 = fminf(y0, m->landmarks[i][1]);
+        x1 = fmaxf(x1, m->landmarks[i][0]);
+        y1 = fmaxf(y1, m->landmarks[i][1]);
+    }
+    box[0] = x0, box[1] = y0, box[2] = x1 - x0, box[3] = y1 - y0;
+}
+
+static void box_union(float a[4], const float b[4])
+{
+    float x0 = fminf(a[0], b[0]), y0 = fminf(a[1], b[1]);
+    float x1 = fmaxf(a[0] + a[2], b[0] + b[2]), y1 = fmaxf(a[1] + a[3], b[1] + b[3]);
+    a[0] = x0, a[1] = y0, a[2] = x1 - x0, a[3] = y1 - y0;
 }
 
 /* Fraction of box a, clipped to the w x h frame, covered by box b. */
@@ -242,6 +316,11 @@ static void update_from_landmarks(face_tracker *t, track *k, const face *m, int6
     /* The next region comes from the raw measurement: smoothing is for what
      * is shown, not for where to look. */
     face_roi roi = face_roi_from_landmarks(m);
+    /* The mask covers this raw measurement whatever smoothing shows. */
+    landmark_box(m, k->raw_box);
+    const float(*l)[3] = m->landmarks;
+    note_motion(k, 0.25f * (l[33][0] + l[133][0] + l[362][0] + l[263][0]),
+                0.25f * (l[33][1] + l[133][1] + l[362][1] + l[263][1]), t_ms);
     /* Constant-velocity prediction: a face that moved since the last
      * measurement is looked for where it will be, so fast motion does not
      * leave it at the crop's edge. */
@@ -279,6 +358,9 @@ static void update_from_detection(face_tracker *t, track *k, const face *d, int6
     f->presence = 0.0f;
     f->roll = atan2f(f->keypoints[1][1] - f->keypoints[0][1], f->keypoints[1][0] - f->keypoints[0][0]);
     align_face(f);
+    memcpy(k->raw_box, d->box, sizeof k->raw_box);
+    note_motion(k, 0.5f * (d->keypoints[0][0] + d->keypoints[1][0]),
+                0.5f * (d->keypoints[0][1] + d->keypoints[1][1]), t_ms);
     k->has_roi = false;
     k->seen = true;
     k->last_seen_ms = k->last_update_ms = t_ms;
@@ -296,6 +378,7 @@ static int measure_detected(face_tracker *t, track *k, const face *d, const img_
             return -1;
         if (t->scratch.presence >= t->s.min_presence) {
             update_from_landmarks(t, k, &t->scratch, t_ms);
+            box_union(k->raw_box, d->box); /* the mask covers both measurements */
             k->f.score = d->score;
             k->f.flags |= FACE_DETECTED;
             return 0;
@@ -307,12 +390,8 @@ static int measure_detected(face_tracker *t, track *k, const face *d, const img_
 
 static track *open_track(face_tracker *t)
 {
-    /* detector.max_faces bounds the faces followed, not only those detected. */
-    int max = t->s.det.max_faces, active = 0;
-    for (int i = 0; i < FACE_LIST_MAX; i++)
-        active += t->tracks[i].active;
-    if (max > 0 && active >= max)
-        return NULL;
+    /* No limit but the list's: every face found is masked (detector.max_faces
+     * limits what is swapped, see face/masker). */
     for (int i = 0; i < FACE_LIST_MAX; i++) {
         track *k = &t->tracks[i];
         if (!k->active) {
@@ -343,29 +422,53 @@ static float match_score(const float det[4], const float trk[4])
     return covered > 0.6f && det[2] > 0.25f * trk[2] ? MATCH_IOU * covered : 0.0f;
 }
 
-/* Whether box is already one of a's faces or boxes. */
-static bool listed(const face_list *a, const float box[4])
+/* Where box is among a's faces (index), -2 when it is one of a's boxes, -1
+ * when it is not in a. */
+static int listed_at(const face_list *a, const float box[4])
 {
     for (int j = 0; j < a->count; j++)
         if (match_score(box, a->faces[j].box) > 0.0f || match_score(a->faces[j].box, box) > 0.0f)
-            return true;
+            return j;
     for (int j = 0; j < a->nboxes; j++)
         if (match_score(box, a->boxes[j].box) > 0.0f || match_score(a->boxes[j].box, box) > 0.0f)
-            return true;
-    return false;
+            return -2;
+    return -1;
+}
+
+static bool listed(const face_list *a, const float box[4])
+{
+    return listed_at(a, box) != -1;
 }
 
 /* Append the faces and boxes of b that are not already in a (what does not
- * fit a's faces goes to its boxes: nothing found is dropped). */
+ * fit a's faces goes to its boxes: nothing found is dropped). A face both
+ * lists hold keeps the better-scored sighting: the whole-frame pass sees a
+ * small face at a few tensor pixels, near the threshold and misplaced, where
+ * its tile sees it clearly. */
 static void merge_lists(face_list *a, const face_list *b)
 {
-    for (int i = 0; i < b->count; i++)
-        if (!listed(a, b->faces[i].box))
+    for (int i = 0; i < b->count; i++) {
+        int j = listed_at(a, b->faces[i].box);
+        if (j == -1)
             face_list_add(a, &b->faces[i]);
+        else if (j >= 0 && b->faces[i].score > a->faces[j].score)
+            a->faces[j] = b->faces[i];
+    }
     for (int i = 0; i < b->nboxes; i++)
         if (!listed(a, b->boxes[i].box))
             face_list_add_box(a, &b->boxes[i]);
     a->overflow |= b->overflow;
+}
+
+/* Where track k's face is now by its measured velocity (its box when it was
+ * seen on this frame or never moved). */
+static void predicted_box(const track *k, int64_t t_ms, float at[4])
+{
+    float gone = k->seen ? 0.0f : (float)(t_ms - k->last_seen_ms) / 1000.0f;
+    at[0] = k->f.box[0] + k->vx * gone;
+    at[1] = k->f.box[1] + k->vy * gone;
+    at[2] = k->f.box[2];
+    at[3] = k->f.box[3];
 }
 
 /* The detector's windows for this frame: the whole frame when `whole`, plus
@@ -386,8 +489,8 @@ static int detect_window(face_tracker *t, const img_view *frame, unsigned models
  * per track.detect_interval frames (all of them when landmarks are off: then
  * detection is all there is); and the tile of every face only the detector
  * can see (too small for FaceMesh), so its box stays current. */
-static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool all_tiles,
-                        ptim_error *err)
+static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
+                        bool all_tiles, ptim_error *err)
 {
     face_list_clear(&t->found);
     t->scanned_all = false;
@@ -411,12 +514,23 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
     if (tiles != t->tile_count) {
         t->tile_count = tiles;
         t->tile_cursor = 0;
+        t->tile_phase = 0;
     }
     if (tiles <= 0) {
         t->scanned_all = whole;
         return 0;
     }
-    int slice = t->s.landmarks ? (tiles + t->s.detect_interval - 1) / t->s.detect_interval : tiles;
+    /* Every tile once per track.detect_interval frames, spread evenly: frame
+     * p of the cycle scans tiles [p*tiles/n, (p+1)*tiles/n). With fewer
+     * tiles than frames some frames scan none (6 upsampled tiles of a 640x360
+     * frame: 6 frames of 10), which is what keeps the scan of small frames
+     * affordable (issue 12). */
+    int slice = tiles;
+    if (t->s.landmarks) {
+        int n = t->s.detect_interval, p = t->tile_phase;
+        slice = (p + 1) * tiles / n - p * tiles / n;
+        t->tile_phase = (p + 1) % n;
+    }
     if (slice > tiles - t->tile_cursor)
         slice = tiles - t->tile_cursor;
     int first = 1 + t->tile_cursor;
@@ -428,20 +542,48 @@ static int detect_frame(face_tracker *t, const img_view *frame, bool whole, bool
         t->scanned_all = whole;
         return detect_window(t, frame, 0, 1, tiles, err);
     }
-    if (detect_window(t, frame, 0, first, slice, err))
+    if (slice > 0 && detect_window(t, frame, 0, first, slice, err))
         return -1;
     if (slice == tiles) {
         t->scanned_all = whole;
         return 0;
     }
-    /* Up to a few tiles of detector-only faces, each once. */
+    /* Up to a few tiles of faces FaceMesh does not follow on this frame
+     * (detector-only, or lost just now: a fast face leaves its region, and
+     * the whole-frame detector cannot see a small one), each once: the tile
+     * where its measured velocity has taken it. Faces held longer wait for
+     * the rolling scan. */
     int done[FACE_LIST_MAX], ndone = 0;
-    for (int i = 0; i < FACE_LIST_MAX && ndone < 4; i++) {
+    bool tried[FACE_LIST_MAX] = {false};
+    for (int n = 0; n < FACE_LIST_MAX && ndone < 4; n++) {
+        int i = -1; /* the most recently seen first */
+        for (int j = 0; j < FACE_LIST_MAX; j++)
+            if (!tried[j] && t->tracks[j].active && !t->tracks[j].has_roi &&
+                t_ms - t->tracks[j].last_seen_ms <= RECENT_MS &&
+                (i < 0 || t->tracks[j].last_seen_ms > t->tracks[i].last_seen_ms))
+                i = j;
+        if (i < 0)
+            break;
+        tried[i] = true;
         const track *k = &t->tracks[i];
-        if (!k->active || k->has_roi)
-            continue;
-        int w = face_detector_window_at(t->det, frame->width, frame->height, k->f.box);
+        float at[4];
+        predicted_box(k, t_ms, at);
+        /* the tile that holds the face wherever it went within a face width
+         * of that (its velocity is unknown until measured twice) */
+        float gx = at[2] * 0.75f, gy = at[3] * 0.75f;
+        float grown[4] = {at[0] - gx, at[1] - gy, at[2] + 2 * gx, at[3] + 2 * gy};
+        int w = face_detector_window_at(t->det, frame->width, frame->height, grown);
+        if (w == 0)
+            w = face_detector_window_at(t->det, frame->width, frame->height, at);
         bool seen = w == 0 || (w >= first && w < first + slice);
+        /* found already on this frame (the whole-frame pass sees it): its
+         * box is current without the tile. Not so a much weaker sighting:
+         * a small face seen by the whole-frame pass at a few tensor pixels
+         * scores near the threshold with a misplaced box (a 64 px face in
+         * 1280x720: 0.51, 12 px off, where its tile finds it at 0.95). */
+        for (int j = 0; j < t->found.count && !seen; j++)
+            seen = match_score(t->found.faces[j].box, at) > 0.0f &&
+                   t->found.faces[j].score >= 0.8f * k->f.score;
         for (int j = 0; j < ndone && !seen; j++)
             seen = done[j] == w;
         if (seen)
@@ -587,7 +729,7 @@ static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, whole, t->cut || t->crowd || t->first, err) || detect_turned(t, frame, err))
+    if (detect_frame(t, frame, t_ms, whole, t->cut || t->crowd || t->first, err) || detect_turned(t, frame, err))
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -603,7 +745,16 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
                 track *tk = &t->tracks[k];
                 if (!tk->active || (tk->f.flags & FACE_DETECTED)) /* matched already */
                     continue;
-                float score = match_score(t->found.faces[i].box, tk->f.box);
+                float at[4];
+                predicted_box(tk, t_ms, at); /* a face lost on this frame: where it went */
+                float score = match_score(t->found.faces[i].box, at);
+                if (score <= 0.0f && !tk->seen && t_ms - tk->last_seen_ms <= RECENT_MS) {
+                    /* lost just now, its velocity perhaps not yet known: a
+                     * face within a face width of where it should be */
+                    float gx = at[2] * 0.75f, gy = at[3] * 0.75f;
+                    float grown[4] = {at[0] - gx, at[1] - gy, at[2] + 2 * gx, at[3] + 2 * gy};
+                    score = 0.5f * match_score(t->found.faces[i].box, grown);
+                }
                 if (score > best) {
                     best = score;
                     bi = i;
@@ -618,7 +769,11 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
         const face *d = &t->found.faces[bi];
         if (tk->seen && !tk->suspect &&
             covered_by(d->box, tk->f.box, frame->width, frame->height) >= MIN_COVERAGE) {
-            /* FaceMesh followed it already this frame: the detection confirms it. */
+            /* FaceMesh followed it already this frame: the detection confirms
+             * it. The shown shape stays FaceMesh's (steady for swapping); the
+             * detector's box, which reaches higher up the forehead, joins
+             * what the mask must cover. */
+            box_union(tk->raw_box, d->box);
             tk->f.score = d->score;
             tk->f.flags |= FACE_DETECTED;
             continue;
@@ -645,8 +800,15 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
             continue;
         }
         tk->last_update_ms = t_ms;
-        if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err))
+        if (measure_detected(t, tk, &t->found.faces[i], frame, t_ms, err)) {
+            /* Never measured, it has no place to be held at: an active track
+             * at an empty box would be "held" there and, with tiles on this
+             * frame size, looked for only in the tile of that empty box, never
+             * found again (the face written unmasked until track.hold_ms from
+             * the start). The frame is covered; the next one detects again. */
+            tk->active = false;
             return -1;
+        }
     }
     return 0;
 }
@@ -674,11 +836,52 @@ static void hold_boxes(face_tracker *t, face_list *out, int64_t t_ms)
     t->nheld = n;
 }
 
+/* What the mask must cover beyond the face's (smoothed) shape. A face seen
+ * on this frame: its raw measurement, and the shape moved along its measured
+ * motion over one frame, grown by how much that motion just changed. A held
+ * face: moved as far as its velocity took it since it was last seen, grown
+ * by the distance it could have moved besides (its velocity's change, and
+ * half its width per second), at most its width. */
+static void coverage(track *k, int64_t t_ms, int64_t frame_ms)
+{
+    face *f = &k->f;
+    float w = fmaxf(f->box[2], 1.0f);
+    f->sweep[0] = f->sweep[1] = f->grow = 0.0f;
+    memcpy(f->extra, k->raw_box, sizeof f->extra);
+    float speed = hypotf(k->vx, k->vy), change = hypotf(k->dvx, k->dvy);
+    if (k->seen) {
+        float dt = (float)frame_ms / 1000.0f;
+        if (speed * dt < 1.0f)
+            return; /* still: nothing to grow */
+        float gain = 1.0f + fminf(change / fmaxf(speed, 1.0f), 1.0f);
+        f->sweep[0] = k->vx * dt * gain;
+        f->sweep[1] = k->vy * dt * gain;
+        /* and on every side by how much the velocity just changed over a
+         * frame: a face speeding up (entering the frame) is ahead of even
+         * this frame's landmarks, which FaceMesh fits from the predicted
+         * region (a 24 px face sliding in at 12 px per frame: 7 px ahead) */
+        f->grow = fminf(change * dt, 0.5f * w);
+        return;
+    }
+    float gone = (float)(t_ms - k->last_seen_ms) / 1000.0f;
+    if (gone <= 0.0f)
+        return;
+    f->sweep[0] = k->vx * gone;
+    f->sweep[1] = k->vy * gone;
+    f->grow = fminf((change + 0.5f * w) * gone, w);
+}
+
 int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
                          ptim_error *err)
 {
     face_list_clear(out);
     bool need_detect = !t->s.landmarks || ++t->frames_since_detect >= t->s.detect_interval;
+    /* Live frames cannot wait for a later frame's look-back: the whole-frame
+     * detector (one small inference whatever the frame size) runs on each. */
+    if (t->live)
+        need_detect = true;
+    int64_t frame_ms = t->prev_ms != INT64_MIN && t_ms > t->prev_ms ? t_ms - t->prev_ms : 0;
+    t->prev_ms = t_ms;
 
     /* Scene cut: nothing learnt on the previous frames says where the faces
      * of this one are. Every face is detected on this frame (whole frame and
@@ -771,6 +974,7 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             }
             k->f.flags |= FACE_HELD;
         }
+        coverage(k, t_ms, frame_ms);
         out->faces[out->count++] = k->f;
     }
     /* Report in id order: stable for readers and tests. */
@@ -786,5 +990,118 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
     for (int i = 0; i < t->nheld; i++)
         face_list_add_box(out, &t->held[i].b);
     out->overflow |= t->found.overflow;
+    return 0;
+}
+
+/* Following a face back (offline look-back): FaceMesh in the region the later
+ * frame's face gives; where it finds no face there, the detector (whole frame
+ * and the tile around the place) must find one overlapping it. The tracks and
+ * the tracker's timing are left alone. */
+int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *later, face *out,
+                            ptim_error *err)
+{
+    bool has_lm = (later->flags & FACE_HAS_LANDMARKS) != 0;
+    /* Where the face was a frame earlier: its motion over a frame (sweep:
+     * the tracker's measured velocity, or the step between two traced
+     * frames) taken back. A face crossing the frame at 40 px per frame is
+     * most of its width away from the later frame's place. */
+    float step[2] = {0.0f, 0.0f};
+    if (isfinite(later->sweep[0] + later->sweep[1]))
+        step[0] = later->sweep[0], step[1] = later->sweep[1];
+    float at[4] = {later->box[0] - step[0], later->box[1] - step[1], later->box[2], later->box[3]};
+    /* Unknown motion (a track's first frame has no velocity yet): FaceMesh
+     * in the later region fits whatever part of a moving face is in it, so
+     * the detector, which sees the whole frame, looks first. */
+    bool moving_known = hypotf(step[0], step[1]) >= 0.5f;
+    if (t->s.landmarks && moving_known) {
+        face_roi roi = has_lm ? face_roi_from_landmarks(later) : face_roi_from_detection(later);
+        roi.cx -= step[0];
+        roi.cy -= step[1];
+        t->scratch.flags = 0;
+        if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+            return -1;
+        if (t->scratch.presence >= t->s.min_presence) {
+            face_roi got = face_roi_from_landmarks(&t->scratch);
+            float ratio = got.side / fmaxf(roi.side, 1.0f);
+            /* the same face, not a landmark fit on something else */
+            if (ratio <= JUMP_SIDE * JUMP_SIDE && ratio >= 1.0f / (JUMP_SIDE * JUMP_SIDE) &&
+                hypotf(got.cx - roi.cx, got.cy - roi.cy) < 0.5f * roi.side) {
+                face_from_landmarks(&t->scratch);
+                goto found;
+            }
+        }
+    }
+    int w = face_detector_window_at(t->det, frame->width, frame->height, at);
+    if (face_detector_detect_windows(t->det, frame, 0, 0, 1, &t->found, err))
+        return -1;
+    if (w > 0) {
+        if (face_detector_detect_windows(t->det, frame, 0, w, 1, &t->more, err))
+            return -1;
+        merge_lists(&t->found, &t->more);
+    }
+    int best = -1;
+    float best_score = 0.0f;
+    /* the detection of about the face's size nearest where it should be,
+     * within 1.5 face widths of that (the step is a guess; a face crossing
+     * a 720p frame in half a second moves a face width per frame) */
+    float lw = fmaxf(later->box[2], 1.0f);
+    float acx = at[0] + at[2] / 2, acy = at[1] + at[3] / 2;
+    for (int i = 0; i < t->found.count; i++) {
+        const float *b = t->found.faces[i].box;
+        float sc = fmaxf(match_score(b, at), match_score(at, b));
+        float ratio = b[2] / lw, dist = hypotf(b[0] + b[2] / 2 - acx, b[1] + b[3] / 2 - acy);
+        if (sc <= 0.0f && ratio <= JUMP_SIDE * JUMP_SIDE && ratio >= 1.0f / (JUMP_SIDE * JUMP_SIDE) &&
+            dist < 1.5f * lw)
+            sc = 0.5f * (1.0f - dist / (1.5f * lw));
+        if (sc > best_score) {
+            best_score = sc;
+            best = i;
+        }
+    }
+    if (best < 0)
+        return 0;
+    const face *d = &t->found.faces[best];
+    if (t->s.landmarks) {
+        face_roi roi = face_roi_from_detection(d);
+        t->scratch.flags = 0;
+        if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+            return -1;
+        if (t->scratch.presence >= t->s.min_presence) {
+            face_from_landmarks(&t->scratch);
+            box_union(t->scratch.box, d->box);
+            goto found;
+        }
+    }
+    t->scratch = *d;
+found:
+    *out = t->scratch;
+    out->id = later->id;
+    out->score = later->score;
+    out->flags = (out->flags & FACE_HAS_LANDMARKS) | FACE_TRACKED | FACE_TRACED;
+    out->identity_sim = -2.0f; /* not judged (face/select): masked */
+    memcpy(out->extra, out->box, sizeof out->extra);
+    /* its step to the later frame: the next trace's guess, and the mask
+     * covers the way it went */
+    out->sweep[0] = (later->box[0] + later->box[2] / 2) - (out->box[0] + out->box[2] / 2);
+    out->sweep[1] = (later->box[1] + later->box[3] / 2) - (out->box[1] + out->box[3] / 2);
+    out->grow = 0.0f;
+    return 1;
+}
+
+int face_tracker_scan(face_tracker *t, const img_view *frame, face_list *out, ptim_error *err)
+{
+    face_list_clear(&t->found);
+    int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
+                                           frame->height);
+    if (face_detector_detect_windows(t->det, frame, 0, 0, tiles > 0 ? tiles : 1, &t->more, err))
+        return -1;
+    merge_lists(&t->found, &t->more);
+    face_list_clear(out);
+    for (int i = 0; i < t->found.count; i++) {
+        face f = t->found.faces[i];
+        f.flags = FACE_DETECTED;
+        f.identity_sim = -2.0f;
+        face_list_add(out, &f);
+    }
     return 0;
 }

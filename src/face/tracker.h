@@ -38,4 +38,30 @@ void face_tracker_reset(face_tracker *tracker);
  * cut (track.scene_cut_threshold): diagnostics and tests. */
 float face_tracker_scene_distance(const face_tracker *tracker, bool *cut);
 
+/* ---- leak closing (issue 17) ---- */
+
+/* Most frames a face can need following back: track.detect_interval is
+ * capped to it, so every face gets a full scan within this many frames. */
+#define FACE_TRACKER_LOOKBACK_MAX 30
+/* Live mode: the whole-frame detector runs on every frame, since a live
+ * frame cannot wait for a later one (offline frames can: see trace_back). */
+void face_tracker_set_live(face_tracker *tracker, bool live);
+/* How many analysed frames an offline caller should keep unwritten so that a
+ * face found by the scheduled scan can be followed back to where it
+ * appeared: the effective track.detect_interval (1..FACE_TRACKER_LOOKBACK_MAX). */
+int face_tracker_lookback(const face_tracker *tracker);
+/* Look for `later`, a face reported on a later frame, on an earlier frame
+ * (not yet written): FaceMesh in the region `later` gives, else a detection
+ * overlapping it. Returns 1 with *out set (id and score of `later`, flags
+ * FACE_TRACKED | FACE_TRACED, extra = its box), 0 when the face is not there,
+ * -1 when inference failed. Tracks are not changed. Call it newest frame
+ * first, passing each result on as the next `later`. */
+int face_tracker_trace_back(face_tracker *tracker, const img_view *frame, const face *later,
+                            face *out, ptim_error *err);
+/* Every window of the detector (whole frame and every tile) on `frame`, no
+ * tracking: the faces found, flags FACE_DETECTED (offline end of stream:
+ * the last frames get no later frame to be traced back from). Tracks are not
+ * changed. Returns 0, or -1 when inference failed. */
+int face_tracker_scan(face_tracker *tracker, const img_view *frame, face_list *out, ptim_error *err);
+
 #endif

@@ -39,6 +39,10 @@ typedef struct pl_frame {
     ptim_guard_action action;
     ptim_guard_reason reason;
     ptim_cover cover;
+    /* which of the stats' outcome counters the render stage added this frame
+     * to: taken back if live mode then evicts it before the sink writes it */
+    enum { RENDERED_NOT, RENDERED_MASKED, RENDERED_MODE_NONE, RENDERED_COVERED,
+           RENDERED_PASSTHROUGH } rendered;
     AVFrame *preview_src; /* the frame before masking, for a preview viewer, or NULL */
     face_list faces;
 } pl_frame;
@@ -92,6 +96,12 @@ typedef struct pl {
     int64_t last_analyzed_ms;
     int64_t follow_max_gap_ms;
     struct { int id; int64_t t_ms, t_in_us; } seen[2 * FACE_LIST_MAX];
+    /* offline look-back (analyze thread): analysed frames not yet handed to
+     * render, oldest first, and the highest face id already followed back */
+    pl_frame *held[FACE_TRACKER_LOOKBACK_MAX];
+    int n_held;
+    int max_traced_id;
+    face_list scan; /* end-of-stream full scan, scratch */
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -189,6 +199,7 @@ static pl_frame *frame_get_once(pl *p)
     f->t_in_us = f->t_analyzed_us = 0;
     f->t_ms = f->result_t_ms = f->result_t_in_us = 0;
     f->analyzed = f->filler = f->stale = f->dropped = false;
+    f->rendered = RENDERED_NOT;
     f->action = PTIM_GUARD_COVER;
     f->reason = PTIM_GUARD_REASON_NONE;
     f->cover = PTIM_COVER_BLUR;
@@ -274,6 +285,34 @@ static AVFrame *pool_frame(pl *p, const AVFrame *like, bool copy)
     }
 }
 
+/* A frame evicted after render is never written: its outcome comes off the
+ * counts (it is counted as dropped instead), so the statistics add up to the
+ * frames written and the audit log's lines. */
+static void uncount_rendered(pl *p, pl_frame *f)
+{
+    switch (f->rendered) {
+    case RENDERED_MASKED:
+        atomic_fetch_sub(&p->st->frames_masked, 1);
+        atomic_fetch_sub(&p->st->faces, f->faces.count + f->faces.nboxes);
+        break;
+    case RENDERED_MODE_NONE:
+        atomic_fetch_sub(&p->st->frames_mode_none, 1);
+        if (f->faces.count)
+            atomic_fetch_sub(&p->st->frames_faces_unmasked_none, 1);
+        break;
+    case RENDERED_COVERED:
+        atomic_fetch_sub(&p->st->frames_covered, 1);
+        atomic_fetch_sub(&p->st->covered_by_reason[f->reason], 1);
+        break;
+    case RENDERED_PASSTHROUGH:
+        atomic_fetch_sub(&p->st->frames_passthrough, 1);
+        break;
+    case RENDERED_NOT:
+        break;
+    }
+    f->rendered = RENDERED_NOT;
+}
+
 /* Offline: wait for room. Live: the newest frame wins; the evicted one is counted. */
 static int forward(pl *p, ptim_queue *q, pl_frame *f)
 {
@@ -290,6 +329,7 @@ static int forward(pl *p, ptim_queue *q, pl_frame *f)
         return -1;
     }
     if (evicted) {
+        uncount_rendered(p, evicted);
         atomic_fetch_add(&p->st->frames_dropped_live, 1);
         frame_put(p, evicted);
     }
@@ -683,6 +723,130 @@ static void result_origin(pl *p, pl_frame *f)
     }
 }
 
+/* ---- offline look-back (issue 17 item 1) ----
+ *
+ * The detector does not run on every frame, so a face that appears while
+ * others are followed is first found a few frames late. Offline, analysed
+ * frames wait here (track.detect_interval of them, see face_tracker_lookback)
+ * before they go to render; a face with a new id is followed back through
+ * them, newest first, until it is no longer there, and added to each frame it
+ * is found on. No frame is written with a face found on it or on a later
+ * frame analysed before it leaves. */
+
+static void lookback_trace(pl *p, const pl_frame *f)
+{
+    for (int i = 0; i < f->faces.count; i++) {
+        const face *fc = &f->faces.faces[i];
+        if (fc->id <= p->max_traced_id || (fc->flags & FACE_HELD))
+            continue;
+        face cur = *fc, got;
+        for (int j = p->n_held - 1; j >= 0; j--) {
+            pl_frame *r = p->held[j];
+            img_view v;
+            if (r->filler || !r->analyzed || !view_of(r->av, &v))
+                continue; /* covered whole by the guard anyway */
+            ptim_error err = {0};
+            int found = face_tracker_trace_back(p->tracker, &v, &cur, &got, &err);
+            if (found < 0) {
+                /* unknown whether the face is on the frames before: the
+                 * guard covers them */
+                report(p, "analyze", &err, NULL, NULL);
+                for (; j >= 0; j--)
+                    p->held[j]->analyzed = false;
+                break;
+            }
+            if (found == 0)
+                break;
+            /* past the list's room it is masked by its box (a crowd); past
+             * that too the list overflows and the frame is covered */
+            face_list_add(&r->faces, &got);
+            cur = got;
+        }
+    }
+    for (int i = 0; i < f->faces.count; i++)
+        if (f->faces.faces[i].id > p->max_traced_id)
+            p->max_traced_id = f->faces.faces[i].id;
+}
+
+/* End of stream: the waiting frames have no later frame whose scheduled
+ * scan could find a face that appeared on them. The newest gets a full scan
+ * (whole frame, every tile); a face it finds that its list does not hold is
+ * added and followed back like a new track. */
+static void lookback_final_scan(pl *p)
+{
+    if (p->n_held == 0 || !p->tracker)
+        return;
+    pl_frame *r = p->held[p->n_held - 1];
+    img_view v;
+    if (r->filler || !r->analyzed || !view_of(r->av, &v))
+        return;
+    ptim_error err = {0};
+    if (face_tracker_scan(p->tracker, &v, &p->scan, &err)) {
+        report(p, "analyze", &err, NULL, NULL);
+        for (int j = 0; j < p->n_held; j++)
+            p->held[j]->analyzed = false; /* unknown: the guard covers them */
+        return;
+    }
+    int before = r->faces.count;
+    for (int i = 0; i < p->scan.count; i++) {
+        face *d = &p->scan.faces[i];
+        bool known = false;
+        for (int k = 0; k < before && !known; k++) {
+            const float *a = d->box, *b = r->faces.faces[k].box;
+            float w = fminf(a[0] + a[2], b[0] + b[2]) - fmaxf(a[0], b[0]);
+            float h = fminf(a[1] + a[3], b[1] + b[3]) - fmaxf(a[1], b[1]);
+            known = w > 0 && h > 0 && w * h > 0.3f * fminf(a[2] * a[3], b[2] * b[3]);
+        }
+        if (known)
+            continue;
+        if (r->faces.count >= FACE_LIST_MAX) {
+            face_list_add(&r->faces, d); /* by its box, or the list overflows: covered */
+            continue;
+        }
+        d->id = ++p->max_traced_id + FACE_LIST_MAX * 1000; /* apart from the tracker's ids */
+        r->faces.faces[r->faces.count++] = *d;
+    }
+    if (r->faces.count == before)
+        return;
+    /* follow the added faces back through the frames before */
+    face_list added = r->faces;
+    int n = p->n_held;
+    p->n_held--; /* r itself is not traced */
+    for (int i = before; i < added.count; i++) {
+        face cur = added.faces[i], got;
+        for (int j = p->n_held - 1; j >= 0; j--) {
+            pl_frame *q = p->held[j];
+            img_view qv;
+            if (q->filler || !q->analyzed || !view_of(q->av, &qv))
+                continue;
+            int found = face_tracker_trace_back(p->tracker, &qv, &cur, &got, &err);
+            if (found < 0) {
+                report(p, "analyze", &err, NULL, NULL);
+                for (; j >= 0; j--)
+                    p->held[j]->analyzed = false;
+                break;
+            }
+            if (found == 0)
+                break;
+            face_list_add(&q->faces, &got);
+            cur = got;
+        }
+    }
+    p->n_held = n;
+}
+
+/* Hand on the oldest waiting frames until `keep` wait. */
+static void lookback_release(pl *p, int keep)
+{
+    int out = p->n_held - (keep < 0 ? 0 : keep);
+    if (out <= 0)
+        return;
+    for (int i = 0; i < out; i++)
+        forward(p, p->q_render, p->held[i]);
+    memmove(p->held, p->held + out, (size_t)(p->n_held - out) * sizeof p->held[0]);
+    p->n_held -= out;
+}
+
 static void *analyze_thread(void *arg)
 {
     pl *p = arg;
@@ -741,6 +905,9 @@ static void *analyze_thread(void *arg)
         }
         if (ptim_fault_hit(PTIM_FAULT_ANALYZE_TIMEOUT))
             f->stale = true; /* as if analysis ran past its deadline */
+        int depth = p->desc->live || !p->tracker ? 0 : face_tracker_lookback(p->tracker);
+        if (depth > 0 && f->analyzed)
+            lookback_trace(p, f);
         f->t_analyzed_us = now_us();
         record(p->hist[PTIM_STAGE_ANALYZE], (f->t_analyzed_us - t0) / 1000.0);
         /* A viewer of the unmasked source holds a reference; masking then
@@ -748,8 +915,16 @@ static void *analyze_thread(void *arg)
         if (!f->filler && f->av && ptim_preview_wants_source(p->desc->preview) &&
             ptim_preview_due(p->desc->preview))
             f->preview_src = av_frame_clone(f->av);
-        forward(p, p->q_render, f);
+        if (depth > 0) {
+            lookback_release(p, depth - 1);
+            p->held[p->n_held++] = f;
+        } else {
+            lookback_release(p, 0);
+            forward(p, p->q_render, f);
+        }
     }
+    lookback_final_scan(p);
+    lookback_release(p, 0);
     ptim_queue_close(p->q_render);
     return NULL;
 }
@@ -811,6 +986,7 @@ static void cover(pl *p, pl_frame *f, const ptim_guard_policy *pol, ptim_cover_s
     }
     atomic_fetch_add(&p->st->frames_covered, 1);
     atomic_fetch_add(&p->st->covered_by_reason[f->reason], 1);
+    f->rendered = RENDERED_COVERED;
 }
 
 /* The decoder may still reference a frame's pixels (a reference frame for
@@ -898,9 +1074,11 @@ static void *render_thread(void *arg)
                 atomic_fetch_add(&p->st->frames_mode_none, 1);
                 if (f->faces.count)
                     atomic_fetch_add(&p->st->frames_faces_unmasked_none, 1);
+                f->rendered = RENDERED_MODE_NONE;
             } else if (ok) {
                 atomic_fetch_add(&p->st->frames_masked, 1);
                 atomic_fetch_add(&p->st->faces, f->faces.count + f->faces.nboxes);
+                f->rendered = RENDERED_MASKED;
             } else {
                 if (copy_failed)
                     ; /* reported where the copy failed */
@@ -918,12 +1096,14 @@ static void *render_thread(void *arg)
                 if (pol.unsafe_passthrough) {
                     f->action = PTIM_GUARD_PASSTHROUGH;
                     atomic_fetch_add(&p->st->frames_passthrough, 1);
+                    f->rendered = RENDERED_PASSTHROUGH;
                 } else {
                     cover(p, f, &pol, &scratch);
                 }
             }
         } else if (f->action == PTIM_GUARD_PASSTHROUGH) {
             atomic_fetch_add(&p->st->frames_passthrough, 1);
+            f->rendered = RENDERED_PASSTHROUGH;
         } else {
             cover(p, f, &pol, &scratch);
         }
@@ -964,7 +1144,8 @@ static void audit_line(pl *p, const pl_frame *f)
         const face *fc = &f->faces.faces[i];
         fprintf(a, "%s{\"id\":%d,\"box\":[%.1f,%.1f,%.1f,%.1f],\"score\":%.3f,\"state\":\"%s\"",
                 i ? "," : "", fc->id, fc->box[0], fc->box[1], fc->box[2], fc->box[3], fc->score,
-                (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected" : "tracked");
+                (fc->flags & FACE_HELD) ? "held" : (fc->flags & FACE_DETECTED) ? "detected"
+                : (fc->flags & FACE_TRACED) ? "traced" : "tracked");
         if (p->select)
             fprintf(a, ",\"kept\":%s", (fc->flags & FACE_KEPT) ? "true" : "false");
         if (fc->identity_sim > -2.0f)
@@ -1246,8 +1427,10 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                 face_select_people(p->select), face_select_people(p->select) == 1 ? "person" : "people");
     /* A phone video stored turned is analysed as it is shown (masks still
      * land on the stored pixels). */
-    if (p->tracker)
+    if (p->tracker) {
         face_tracker_set_orientation(p->tracker, in->display_turns);
+        face_tracker_set_live(p->tracker, d.live);
+    }
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
