@@ -58,6 +58,7 @@ typedef struct audio_item {
  * the caller's picture from desc->assets is in use). */
 typedef struct live_asset {
     char tried[1024];
+    char name[1024]; /* the file of `img`, for the masker's messages */
     img_image *img;
 } live_asset;
 
@@ -942,8 +943,10 @@ static void reconfigure_masker(pl *p, const ptim_config *cfg)
         next.identity_name = id ? p->identity.tried : NULL;
         next.identity_face = NULL; /* it was the old photo's face */
     }
-    if (ovc > 0)
+    if (ovc > 0) {
         next.overlay = ov ? &ov->view : NULL;
+        next.overlay_name = ov ? p->overlay.tried : NULL;
+    }
     if (idc < 0 || ovc < 0 || face_masker_reconfigure(p->masker, cfg, &next, &err) < 0) {
         free_asset(id);
         free_asset(ov);
@@ -965,10 +968,14 @@ static void reconfigure_masker(pl *p, const ptim_config *cfg)
     if (id) {
         free_asset(p->identity.img);
         p->identity.img = id;
+        snprintf(p->identity.name, sizeof p->identity.name, "%s", p->identity.tried);
+        next.identity_name = p->identity.name; /* `tried` changes with the next attempt */
     }
     if (ov) {
         free_asset(p->overlay.img);
         p->overlay.img = ov;
+        snprintf(p->overlay.name, sizeof p->overlay.name, "%s", p->overlay.tried);
+        next.overlay_name = p->overlay.name;
     }
     p->assets = next;
     if (changed)
@@ -1386,14 +1393,17 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         face_tracker_set_orientation(p->tracker, in->display_turns);
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
-    /* the pictures behind the masker, as the caller loaded them: their
-     * options' values are what a live change is compared with */
+    /* the pictures behind the masker, as the caller loaded them: the files
+     * they came from are what a live change of the option is compared with
+     * (the caller's name for them; else the option as the run starts) */
     if (d.assets)
         p->assets = *d.assets;
     if (p->assets.identity)
-        snprintf(p->identity.tried, sizeof p->identity.tried, "%s", ptim_config_str(cfg, "swap.identity"));
+        snprintf(p->identity.tried, sizeof p->identity.tried, "%s",
+                 p->assets.identity_name ? p->assets.identity_name : ptim_config_str(cfg, "swap.identity"));
     if (p->assets.overlay)
-        snprintf(p->overlay.tried, sizeof p->overlay.tried, "%s", ptim_config_str(cfg, "mask.image"));
+        snprintf(p->overlay.tried, sizeof p->overlay.tried, "%s",
+                 p->assets.overlay_name ? p->assets.overlay_name : ptim_config_str(cfg, "mask.image"));
     snprintf(p->model_seen, sizeof p->model_seen, "%s", ptim_config_str(cfg, "swap.model"));
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
         err.category != PTIM_ERR_MEMORY) {
