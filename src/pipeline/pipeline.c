@@ -950,6 +950,11 @@ static void reconfigure_masker(pl *p, const ptim_config *cfg)
     if (idc < 0 || ovc < 0 || face_masker_reconfigure(p->masker, cfg, &next, &err) < 0) {
         free_asset(id);
         free_asset(ov);
+        /* An identity read well but dropped because mask.image could not be
+         * read was never judged: try it again with the next change ("\1"
+         * matches no path). */
+        if (ovc < 0 && idc > 0)
+            snprintf(p->identity.tried, sizeof p->identity.tried, "\1");
         count_error(p, err.category);
         if (changed) {
             size_t i = 0, cap = sizeof p->st->asset_error;
