@@ -130,12 +130,41 @@ static void test_concurrent_recording(void **state)
     assert_null(ptim_histogram_at(ptim_histogram_count()));
 }
 
+/* Prometheus-style cumulative counts: exact at bucket boundaries, never an
+ * over-count in between, non-decreasing, the last bound's count <= total. */
+static void test_cumulative(void **state)
+{
+    (void)state;
+    ptim_histogram *h = ptim_histogram_get("cumulative");
+    ptim_histogram_reset(h);
+    /* 1000 values: 1..1000 us once each, plus 5 at 10 s */
+    for (uint64_t us = 1; us <= 1000; us++)
+        ptim_histogram_record_us(h, us);
+    for (int i = 0; i < 5; i++)
+        ptim_histogram_record_us(h, 10000000);
+    const double le[] = {0, 15, 16, 512, 1000, 1024, 5e6, 2e7};
+    uint64_t out[8], sum = 0;
+    uint64_t total = ptim_histogram_cumulative(h, le, 8, out, &sum);
+    assert_int_equal(total, 1005);
+    assert_int_equal(sum, 500500 + 5 * 10000000ULL);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(out[1], 15);   /* below 16 every microsecond has its own bucket */
+    assert_int_equal(out[2], 16);
+    assert_int_equal(out[3], 511); /* 512 opens the bucket [512, 544): only 1..511 are surely <= 512 */
+    assert_true(out[4] <= 1000 && out[4] >= 1000 - 1000 / 16); /* straddling bucket left out: within 1/16 */
+    assert_int_equal(out[5], 1000); /* 1024 closes the bucket [992, 1024) */
+    assert_int_equal(out[6], 1000);
+    assert_int_equal(out[7], 1005);
+    for (int i = 1; i < 8; i++)
+        assert_true(out[i] >= out[i - 1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_monotonic),           cmocka_unit_test(test_startup_stages),
         cmocka_unit_test(test_percentiles_uniform), cmocka_unit_test(test_percentiles_tail),
-        cmocka_unit_test(test_concurrent_recording),
+        cmocka_unit_test(test_concurrent_recording), cmocka_unit_test(test_cumulative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,10 @@
 # looped sample clip (astronaut.png as a 2 s clip, source.loop): every
 # endpoint, bad JSON, unknown keys, out-of-range and non-live values,
 # oversized bodies, wrong content types, cross-origin and rebinding
-# requests, uploads, recording, /metrics through promtool, 50 concurrent
+# requests, uploads (an identity applied live and a faceless one refused
+# by the masker, the fixture .dfm as swap model and bad models refused),
+# recording, /metrics through promtool (latency histograms checked bucket
+# by bucket), the memory pool in /api/stats, 50 concurrent
 # clients, a client that never reads, a connection flood, the token on a
 # non-loopback bind (0.0.0.0, reached only through 127.0.0.1), bad --http
 # values, and `ptim mask --http` read-only. Traffic goes to 127.0.0.1 only.
@@ -128,8 +131,32 @@ for i in $(seq 50); do [ "$(stat_of '.fps_out > 0')" = true ] && break; sleep 0.
 curl -s --max-time 10 "$B/metrics" > "$T/metrics"
 promtool check metrics < "$T/metrics" > "$T/promtool.out" 2>&1 || fail "promtool check metrics: $(cat "$T/promtool.out")"
 grep -q '^ptim_frames_out_total [1-9]' "$T/metrics" || fail "/metrics: ptim_frames_out_total not counting"
-grep -q '^ptim_stage_latency_seconds{stage="render",quantile="0.99"}' "$T/metrics" || fail "/metrics: no render latency"
-grep -q '^# TYPE ptim_stage_latency_seconds summary' "$T/metrics" || fail "/metrics: latency is not a summary"
+grep -q '^# TYPE ptim_stage_latency_seconds histogram' "$T/metrics" || fail "/metrics: latency is not a histogram"
+# every stage's buckets: le ascending, counts never falling, +Inf = _count;
+# render has counted frames, nearly all in a finite bucket
+python3 - "$T/metrics" > "$T/hist.out" 2>&1 <<'EOF' || fail "/metrics histograms: $(cat "$T/hist.out")"
+import re, sys
+b, cnt = {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r'ptim_stage_latency_seconds_bucket\{stage="(\w+)",le="([^"]+)"\} (\d+)$', line)
+    if m: b.setdefault(m[1], []).append((float(m[2]), int(m[3])))
+    m = re.match(r'ptim_stage_latency_seconds_count\{stage="(\w+)"\} (\d+)$', line)
+    if m: cnt[m[1]] = int(m[2])
+assert set(b) == {"source", "analyze", "render", "sink", "latency"}, f"stages {sorted(b)}"
+for st, rows in b.items():
+    les = [le for le, _ in rows]; cs = [c for _, c in rows]
+    assert les == sorted(les) and les[-1] == float("inf") and len(les) >= 10, f"{st}: le {les}"
+    assert all(x <= y for x, y in zip(cs, cs[1:])), f"{st}: buckets fall {cs}"
+    assert cs[-1] == cnt[st], f"{st}: +Inf {cs[-1]} != _count {cnt[st]}"
+r = dict(b["render"])
+assert cnt["render"] > 0 and r[2.5] >= 0.9 * cnt["render"], f"render: {b['render']}"
+print("ok", cnt["render"])
+EOF
+grep -q '^ptim_pool_peak_bytes [1-9][0-9]*$' "$T/metrics" || fail "/metrics: no pool peak in bytes"
+# the byte pool, live: in use <= peak <= budget, reuse counted
+[ "$(stat_of '.memory.pool | .budget_bytes > 0 and .peak_bytes > 0 and .in_use_bytes <= .peak_bytes
+  and .peak_bytes <= .budget_bytes and .requests > 0 and .reused <= .requests and .failures == 0')" = true ] ||
+  fail "/api/stats: pool statistics not sane: $(stat_of -c .memory.pool)"
 for v in output source side face; do
   c=$(status GET "$B/preview.jpg?view=$v")
   [ "$c" = 200 ] && [ "$(ffprobe -v error -show_entries stream=codec_name -of csv=p=0 "$T/body")" = mjpeg ] || fail "preview.jpg?view=$v is not a JPEG ($c)"
@@ -163,6 +190,64 @@ c=$(status POST "$B/api/identity" "${J[@]}" --data-binary @"$T/broken.json"); [ 
 c=$(status POST "$B/api/identity" "${J[@]}" -d '{"data":"***"}'); [ "$c" = 400 ] || fail "bad base64 answered $c"
 [ "$(ls "$UD/uploads" | wc -l)" = 1 ] || fail "rejected uploads left files: $(ls "$UD/uploads")"
 pass "POST /api/identity: stored as $(basename "$up") (0600), bad pictures rejected with the reason and removed"
+
+# 6b. The identity takes effect in the running masker, without a restart; a
+# photo without a face is refused by the masker, which keeps the previous
+# identity and goes on masking every frame.
+section
+ffmpeg -v error -y -i "$S/astronaut.png" -vf hflip "$T/mirror.png"
+ffmpeg -v error -y -f lavfi -i color=c=gray:s=256x256 -frames:v 1 "$T/gray.png"
+python3 - "$T" "$(cd "$(dirname "$0")/fixtures/onnx" && pwd)" <<'EOF'
+import base64, json, sys
+def up(src, dst, cut=None):
+    d = open(src, 'rb').read()
+    json.dump({"filename": "x", "data": base64.b64encode(d[:cut] if cut else d).decode()}, open(sys.argv[1] + '/' + dst, 'w'))
+up(sys.argv[1] + '/mirror.png', 'mirror.json'); up(sys.argv[1] + '/gray.png', 'gray.json')
+up(sys.argv[2] + '/dfm_224.onnx', 'dfm.json'); up(sys.argv[2] + '/arcface_112.onnx', 'arc.json')
+up(sys.argv[2] + '/dfm_224.onnx', 'truncated.json', 5000)
+EOF
+c=$(status PATCH "$B/api/config" "${J[@]}" -d '{"mask.mode":"swap"}'); [ "$c" = 200 ] || fail "mask.mode=swap answered $c: $(cat "$T/body")"
+sleep 1.2 # a sample after the change
+a0=$(stat_of .assets.reloads)
+c=$(status POST "$B/api/identity" "${J[@]}" --data-binary @"$T/mirror.json")
+[ "$c" = 200 ] && [ "$(json .applied)" = true ] || fail "mirrored identity: $c $(cat "$T/body")"
+mirror=$(json .path)
+for i in $(seq 30); do [ "$(stat_of ".assets.reloads > $a0")" = true ] && break; sleep 0.2; done
+[ "$(stat_of ".assets.reloads > $a0")" = true ] || fail "the masker did not report the new identity: $(stat_of -c .assets)"
+m0=$(stat_of .frames.masked); r0=$(stat_of .assets.refused)
+c=$(status POST "$B/api/identity" "${J[@]}" --data-binary @"$T/gray.json")
+[ "$c" = 400 ] && json .error | grep -q 'keeps the previous one: identity photo .*no face found' || fail "a faceless photo answered $c: $(cat "$T/body")"
+status GET "$B/api/config" >/dev/null; [ "$(json '."swap.identity"')" = "$mirror" ] || fail "swap.identity was not put back: $(json '."swap.identity"')"
+for i in $(seq 30); do [ "$(stat_of ".assets.refused > $r0 and .frames.masked > $m0 + 10")" = true ] && break; sleep 0.2; done
+[ "$(stat_of ".assets.refused > $r0 and .frames.masked > $m0 + 10 and .frames.passthrough == 0")" = true ] ||
+  fail "after a refused identity: $(stat_of -c '{assets, frames}')"
+pass "an uploaded identity is in use without a restart (assets.reloads > $a0); a faceless photo is refused (400), the previous identity stays, frames stay masked"
+
+# 6c. Swap model upload: checked with the ONNX reader before swap.model is set.
+section
+c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/dfm.json")
+[ "$c" = 200 ] && [ "$(json '.kind + " " + (.resolution|tostring) + " " + (.applied|tostring)')" = "dfm 224 true" ] ||
+  fail "fixture .dfm answered $c: $(cat "$T/body")"
+model=$(json .path)
+case "$model" in "$UD/uploads/swap-model-"*.dfm) ;; *) fail "the model landed at $model";; esac
+cmp -s "$model" "$(dirname "$0")/fixtures/onnx/dfm_224.onnx" && [ "$(stat -c %a "$model")" = 600 ] || fail "the stored model is not the upload (0600)"
+status GET "$B/api/config" >/dev/null; [ "$(json '."swap.model"')" = "$model" ] || fail "swap.model not set to the upload"
+c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/arc.json")
+[ "$c" = 400 ] && json .error | grep -q 'is not a DeepFaceLive .dfm .* or an inswapper' || fail "an ArcFace encoder as swap model answered $c: $(cat "$T/body")"
+c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/truncated.json")
+[ "$c" = 400 ] && json .error | grep -q 'cannot be loaded' || fail "a truncated .dfm answered $c: $(cat "$T/body")"
+c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/big.json"); [ "$c" = 413 ] || fail "a 3 MiB model body answered $c"
+c=$(status POST "$B/api/swap-model" "${J[@]}" -d '{"data":"***"}'); [ "$c" = 400 ] || fail "bad base64 model answered $c"
+status GET "$B/api/config" >/dev/null; [ "$(json '."swap.model"')" = "$model" ] || fail "a refused model changed swap.model"
+[ "$(ls "$UD/uploads" | wc -l)" = 3 ] || fail "uploads: $(ls "$UD/uploads" | tr '\n' ' ') (wanted 2 identities and 1 model; refused ones removed)"
+c=$(status POST "$B/api/mask-image" "${J[@]}" --data-binary @"$T/mirror.json")
+[ "$c" = 200 ] && [ "$(json '.key + " " + (.applied|tostring)')" = "mask.image true" ] || fail "mask image upload answered $c: $(cat "$T/body")"
+mi=$(json .path); case "$mi" in "$UD/uploads/mask-image-"*.png) ;; *) fail "the mask image landed at $mi";; esac
+status GET "$B/api/config" >/dev/null; [ "$(json '."mask.image"')" = "$mi" ] || fail "mask.image not set to the upload"
+c=$(status POST "$B/api/mask-image" "${J[@]}" --data-binary @"$T/notpic.json")
+[ "$c" = 400 ] && json .error | grep -q 'mask.image must be a PNG or JPEG' || fail "a non-picture mask image answered $c: $(cat "$T/body")"
+c=$(status PATCH "$B/api/config" "${J[@]}" -d '{"mask.mode":"pixelate","swap.model":""}'); [ "$c" = 200 ] || fail "back to pixelate answered $c"
+pass "POST /api/swap-model: the fixture .dfm stored as $(basename "$model") (0600) and in use; a wrong network, a truncated file, 413 and bad base64 refused with the reason and removed; POST /api/mask-image sets mask.image"
 
 # 7. Recording start/stop.
 section

@@ -30,6 +30,6 @@ for i in $(seq 600); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$P/h
 SHOT=${PTIM_PANEL_SCREENSHOT:-$PTIM_TEST_TMP/panel.png}
 rc=0
 echo "this is not a picture" > "$T/not-a-picture.png"
-(cd "$NODE_DIR" && HOME=$T timeout 300 node panel_test.mjs "http://127.0.0.1:$P/" "$SHOT" "$T/not-a-picture.png") || rc=$?
+(cd "$NODE_DIR" && HOME=$T timeout 300 node panel_test.mjs "http://127.0.0.1:$P/" "$SHOT" "$T/not-a-picture.png" "$here/fixtures/onnx/dfm_224.onnx") || rc=$?
 kill -INT $RUN; wait $RUN || { echo "FAIL: ptim run did not stop cleanly: $(tail -3 "$T/run.err")" >&2; rc=1; }
 [ $rc = 0 ] && [ -s "$SHOT" ] && echo "all checks passed; screenshot $SHOT" || { echo "browser test failed ($rc)" >&2; exit 1; }

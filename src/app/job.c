@@ -772,6 +772,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             return 2;
         }
         assets.overlay = &overlay.view;
+        assets.overlay_name = path;
     }
     /* A .dfm needs no identity photo: the celebrity is in the model. */
     if (!strcmp(mode, "swap") && (*ptim_config_str(cfg, "swap.identity") || !*ptim_config_str(cfg, "swap.model"))) {

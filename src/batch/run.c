@@ -79,6 +79,7 @@ static int assets_load(const ptim_config *cfg, assets *a, ptim_error *err)
         if (io_image_load(path, IMG_FMT_RGBA, &a->overlay, err) < 0)
             return -1;
         a->view.overlay = &a->overlay.view;
+        a->view.overlay_name = path;
     }
     if (!strcmp(mode, "swap") && (*ptim_config_str(cfg, "swap.identity") || !*ptim_config_str(cfg, "swap.model"))) {
         const char *path = ptim_config_str(cfg, "swap.identity");

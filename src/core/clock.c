@@ -204,6 +204,35 @@ void ptim_histogram_summary(const ptim_histogram *h, ptim_latency *out)
     out->p99_ms = ptim_histogram_percentile(h, 99);
 }
 
+uint64_t ptim_histogram_cumulative(const ptim_histogram *h, const double *le_us, int n, uint64_t *out,
+                                   uint64_t *sum_us)
+{
+    ptim_histogram *m = (ptim_histogram *)h; /* atomics are read only */
+    for (int j = 0; j < n; j++)
+        out[j] = 0;
+    uint64_t total = 0;
+    /* One pass over one snapshot of the buckets, so the counts are
+     * non-decreasing in le and the last equals the total even while other
+     * threads record. A bucket counts towards a bound only when its largest
+     * value is within it: never an over-count, and the bucket under a bound
+     * is at most 1/16 of it wide. */
+    for (int i = 0; i < BUCKETS; i++) {
+        uint64_t c = atomic_load_explicit(&m->buckets[i], memory_order_relaxed);
+        if (!c)
+            continue;
+        total += c;
+        double lo, width;
+        bucket_range(i, &lo, &width);
+        double top = lo + width - 1; /* values are whole microseconds */
+        for (int j = 0; j < n; j++)
+            if (top <= le_us[j])
+                out[j] += c;
+    }
+    if (sum_us)
+        *sum_us = atomic_load_explicit(&m->sum_us, memory_order_relaxed);
+    return total;
+}
+
 void ptim_histogram_reset(ptim_histogram *h)
 {
     for (int i = 0; i < BUCKETS; i++)

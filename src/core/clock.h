@@ -64,6 +64,12 @@ void ptim_histogram_record_since(ptim_histogram *h, uint64_t t0_ns);
 void ptim_histogram_summary(const ptim_histogram *h, ptim_latency *out);
 double ptim_histogram_percentile(const ptim_histogram *h, double p); /* p in [0, 100], ms */
 void ptim_histogram_reset(ptim_histogram *h);
+/* For Prometheus-style histograms: out[j] = how many recorded values are at
+ * most le_us[j] (le_us ascending; a bucket straddling a bound counts above
+ * it), *sum_us the sum of all values (may be NULL); returns the total count,
+ * from the same snapshot as out[]. */
+uint64_t ptim_histogram_cumulative(const ptim_histogram *h, const double *le_us, int n, uint64_t *out,
+                                   uint64_t *sum_us);
 /* Every histogram created so far, for statistics: index 0..count-1. */
 int ptim_histogram_count(void);
 ptim_histogram *ptim_histogram_at(int index);

@@ -33,6 +33,7 @@ typedef struct face_masker face_masker;
 
 typedef struct face_masker_assets {
     const img_view *overlay;   /* RGBA, for mask.mode=image; NULL otherwise */
+    const char *overlay_name;  /* its file (the pipeline compares live mask.image changes with it) */
     const img_view *identity;  /* RGB24, for mask.mode=swap; NULL otherwise */
     const char *identity_name; /* file name, for messages */
     const face *identity_face; /* optional: the identity photo's face, landmarks in its pixels */

@@ -265,6 +265,33 @@ done:
     return rc;
 }
 
+int face_nswap_check(const char *model, face_nswap_kind *kind, int *res, ptim_error *err)
+{
+    face_nswap *s = calloc(1, sizeof *s);
+    if (!s)
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory reading swap.model");
+    snprintf(s->name, sizeof s->name, "%s", base_name(model));
+    ptim_error e = {0};
+    int rc = -1;
+    if (nn_model_load_file(model, &s->model, &e))
+        ptim_error_set(err, e.category ? e.category : PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.model %s cannot be loaded: %s",
+                       s->name, e.message);
+    else if (find_input(s->model, "in_face:0") >= 0) {
+        s->kind = FACE_NSWAP_DFM;
+        rc = check_dfm(s, err);
+    } else if (find_input(s->model, "target") >= 0 || find_input(s->model, "source") >= 0) {
+        s->kind = FACE_NSWAP_INSWAPPER;
+        rc = check_inswapper(s, err);
+    } else
+        refuse(s, err, "a DeepFaceLive .dfm (input in_face:0) or an inswapper (inputs target, source)");
+    if (rc == 0) {
+        *kind = s->kind;
+        *res = s->res;
+    }
+    face_nswap_destroy(s);
+    return rc;
+}
+
 int face_nswap_create(const char *model, const char *encoder, const img_view *identity,
                       const face *identity_face, int threads, face_nswap **out, ptim_error *err)
 {

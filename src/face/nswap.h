@@ -52,6 +52,12 @@ typedef struct face_nswap_params {
 int face_nswap_create(const char *model, const char *encoder, const img_view *identity,
                       const face *identity_face, int threads, face_nswap **out, ptim_error *err);
 void face_nswap_destroy(face_nswap *s);
+/* Whether `model` is a swap model ptim can use, without building it: read
+ * with the ONNX reader and checked as face_nswap_create checks it (the
+ * control panel validates an upload with this before it sets swap.model).
+ * On success *kind and *res (the face side in pixels). */
+int face_nswap_check(const char *model, face_nswap_kind *kind, int *res, ptim_error *err);
+
 face_nswap_kind face_nswap_kind_of(const face_nswap *s);
 int face_nswap_resolution(const face_nswap *s);
 /* The cached identity latent (inswapper; NULL for a DFM), 512 floats. */

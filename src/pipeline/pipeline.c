@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/fault.h"
 #include "core/mem.h"
+#include "io/image_file.h"
 #include "face/select.h"
 #include "face/tracker.h"
 #include "io/sink.h"
@@ -54,6 +55,16 @@ typedef struct audio_item {
 } audio_item;
 
 #define AUDIO_QUEUE_MAX 20000
+
+/* A picture option (swap.identity, mask.image) as the render thread last
+ * saw it: `tried` is the path last attempted (so a bad file is tried once,
+ * not on every settings change), `img` the picture loaded here (NULL while
+ * the caller's picture from desc->assets is in use). */
+typedef struct live_asset {
+    char tried[1024];
+    char name[1024]; /* the file of `img`, for the masker's messages */
+    img_image *img;
+} live_asset;
 
 typedef struct pl {
     const ptim_pipeline_desc *desc;
@@ -102,6 +113,13 @@ typedef struct pl {
     int n_held;
     int max_traced_id;
     face_list scan; /* end-of-stream full scan, scratch */
+    int64_t next_mem_publish_us;
+    /* render thread: the pictures the masker works from. They start as the
+     * caller's (desc->assets) and are replaced when swap.identity or
+     * mask.image changes live (live_asset). */
+    face_masker_assets assets;
+    live_asset identity, overlay;
+    char model_seen[1024]; /* swap.model as last handed to the masker */
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -680,6 +698,26 @@ static void poll_config(pl *p, int64_t *next_poll_us)
     atomic_fetch_add(&p->st->reconfigures, 1);
 }
 
+/* The byte pool's figures into the run's statistics, at most ten times a
+ * second (the pool's lock is taken once per publication, never per frame of
+ * a fast run), so the control panel reads them live without the pool. */
+static void publish_memory(pl *p)
+{
+    int64_t now = now_us();
+    if (now < p->next_mem_publish_us)
+        return;
+    p->next_mem_publish_us = now + 100000;
+    ptim_mem_stats m;
+    ptim_mem_get_stats(p->pool, &m);
+    atomic_store(&p->st->mem_budget, (long long)m.budget);
+    atomic_store(&p->st->mem_in_use, (long long)m.in_use);
+    atomic_store(&p->st->mem_peak, (long long)m.peak);
+    atomic_store(&p->st->mem_cached_free, (long long)m.cached_free);
+    atomic_store(&p->st->mem_requests, (long long)m.requests);
+    atomic_store(&p->st->mem_reused, (long long)m.reused);
+    atomic_store(&p->st->mem_failures, (long long)m.failures);
+}
+
 /* What the face result of analysed frame f rests on. A face detected on f:
  * f itself. A face followed by FaceMesh: also the frame it was measured on
  * before, since it was looked for where that frame had it (across a long
@@ -857,6 +895,7 @@ static void *analyze_thread(void *arg)
         void *item;
         int r = ptim_queue_pop(p->q_analyze, &item, 100);
         poll_config(p, &next_poll);
+        publish_memory(p);
         if (r < 0)
             break;
         if (r == 0)
@@ -1013,6 +1052,117 @@ static int64_t result_age_ms(const pl_frame *f)
     return w > m ? w : m;
 }
 
+static void free_asset(img_image *img)
+{
+    if (img) {
+        img_image_free(img);
+        free(img);
+    }
+}
+
+/* The picture at `path` on the heap, or NULL with *err set. */
+static img_image *load_asset(const char *path, img_format format, ptim_error *err)
+{
+    img_image *img = calloc(1, sizeof *img);
+    if (!img) {
+        ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory loading %s", path);
+        return NULL;
+    }
+    if (io_image_load(path, format, img, err) < 0) {
+        free(img);
+        return NULL;
+    }
+    return img;
+}
+
+/* Whether the picture option `key` names another file than last tried: then
+ * *fresh is the new picture (NULL when the option was emptied) or the
+ * function returns -1 with *err set (unreadable). */
+static int asset_changed(live_asset *a, const ptim_config *cfg, const char *key, img_format format,
+                         img_image **fresh, ptim_error *err)
+{
+    const char *path = ptim_config_str(cfg, key);
+    *fresh = NULL;
+    if (!strcmp(path, a->tried))
+        return 0;
+    snprintf(a->tried, sizeof a->tried, "%s", path);
+    if (*path && !(*fresh = load_asset(path, format, err)))
+        return -1;
+    return 1;
+}
+
+/* Render thread, between frames, after a settings change: the masker gets
+ * the new settings and, when swap.identity or mask.image names another file,
+ * the new picture (the identity photo uploaded through the control panel
+ * takes effect here, without a restart). All or nothing, and fail closed: a
+ * picture that cannot be read, or that the masker refuses (no face, several
+ * faces), leaves the masker with its previous settings and pictures, so
+ * frames go on being masked as before; the file is not tried again until the
+ * option names another one. */
+static void reconfigure_masker(pl *p, const ptim_config *cfg)
+{
+    if (!p->masker)
+        return;
+    ptim_error err = {0};
+    face_masker_assets next = p->assets;
+    img_image *id = NULL, *ov = NULL;
+    int idc = asset_changed(&p->identity, cfg, "swap.identity", IMG_FMT_RGB24, &id, &err);
+    int ovc = idc < 0 ? 0 : asset_changed(&p->overlay, cfg, "mask.image", IMG_FMT_RGBA, &ov, &err);
+    /* swap.model is loaded by the masker itself; a change of it counts
+     * here too, so its verdict is reported like a picture's */
+    const char *model = ptim_config_str(cfg, "swap.model");
+    bool model_changed = strcmp(model, p->model_seen) != 0;
+    snprintf(p->model_seen, sizeof p->model_seen, "%s", model);
+    bool changed = idc != 0 || ovc != 0 || model_changed;
+    if (idc > 0) {
+        next.identity = id ? &id->view : NULL;
+        next.identity_name = id ? p->identity.tried : NULL;
+        next.identity_face = NULL; /* it was the old photo's face */
+    }
+    if (ovc > 0) {
+        next.overlay = ov ? &ov->view : NULL;
+        next.overlay_name = ov ? p->overlay.tried : NULL;
+    }
+    if (idc < 0 || ovc < 0 || face_masker_reconfigure(p->masker, cfg, &next, &err) < 0) {
+        free_asset(id);
+        free_asset(ov);
+        /* An identity read well but dropped because mask.image could not be
+         * read was never judged: try it again with the next change ("\1"
+         * matches no path). */
+        if (ovc < 0 && idc > 0)
+            snprintf(p->identity.tried, sizeof p->identity.tried, "\1");
+        count_error(p, err.category);
+        if (changed) {
+            size_t i = 0, cap = sizeof p->st->asset_error;
+            for (; i + 1 < cap && err.message[i]; i++)
+                atomic_store_explicit(&p->st->asset_error[i], err.message[i], memory_order_relaxed);
+            atomic_store_explicit(&p->st->asset_error[i], 0, memory_order_relaxed);
+            atomic_fetch_add(&p->st->asset_rejects, 1); /* seq_cst: after the text */
+        }
+        fprintf(stderr, "ptim: new settings not applied to masking (the previous ones stay): %s\n", err.message);
+        return;
+    }
+    /* The masker now works from the new pictures. A replaced picture is
+     * freed only when a new one takes its place: the masker tells pictures
+     * apart by address, so one it has seen must not be reused while it may
+     * still compare against it. */
+    if (id) {
+        free_asset(p->identity.img);
+        p->identity.img = id;
+        snprintf(p->identity.name, sizeof p->identity.name, "%s", p->identity.tried);
+        next.identity_name = p->identity.name; /* `tried` changes with the next attempt */
+    }
+    if (ov) {
+        free_asset(p->overlay.img);
+        p->overlay.img = ov;
+        snprintf(p->overlay.name, sizeof p->overlay.name, "%s", p->overlay.tried);
+        next.overlay_name = p->overlay.name;
+    }
+    p->assets = next;
+    if (changed)
+        atomic_fetch_add(&p->st->asset_reloads, 1);
+}
+
 static void *render_thread(void *arg)
 {
     pl *p = arg;
@@ -1035,11 +1185,7 @@ static void *render_thread(void *arg)
             if (cfg) {
                 read_policy(p, cfg, &pol);
                 mode_none = !strcmp(ptim_config_str(cfg, "mask.mode"), "none");
-                ptim_error err = {0};
-                if (p->masker && face_masker_reconfigure(p->masker, cfg, p->desc->assets, &err) < 0) {
-                    count_error(p, err.category);
-                    fprintf(stderr, "ptim: new settings not applied to masking: %s\n", err.message);
-                }
+                reconfigure_masker(p, cfg);
                 ptim_config_release(cfg);
             }
         }
@@ -1247,6 +1393,8 @@ static void close_all(pl *p)
     face_tracker_destroy(p->tracker);
     face_select_destroy(p->select);
     face_masker_destroy(p->masker);
+    free_asset(p->identity.img); /* after the masker that worked from them */
+    free_asset(p->overlay.img);
     ptim_queue_destroy(p->q_analyze);
     ptim_queue_destroy(p->q_render);
     ptim_queue_destroy(p->q_sink);
@@ -1433,6 +1581,18 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     }
     p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
     t = now_us();
+    /* the pictures behind the masker, as the caller loaded them: the files
+     * they came from are what a live change of the option is compared with
+     * (the caller's name for them; else the option as the run starts) */
+    if (d.assets)
+        p->assets = *d.assets;
+    if (p->assets.identity)
+        snprintf(p->identity.tried, sizeof p->identity.tried, "%s",
+                 p->assets.identity_name ? p->assets.identity_name : ptim_config_str(cfg, "swap.identity"));
+    if (p->assets.overlay)
+        snprintf(p->overlay.tried, sizeof p->overlay.tried, "%s",
+                 p->assets.overlay_name ? p->assets.overlay_name : ptim_config_str(cfg, "mask.image"));
+    snprintf(p->model_seen, sizeof p->model_seen, "%s", ptim_config_str(cfg, "swap.model"));
     if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
         err.category != PTIM_ERR_MEMORY) {
         p->masker = NULL;

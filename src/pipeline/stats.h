@@ -7,6 +7,7 @@
 #define PTIM_PIPELINE_STATS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/clock.h"
@@ -54,12 +55,27 @@ typedef struct ptim_pipeline_stats {
     atomic_llong reconfigures;    /* hot reloads applied */
     /* frame pool */
     atomic_llong pool_allocs, pool_in_use, pool_peak; /* frame records (core/mem) */
+    /* the byte pool behind frame records and buffers (core/mem), published
+     * by the analyze stage about ten times a second so a live reader (the
+     * control panel) sees it without touching the pool's lock */
+    atomic_llong mem_budget, mem_in_use, mem_peak, mem_cached_free, mem_requests, mem_reused,
+        mem_failures;
+    /* assets (swap.identity, mask.image) loaded between frames after a live
+     * change, and changes refused (bad picture: the previous one stays) */
+    atomic_llong asset_reloads, asset_rejects;
+    /* why the last one was refused; written before asset_rejects rises.
+     * Characters are atomic so a reader on another thread (the control
+     * panel answering the upload) never races the writer; two refusals
+     * in the same instant could interleave text, never corrupt memory. */
+    _Atomic char asset_error[240];
     ptim_latency stage[PTIM_STAGE__COUNT]; /* filled at the end of the run */
     double startup_ms[PTIM_JOB_STARTUP__COUNT];
     double wall_s;
 } ptim_pipeline_stats;
 
 const char *ptim_stage_name(ptim_stage s);
+/* Copy asset_error into buf (n bytes, NUL-terminated). */
+void ptim_pipeline_stats_asset_error(const ptim_pipeline_stats *st, char *buf, size_t n);
 const char *ptim_job_startup_name(ptim_job_startup s);
 
 #endif

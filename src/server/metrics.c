@@ -7,6 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* From a fast stage (a sink write, ~1 ms) to a stalled one (seconds). */
+const double server_latency_bounds_s[SERVER_LATENCY_BOUNDS] = {0.001, 0.0025, 0.005, 0.01, 0.02,  0.035, 0.05,
+                                                               0.075, 0.1,    0.15,  0.25, 0.5,   1,     2.5};
+
 static long long rss_bytes(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
@@ -52,6 +56,15 @@ void server_sample_take(server_sample *s, const server_sample *prev, const ptim_
         s->pool_peak = atomic_load(&st->pool_peak);
         s->pool_allocs = atomic_load(&st->pool_allocs);
         s->frames_expected = atomic_load(&st->frames_expected);
+        s->mem_budget = atomic_load(&st->mem_budget);
+        s->mem_in_use = atomic_load(&st->mem_in_use);
+        s->mem_peak = atomic_load(&st->mem_peak);
+        s->mem_cached_free = atomic_load(&st->mem_cached_free);
+        s->mem_requests = atomic_load(&st->mem_requests);
+        s->mem_reused = atomic_load(&st->mem_reused);
+        s->mem_failures = atomic_load(&st->mem_failures);
+        s->asset_reloads = atomic_load(&st->asset_reloads);
+        s->asset_rejects = atomic_load(&st->asset_rejects);
         double dt = prev ? t_s - prev->t_s : 0;
         bool same_run = prev && prev->running && prev->frames_in <= s->frames_in;
         s->fps_in = dt > 0 && same_run ? (s->frames_in - prev->frames_in) / dt : 0;
@@ -62,8 +75,15 @@ void server_sample_take(server_sample *s, const server_sample *prev, const ptim_
         char name[64];
         snprintf(name, sizeof name, "pipeline.%s", ptim_stage_name(i));
         ptim_histogram *h = ptim_histogram_get(name);
-        if (h)
-            ptim_histogram_summary(h, &s->stage[i]);
+        if (!h)
+            continue;
+        ptim_histogram_summary(h, &s->stage[i]);
+        double le_us[SERVER_LATENCY_BOUNDS];
+        for (int j = 0; j < SERVER_LATENCY_BOUNDS; j++)
+            le_us[j] = server_latency_bounds_s[j] * 1e6;
+        uint64_t sum_us = 0;
+        s->stage_total[i] = ptim_histogram_cumulative(h, le_us, SERVER_LATENCY_BOUNDS, s->stage_le[i], &sum_us);
+        s->stage_sum_s[i] = (double)sum_us / 1e6;
     }
     if (s->history_count == SERVER_HISTORY) {
         memmove(s->history_latency_ms, s->history_latency_ms + 1, sizeof(double) * (SERVER_HISTORY - 1));
@@ -123,6 +143,18 @@ cJSON *server_sample_json(const server_sample *s)
     cJSON_AddNumberToObject(mem, "frame_records_peak", (double)s->pool_peak);
     cJSON_AddNumberToObject(mem, "frame_records_allocated", (double)s->pool_allocs);
     cJSON_AddNumberToObject(mem, "rss_bytes", (double)s->rss_bytes);
+    cJSON *pool = cJSON_AddObjectToObject(mem, "pool");
+    cJSON_AddNumberToObject(pool, "budget_bytes", (double)s->mem_budget);
+    cJSON_AddNumberToObject(pool, "in_use_bytes", (double)s->mem_in_use);
+    cJSON_AddNumberToObject(pool, "peak_bytes", (double)s->mem_peak);
+    cJSON_AddNumberToObject(pool, "cached_free_bytes", (double)s->mem_cached_free);
+    cJSON_AddNumberToObject(pool, "requests", (double)s->mem_requests);
+    cJSON_AddNumberToObject(pool, "reused", (double)s->mem_reused);
+    cJSON_AddNumberToObject(pool, "reuse_rate", s->mem_requests ? (double)s->mem_reused / (double)s->mem_requests : 0);
+    cJSON_AddNumberToObject(pool, "failures", (double)s->mem_failures);
+    cJSON *as = cJSON_AddObjectToObject(o, "assets");
+    cJSON_AddNumberToObject(as, "reloads", (double)s->asset_reloads);
+    cJSON_AddNumberToObject(as, "refused", (double)s->asset_rejects);
     cJSON *hl = cJSON_AddArrayToObject(o, "history_latency_ms");
     cJSON *hf = cJSON_AddArrayToObject(o, "history_fps");
     for (int i = 0; i < s->history_count; i++) {
@@ -177,6 +209,12 @@ static void gauge(sbuf *b, const char *name, const char *help, double v)
     put(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.6g\n", name, help, name, name, v);
 }
 
+/* Byte counts as whole numbers (%g would round a 2 GiB budget to 6 digits). */
+static void gauge_int(sbuf *b, const char *name, const char *help, long long v)
+{
+    put(b, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", name, help, name, name, v);
+}
+
 char *server_metrics_text(const server_sample *s, const server_counters *c, size_t *len)
 {
     sbuf b = {0};
@@ -196,17 +234,28 @@ char *server_metrics_text(const server_sample *s, const server_counters *c, size
         put(&b, "ptim_errors_total{category=\"%s\"} %lld\n", ptim_err_category_name(i), s->errors[i]);
     counter(&b, "ptim_recoveries_total", "Errors recovered from.", s->recoveries);
     counter(&b, "ptim_config_reloads_total", "Settings changes applied between frames.", s->reconfigures);
+    /* A histogram, not a summary: Prometheus can aggregate and re-quantile
+     * buckets across scrapes and instances; the bucket counts come from one
+     * snapshot, so they never fall as le rises and +Inf equals _count. */
     put(&b, "# HELP ptim_stage_latency_seconds Per-stage time per frame since the run started.\n"
-            "# TYPE ptim_stage_latency_seconds summary\n");
+            "# TYPE ptim_stage_latency_seconds histogram\n");
     for (int i = 0; i < PTIM_STAGE__COUNT; i++) {
-        const ptim_latency *l = &s->stage[i];
         const char *n = ptim_stage_name(i);
-        put(&b, "ptim_stage_latency_seconds{stage=\"%s\",quantile=\"0.5\"} %.9f\n", n, l->p50_ms / 1e3);
-        put(&b, "ptim_stage_latency_seconds{stage=\"%s\",quantile=\"0.99\"} %.9f\n", n, l->p99_ms / 1e3);
-        put(&b, "ptim_stage_latency_seconds_sum{stage=\"%s\"} %.9f\n", n, l->mean_ms * (double)l->count / 1e3);
-        put(&b, "ptim_stage_latency_seconds_count{stage=\"%s\"} %llu\n", n, (unsigned long long)l->count);
+        for (int j = 0; j < SERVER_LATENCY_BOUNDS; j++)
+            put(&b, "ptim_stage_latency_seconds_bucket{stage=\"%s\",le=\"%g\"} %llu\n", n,
+                server_latency_bounds_s[j], (unsigned long long)s->stage_le[i][j]);
+        put(&b, "ptim_stage_latency_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %llu\n", n,
+            (unsigned long long)s->stage_total[i]);
+        put(&b, "ptim_stage_latency_seconds_sum{stage=\"%s\"} %.9f\n", n, s->stage_sum_s[i]);
+        put(&b, "ptim_stage_latency_seconds_count{stage=\"%s\"} %llu\n", n, (unsigned long long)s->stage_total[i]);
     }
     gauge(&b, "ptim_frame_records_in_use", "Frame records held by the pipeline.", (double)s->pool_in_use);
+    gauge_int(&b, "ptim_pool_in_use_bytes", "Bytes of the frame pool held (core/mem).", s->mem_in_use);
+    gauge_int(&b, "ptim_pool_peak_bytes", "Highest bytes of the frame pool held in this run.", s->mem_peak);
+    gauge_int(&b, "ptim_pool_budget_bytes", "Budget of the frame pool.", s->mem_budget);
+    counter(&b, "ptim_pool_requests_total", "Allocations asked of the frame pool.", s->mem_requests);
+    counter(&b, "ptim_pool_reused_total", "Of those, served from a cached buffer.", s->mem_reused);
+    counter(&b, "ptim_pool_failures_total", "Allocations the frame pool refused.", s->mem_failures);
     gauge(&b, "ptim_resident_memory_bytes", "Resident memory of the process.", (double)s->rss_bytes);
     gauge(&b, "ptim_output_frames_per_second", "Frames written per second over the last second.", s->fps_out);
     gauge(&b, "ptim_running", "1 while a pipeline run is going.", s->running ? 1 : 0);

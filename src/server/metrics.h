@@ -1,7 +1,7 @@
 /* server/metrics — once-a-second samples of a pipeline run's statistics,
  * as the JSON of GET /api/stats and the Prometheus text exposition format
  * of GET /metrics (counters `_total`, times in `_seconds`, sizes in
- * `_bytes`; per-stage latency as summaries with quantiles 0.5 and 0.99).
+ * `_bytes`; per-stage latency as histograms with `_bucket{le=...}`).
  * Written by the server's worker thread, read under the server's lock. */
 #ifndef PTIM_SERVER_METRICS_H
 #define PTIM_SERVER_METRICS_H
@@ -17,6 +17,10 @@
 #include "pipeline/stats.h"
 
 #define SERVER_HISTORY 60 /* seconds of sparkline */
+#define SERVER_LATENCY_BOUNDS 14 /* buckets of the /metrics latency histograms, +Inf apart */
+
+/* Their upper bounds, seconds. */
+extern const double server_latency_bounds_s[SERVER_LATENCY_BOUNDS];
 
 typedef struct server_sample {
     double t_s;                 /* seconds since the server started */
@@ -31,6 +35,12 @@ typedef struct server_sample {
     long long recoveries, reconfigures;
     long long pool_in_use, pool_peak, pool_allocs; /* frame records */
     long long rss_bytes;        /* process resident memory */
+    /* the byte pool (core/mem) behind frames and buffers */
+    long long mem_budget, mem_in_use, mem_peak, mem_cached_free, mem_requests, mem_reused, mem_failures;
+    long long asset_reloads, asset_rejects; /* pictures changed live, refused */
+    /* per stage: values at most each bound, total, sum (for /metrics) */
+    uint64_t stage_le[PTIM_STAGE__COUNT][SERVER_LATENCY_BOUNDS], stage_total[PTIM_STAGE__COUNT];
+    double stage_sum_s[PTIM_STAGE__COUNT];
     double fps_in, fps_out;     /* over the last sample interval */
     ptim_latency stage[PTIM_STAGE__COUNT];
     /* sparkline: latency p50 (ms) and output fps, oldest first */

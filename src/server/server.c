@@ -25,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "core/log.h"
+#include "face/nswap.h"
 #include "img/image.h"
 #include "io/image_file.h"
 #include "server/assets.h"
@@ -538,16 +539,17 @@ static void utc_stamp(char *buf, size_t n)
     strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
 }
 
-static enum MHD_Result post_identity(ptim_server *s, struct MHD_Connection *c, request *rq)
+/* The bytes of an upload body {"filename": "…", "data": "<base64>"} (the
+ * file name is ignored: ptim names the file), malloc'd; NULL with the
+ * sentence for a 400 in why. */
+static unsigned char *upload_bytes(const request *rq, long *n, char *why, size_t whyn)
 {
-    char dir[512], why[600];
-    if (!userdata_sub(s, "uploads", dir, sizeof dir))
-        return respond_error(c, 409, "uploads need a userdata directory: start ptim with --userdata-dir DIR");
     cJSON *o = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->len);
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(o, "data");
     if (!cJSON_IsObject(o) || !cJSON_IsString(data)) {
         cJSON_Delete(o);
-        return respond_error(c, 400, "the body must be {\"filename\": \"…\", \"data\": \"<base64 picture>\"}");
+        snprintf(why, whyn, "the body must be {\"filename\": \"…\", \"data\": \"<base64 file>\"}");
+        return NULL;
     }
     const char *b64 = data->valuestring;
     const char *comma = !strncmp(b64, "data:", 5) ? strchr(b64, ',') : NULL; /* a data: URL is fine */
@@ -555,36 +557,136 @@ static enum MHD_Result post_identity(ptim_server *s, struct MHD_Connection *c, r
         b64 = comma + 1;
     size_t len = strlen(b64);
     unsigned char *bytes = malloc(len / 4 * 3 + 4);
-    long n = bytes ? server_base64_decode(b64, len, bytes, len / 4 * 3 + 4) : -1;
+    *n = bytes ? server_base64_decode(b64, len, bytes, len / 4 * 3 + 4) : -1;
     cJSON_Delete(o);
-    if (n <= 0) {
+    if (*n <= 0) {
         free(bytes);
-        return respond_error(c, 400, "data is not base64");
+        snprintf(why, whyn, "data is not base64");
+        return NULL;
     }
+    return bytes;
+}
+
+/* Stores an upload as userdata/uploads/<prefix>-<UTC>-<n>.<ext>, mode 0600,
+ * never over an existing file: ptim chooses the name, nothing of the
+ * client's reaches the file system. 0, or an HTTP status with why. */
+static unsigned store_upload(ptim_server *s, const char *prefix, const char *ext, const unsigned char *bytes, long n,
+                             char *path, size_t pathn, char *why, size_t whyn)
+{
+    char dir[512];
+    if (!userdata_sub(s, "uploads", dir, sizeof dir)) {
+        snprintf(why, whyn, "uploads need a userdata directory: start ptim with --userdata-dir DIR");
+        return 409;
+    }
+    char stamp[32];
+    utc_stamp(stamp, sizeof stamp);
+    pthread_mutex_lock(&s->lock);
+    int seq = ++s->upload_seq;
+    pthread_mutex_unlock(&s->lock);
+    if (snprintf(path, pathn, "%s/%s-%s-%d.%s", dir, prefix, stamp, seq, ext) >= (int)pathn) {
+        snprintf(why, whyn, "the userdata directory's path is too long");
+        return 500;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, bytes, (size_t)n) == n;
+    int e = errno;
+    if (fd >= 0 && close(fd) != 0 && ok)
+        ok = false, e = errno;
+    if (!ok) {
+        if (fd >= 0)
+            unlink(path);
+        snprintf(why, whyn, "cannot store the upload in %s: %s", dir, strerror(e));
+        return 500;
+    }
+    return 0;
+}
+
+/* The pipeline's counts of picture/model changes it applied and refused;
+ * false when no run is attached. */
+static bool asset_counts(ptim_server *s, long long *applied, long long *refused)
+{
+    pthread_mutex_lock(&s->lock);
+    const ptim_pipeline_stats *st = s->stats;
+    if (st) {
+        *applied = atomic_load(&st->asset_reloads);
+        *refused = atomic_load(&st->asset_rejects);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return st != NULL;
+}
+
+/* Sets `key` to the uploaded file and waits (up to 20 s) for the running
+ * masker to take it between frames. 1: in use; 0: set, but no run took it
+ * yet (none attached, or no frame came); -1: the masker refused it (why says
+ * why): `key` is put back to its previous value, the masker kept the
+ * previous file all along (pipeline.c reconfigure_masker), so no frame went
+ * out unmasked. The caller removes the file on -1. */
+static int apply_upload(ptim_server *s, const char *key, const char *path, char *why, size_t whyn)
+{
+    ptim_config *cfg = ptim_config_store_acquire(s->store);
+    char *before = strdup(ptim_config_str(cfg, key));
+    ptim_config_release(cfg);
+    long long ok0 = 0, bad0 = 0;
+    bool live = asset_counts(s, &ok0, &bad0);
+    ptim_error err = {0};
+    if (!before || ptim_config_store_set(s->store, key, path, NULL, &err) < 0) {
+        snprintf(why, whyn, "%s", before ? err.message : "out of memory");
+        free(before);
+        return -1;
+    }
+    int verdict = 0;
+    for (int i = 0; live && i < 400 && !atomic_load(&s->stopping); i++) {
+        usleep(50000);
+        long long ok = 0, bad = 0;
+        pthread_mutex_lock(&s->lock);
+        const ptim_pipeline_stats *st = s->stats;
+        if (st) {
+            ok = atomic_load(&st->asset_reloads);
+            bad = atomic_load(&st->asset_rejects);
+            if (bad > bad0) /* the text was written before the count rose */
+                ptim_pipeline_stats_asset_error(st, why, whyn);
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!st || ok < ok0 || bad < bad0)
+            break; /* the run ended or another began: no verdict */
+        if (bad > bad0) {
+            verdict = -1;
+            break;
+        }
+        if (ok > ok0) {
+            verdict = 1;
+            break;
+        }
+    }
+    if (verdict < 0 && ptim_config_store_set(s->store, key, before, NULL, &err) < 0)
+        ptim_log_error("server", "cannot put %s back to %s: %s", key, before, err.message);
+    free(before);
+    return verdict;
+}
+
+/* POST /api/identity (swap.identity) and /api/mask-image (mask.image): a PNG
+ * or JPEG, checked by decoding it, then handed to the running masker, which
+ * checks the rest (an identity photo needs exactly one face). */
+static enum MHD_Result post_picture(ptim_server *s, struct MHD_Connection *c, request *rq, const char *key,
+                                    const char *prefix)
+{
+    char why[1024], path[640];
+    long n = 0;
+    unsigned char *bytes = upload_bytes(rq, &n, why, sizeof why);
+    if (!bytes)
+        return respond_error(c, 400, why);
     const char *ext = n > 8 && !memcmp(bytes, "\x89PNG\r\n\x1a\n", 8)  ? "png"
                       : n > 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 ? "jpg"
                                                                        : NULL;
     if (!ext) {
         free(bytes);
-        return respond_error(c, 400, "the identity must be a PNG or JPEG picture");
+        snprintf(why, sizeof why, "%s must be a PNG or JPEG picture", key);
+        return respond_error(c, 400, why);
     }
-    /* ptim chooses the name: nothing of the client's reaches the file system. */
-    char stamp[32], path[640];
-    utc_stamp(stamp, sizeof stamp);
-    pthread_mutex_lock(&s->lock);
-    int seq = ++s->upload_seq;
-    pthread_mutex_unlock(&s->lock);
-    snprintf(path, sizeof path, "%s/identity-%s-%d.%s", dir, stamp, seq, ext);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, bytes, (size_t)n) == n;
-    if (fd >= 0 && close(fd) != 0)
-        ok = false;
+    unsigned st = store_upload(s, prefix, ext, bytes, n, path, sizeof path, why, sizeof why);
     free(bytes);
-    if (!ok) {
-        unlink(path);
-        snprintf(why, sizeof why, "cannot store the upload in %s: %s", dir, strerror(errno));
-        return respond_error(c, 500, why);
-    }
+    if (st)
+        return respond_error(c, st, why);
     img_image img = {0};
     ptim_error err = {0};
     if (io_image_load(path, IMG_FMT_RGB24, &img, &err) < 0) {
@@ -594,16 +696,72 @@ static enum MHD_Result post_identity(ptim_server *s, struct MHD_Connection *c, r
     }
     int w = img.view.width, h = img.view.height;
     img_image_free(&img);
-    if (ptim_config_store_set(s->store, "swap.identity", path, NULL, &err) < 0) {
+    char verdict_why[512] = "";
+    int v = apply_upload(s, key, path, verdict_why, sizeof verdict_why);
+    if (v < 0) {
         unlink(path);
-        return respond_error(c, 400, err.message);
+        snprintf(why, sizeof why, "the masker refused this picture and keeps the previous one: %s", verdict_why);
+        return respond_error(c, 400, why);
     }
-    ptim_log_info("server", "identity picture uploaded: %s (%dx%d)", path, w, h);
+    ptim_log_info("server", "%s uploaded: %s (%dx%d)%s", key, path, w, h, v ? ", in use" : "");
     cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "key", key);
     cJSON_AddStringToObject(r, "path", path);
     cJSON_AddNumberToObject(r, "width", w);
     cJSON_AddNumberToObject(r, "height", h);
-    cJSON_AddStringToObject(r, "note", "swap.identity set; the running masker loads a new identity at the next start");
+    cJSON_AddBoolToObject(r, "applied", v > 0);
+    cJSON_AddStringToObject(r, "note", v > 0 ? "in use by the running masker"
+                                             : "set; the masker takes it at the next frame it renders");
+    return respond_json(c, 200, r);
+}
+
+/* POST /api/swap-model: a DeepFaceLive .dfm or an inswapper .onnx, stored,
+ * then read with the ONNX reader and checked as the masker would (inputs,
+ * outputs, sizes) before swap.model is set; a bad file is removed. */
+static enum MHD_Result post_swap_model(ptim_server *s, struct MHD_Connection *c, request *rq)
+{
+    char why[1024], path[640];
+    long n = 0;
+    unsigned char *bytes = upload_bytes(rq, &n, why, sizeof why);
+    if (!bytes)
+        return respond_error(c, 400, why);
+    unsigned st = store_upload(s, "swap-model", "onnx", bytes, n, path, sizeof path, why, sizeof why);
+    free(bytes);
+    if (st)
+        return respond_error(c, st, why);
+    face_nswap_kind kind;
+    int res = 0;
+    ptim_error err = {0};
+    if (face_nswap_check(path, &kind, &res, &err) < 0) {
+        unlink(path);
+        return respond_error(c, 400, err.message);
+    }
+    /* A DFM keeps DeepFaceLive's extension, so the file says what it is. */
+    if (kind == FACE_NSWAP_DFM) {
+        char dfm[640];
+        snprintf(dfm, sizeof dfm, "%.*s.dfm", (int)(strlen(path) - strlen(".onnx")), path);
+        if (link(path, dfm) == 0) { /* link, not rename: never over an existing file */
+            unlink(path);
+            snprintf(path, sizeof path, "%s", dfm);
+        }
+    }
+    char verdict_why[512] = "";
+    int v = apply_upload(s, "swap.model", path, verdict_why, sizeof verdict_why);
+    if (v < 0) {
+        unlink(path);
+        snprintf(why, sizeof why, "the masker refused this model and keeps the previous one: %s", verdict_why);
+        return respond_error(c, 400, why);
+    }
+    ptim_log_info("server", "swap.model uploaded: %s (%s, %d px)", path, kind == FACE_NSWAP_DFM ? "dfm" : "inswapper",
+                  res);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "key", "swap.model");
+    cJSON_AddStringToObject(r, "path", path);
+    cJSON_AddStringToObject(r, "kind", kind == FACE_NSWAP_DFM ? "dfm" : "inswapper");
+    cJSON_AddNumberToObject(r, "resolution", res);
+    cJSON_AddBoolToObject(r, "applied", v > 0);
+    cJSON_AddStringToObject(r, "note", v > 0 ? "in use by the running masker"
+                                             : "set; the masker takes it at the next frame it renders");
     return respond_json(c, 200, r);
 }
 
@@ -768,7 +926,11 @@ static enum MHD_Result route(ptim_server *s, struct MHD_Connection *c, const cha
         }
     }
     if (!strcmp(url, "/api/identity"))
-        return post ? post_identity(s, c, rq) : respond_error(c, 405, "POST only");
+        return post ? post_picture(s, c, rq, "swap.identity", "identity") : respond_error(c, 405, "POST only");
+    if (!strcmp(url, "/api/mask-image"))
+        return post ? post_picture(s, c, rq, "mask.image", "mask-image") : respond_error(c, 405, "POST only");
+    if (!strcmp(url, "/api/swap-model"))
+        return post ? post_swap_model(s, c, rq) : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/recording"))
         return post ? post_recording(s, c, rq) : respond_error(c, 405, "POST only");
     const server_asset *a = server_asset_find(url);

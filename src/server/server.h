@@ -9,7 +9,14 @@
  *                                   all or nothing, applied between frames (400 + sentence)
  *   GET  /api/stats                 statistics, sampled once a second, with 60 s of history
  *   POST /api/identity              {"filename", "data": base64 picture} -> userdata/uploads/,
- *                                   checked by decoding it, then swap.identity set
+ *                                   checked by decoding it, then swap.identity set and
+ *                                   the running masker's verdict awaited (up to 20 s): in
+ *                                   use ("applied": true), or refused (400 + reason; the
+ *                                   option is put back, the file removed)
+ *   POST /api/mask-image            the same for mask.image
+ *   POST /api/swap-model            {"filename", "data": base64 .dfm or inswapper .onnx}:
+ *                                   read with the ONNX reader and checked (face/nswap)
+ *                                   before swap.model is set; 400 + reason, file removed
  *   POST /api/recording             {"recording": true|false}: preview-rate MJPEG of the
  *                                   output into userdata/recordings/
  *   GET  /metrics                   Prometheus text format

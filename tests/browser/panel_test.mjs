@@ -1,15 +1,18 @@
 // Browser test of ptim's control panel: Debian's chromium driven by
 // puppeteer-core (never downloads a browser). Usage:
-//   node panel_test.mjs URL SCREENSHOT.png
+//   node panel_test.mjs URL SCREENSHOT.png NOT_A_PICTURE FIXTURE.dfm
 // Opens the page, switches mask.mode blur -> pixelate with the page's own
 // drop-down, checks that /api/config and the preview picture both show it
 // (pixelation: steps between cells inside the face box, which a blur
 // does not have), moves the mask.pixelate_cells slider and checks that the
-// pipeline applied it, and saves a screenshot. Exit status 0 only when all
+// pipeline applied it, uploads through the page's file pickers (a bad
+// identity, a bad swap model: the reason next to the control; the fixture
+// .dfm: accepted, swap.model set), shows the pool in the memory table, and
+// saves a screenshot. Exit status 0 only when all
 // checks pass.
 import puppeteer from 'puppeteer-core';
 
-const [url, shot, notPicture] = process.argv.slice(2);
+const [url, shot, notPicture, dfm] = process.argv.slice(2);
 const chromium = process.env.PTIM_CHROMIUM || '/usr/bin/chromium';
 let failures = 0;
 const fail = (m) => { console.log('FAIL: ' + m); failures++; };
@@ -106,6 +109,24 @@ try {
   await file.evaluate((el) => el.dispatchEvent(new Event('change')));
   const msg = await until('the upload validation message', async () => page.$eval('#opt-swap-identity-msg', (el) => el.textContent));
   if (msg && /PNG or JPEG/.test(msg)) ok('a bad identity upload shows its validation error: ' + msg); else fail('no validation message: ' + msg);
+
+  // The swap.model picker: a file that is not a network, then the fixture .dfm.
+  const mfile = await page.$('#swap-model-file');
+  // (uploadFile fires the input's change event itself: one upload each)
+  await mfile.uploadFile(notPicture);
+  const mbad = await until('the model validation message', async () =>
+    page.$eval('#opt-swap-model-msg', (el) => el.className === 'err' && el.textContent));
+  if (mbad && /cannot be loaded/.test(mbad)) ok('a bad swap model upload shows its reason: ' + mbad); else fail('no model validation message: ' + mbad);
+  await mfile.uploadFile(dfm);
+  const mgood = await until('the model upload to be accepted', async () =>
+    page.$eval('#opt-swap-model-msg', (el) => el.className === 'ok' && /dfm, 224 px/.test(el.textContent) && el.textContent));
+  const set = (await api('/api/config'))['swap.model'];
+  if (mgood && /\/uploads\/swap-model-.*\.dfm$/.test(set) && (await page.$eval('input[data-key="swap.model"]', (el) => el.value)) === set)
+    ok('the fixture .dfm uploaded through the page: ' + mgood + ' swap.model = ' + set);
+  else fail("the .dfm upload: message " + mgood + ", swap.model " + set + ", the control shows " + (await page.$eval('input[data-key="swap.model"]', (el) => el.value)));
+  const pool = await until('the pool in the memory table', async () =>
+    page.$eval('#t-memory', (el) => /pool peak\s*[0-9.]+ MiB/.test(el.textContent) && el.textContent));
+  if (pool) ok('the memory table shows the pool');
 
   await page.click('#views button[data-view="side"]');
   await sleep(1500);

@@ -112,14 +112,15 @@
       if (o.type === 'path') input.placeholder = 'path on the machine running ptim';
       input.addEventListener('change', () => change(o, input.value));
       ctl.appendChild(input);
-      if (o.key === 'swap.identity') {
-        const file = document.createElement('input'); file.type = 'file'; file.accept = 'image/png,image/jpeg';
-        file.id = 'identity-file'; file.className = 'hidden';
+      const up = UPLOADS[o.key];
+      if (up) {
+        const file = document.createElement('input'); file.type = 'file'; file.accept = up.accept;
+        file.id = up.id; file.className = 'hidden';
         const pick = document.createElement('button'); pick.type = 'button'; pick.textContent = 'Upload…';
         pick.disabled = readOnly || !uploads;
-        pick.title = uploads ? 'Upload a photo of exactly one face' : 'Start ptim with --userdata-dir to upload';
+        pick.title = uploads ? up.title : 'Start ptim with --userdata-dir to upload';
         pick.addEventListener('click', () => file.click());
-        file.addEventListener('change', () => upload(o, file));
+        file.addEventListener('change', () => upload(o, up, file));
         ctl.appendChild(pick); ctl.appendChild(file);
       }
     }
@@ -131,16 +132,26 @@
     row.appendChild(msg);
     return row;
   }
-  async function upload(o, file) {
+  // Path options a file can be uploaded for: the endpoint stores it under a
+  // name ptim chooses, checks it (the masker or the ONNX reader), sets the
+  // option and answers with the verdict, shown next to the control.
+  const UPLOADS = {
+    'swap.identity': { url: '/api/identity', id: 'identity-file', accept: 'image/png,image/jpeg', title: 'Upload a photo of exactly one face' },
+    'mask.image': { url: '/api/mask-image', id: 'mask-image-file', accept: 'image/png,image/jpeg', title: 'Upload a picture (PNG with alpha) to draw over faces' },
+    'swap.model': { url: '/api/swap-model', id: 'swap-model-file', accept: '.dfm,.onnx', title: 'Upload a DeepFaceLive .dfm or an inswapper .onnx' },
+  };
+  async function upload(o, up, file) {
     const f = file.files[0];
     if (!f) return;
+    note(o, 'Uploading ' + f.name + '…', true);
     const data = await new Promise((ok, bad) => {
       const rd = new FileReader(); rd.onload = () => ok(rd.result); rd.onerror = bad; rd.readAsDataURL(f);
     });
     try {
-      const r = await api('POST', '/api/identity', { filename: f.name, data });
+      const r = await api('POST', up.url, { filename: f.name, data });
       values[o.key] = r.path; show(o, r.path);
-      note(o, 'Uploaded ' + r.width + '×' + r.height + '. ' + r.note, true);
+      const what = r.kind ? r.kind + ', ' + r.resolution + ' px' : r.width + '×' + r.height;
+      note(o, 'Uploaded (' + what + '). ' + r.note, true);
     } catch (e) { note(o, e.message); }
     file.value = '';
   }
@@ -172,6 +183,7 @@
 
   // ---- statistics ----
   function fmt(n, d) { return typeof n === 'number' ? n.toFixed(d === undefined ? 0 : d) : '–'; }
+  function mib(b) { return typeof b === 'number' ? (b / 1048576).toFixed(1) + ' MiB' : '–'; }
   function fill(tbody, rows) {
     tbody.textContent = '';
     for (const r of rows) {
@@ -215,7 +227,10 @@
     fill($('t-errors').tBodies[0], errs.length ? errs : [['none', '0']]);
     fill($('t-memory').tBodies[0], [
       ['frames in flight', fmt(s.memory.frame_records_in_use)], ['peak', fmt(s.memory.frame_records_peak)],
-      ['resident', fmt(s.memory.rss_bytes / 1048576, 0) + ' MiB']]);
+      ['resident', fmt(s.memory.rss_bytes / 1048576, 0) + ' MiB'],
+      ['pool in use', mib(s.memory.pool.in_use_bytes)], ['pool peak', mib(s.memory.pool.peak_bytes)],
+      ['pool cached', mib(s.memory.pool.cached_free_bytes)], ['pool budget', mib(s.memory.pool.budget_bytes)],
+      ['pool reuse', fmt(100 * s.memory.pool.reuse_rate, 1) + ' %'], ['pool refusals', fmt(s.memory.pool.failures)]]);
     const exp = s.frames.expected;
     const prog = $('progress');
     if (readOnly && exp > 0) {
