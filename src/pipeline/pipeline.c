@@ -722,8 +722,13 @@ static void publish_memory(pl *p)
  * f itself. A face followed by FaceMesh: also the frame it was measured on
  * before, since it was looked for where that frame had it (across a long
  * gap the face has moved on and the region catches part of it, or none). A
- * held face: the frame it was last seen on. The guard judges the oldest, in
- * media time (t_ms) and in wall time (when that frame came in). */
+ * held face adds nothing: it is not looked for, but masked where it was last
+ * seen, moved along its velocity and grown by how far it could have moved
+ * since (face_tracker coverage), and a live frame runs the whole-frame
+ * detector, so a face still in view is found afresh. (Judged by its last
+ * sighting, a hold older than privacy.max_result_age_ms covered whole live
+ * frames while analysis kept up.) The guard judges the oldest, in media time
+ * (t_ms) and in wall time (when that frame came in). */
 static void result_origin(pl *p, pl_frame *f)
 {
     f->result_t_ms = f->t_ms;
@@ -740,7 +745,7 @@ static void result_origin(pl *p, pl_frame *f)
             if (p->seen[oldest].id && (!p->seen[j].id || p->seen[j].t_ms < p->seen[oldest].t_ms))
                 oldest = j;
         }
-        if (!(fc->flags & FACE_DETECTED)) { /* rests on an earlier frame */
+        if (!(fc->flags & (FACE_DETECTED | FACE_HELD))) { /* rests on an earlier frame */
             if (slot < 0) { /* not known here: of unknown age */
                 f->result_t_ms = INT64_MIN / 2;
                 f->result_t_in_us = INT64_MIN / 2;
