@@ -98,7 +98,7 @@ const ptim_option ptim_options[] = {
     {"audio.pitch_semitones", PTIM_OPT_FLOAT, "-4", -12.0, 12.0, NULL, false, "Voice masking: pitch shift in semitones"},
 
     /* privacy */
-    {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when its face result is older than this (live mode)"},
+    {"privacy.max_result_age_ms", PTIM_OPT_INT, "250", 0, 10000, NULL, true, "A frame is covered when the faces it is masked by were measured longer ago than this (live mode; a held face is masked at its last place, grown, and does not count)"},
     {"privacy.keep", PTIM_OPT_STRING, "", U, NULL, true, "Photos (comma-separated) of people left visible: their faces, once recognized over privacy.match_frames, are not masked; every other face is"},
     {"privacy.only", PTIM_OPT_STRING, "", U, NULL, true, "Photos (comma-separated) of the only people masked: everyone recognized as someone else over privacy.match_frames stays visible"},
     {"privacy.match_threshold", PTIM_OPT_FLOAT, "0.9", 0.5, 1.0, NULL, true, "privacy.keep/only: face similarity that counts as the same person"},
