@@ -78,6 +78,16 @@ check "gap with a dropped frame leaks" 1 $?
 expect "dropped frame: matched by time" \
     test "$(jq -c '[.frames_decoded, [.leaks[] | [.frame, .original_frame, .time]]]' "$T/gap_drop.json")" = "[3,[[1,2,0.2],[2,3,0.3]]]"
 
+# 3b. An AVI whose last frame carries no timestamp (mpeg4 with B-frames, as
+# Megamind.avi): the frames before it still match the original in time (the
+# second-to-last went unmatched and was judged alone, where a swapped face is
+# a face like any other).
+ffmpeg -nostdin -v error -y -i "$PTIM_SAMPLES_DIR/Megamind.avi" -frames:v 12 -c:v mpeg4 -bf 2 -an "$T/bframes.avi"
+expect "the AVI's last frame has no timestamp" \
+    test "$(ffprobe -v error -select_streams v -show_entries frame=best_effort_timestamp_time -of csv=p=0 "$T/bframes.avi" | tail -1)" = N/A
+"$PTIM_BIN" verify --report "$T/bframes.json" "$T/bframes.avi" "$T/bframes.avi" >/dev/null 2>&1
+expect "every frame of it matched" test "$(jq -c '[.frames_checked, .frames_matched]' "$T/bframes.json")" = "[12,12]"
+
 # 4. Bad input: exit 2, one sentence naming the file.
 bad() { # bad NAME NEEDLE ARGS...
     local name=$1 needle=$2; shift 2

@@ -47,6 +47,8 @@ typedef struct vreader {
     int stream;
     AVRational time_base;
     int64_t first_pts; /* AV_NOPTS_VALUE until the first frame */
+    double last_time;  /* the previous frame's time (s), NAN before one had a time */
+    double frame_s;    /* one frame's duration from the stream's rate, 0 when unknown */
     int64_t index;     /* frames returned so far */
     int64_t decode_errors;
     bool draining, done;
@@ -73,6 +75,7 @@ static int vreader_open(vreader *r, const char *path, ptim_error *err)
     memset(r, 0, sizeof *r);
     r->path = path;
     r->first_pts = AV_NOPTS_VALUE;
+    r->last_time = NAN;
     int rc = avformat_open_input(&r->fmt, path, NULL, NULL);
     if (rc == AVERROR_INVALIDDATA)
         return ptim_error_set(err, PTIM_ERR_DECODE, PTIM_SEV_HIGH,
@@ -94,6 +97,8 @@ static int vreader_open(vreader *r, const char *path, ptim_error *err)
     }
     AVStream *st = r->fmt->streams[r->stream];
     r->time_base = st->time_base;
+    AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+    r->frame_s = rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 0.0;
     r->dec = avcodec_alloc_context3(codec);
     r->pkt = av_packet_alloc();
     r->raw = av_frame_alloc();
@@ -155,8 +160,15 @@ static int vreader_next(vreader *r, AVFrame *out, double *time, ptim_error *err)
         r->first_pts = ts;
     if (ts != AV_NOPTS_VALUE && r->first_pts != AV_NOPTS_VALUE)
         *time = (double)(ts - r->first_pts) * av_q2d(r->time_base);
+    else if (!isnan(r->last_time) && r->frame_s > 0)
+        /* A frame without a timestamp after frames with one (an AVI's last
+         * frame): one frame after the previous. Left NAN, the frame before
+         * it found no original to match and was judged alone, where a face
+         * swap is a face like any other. */
+        *time = r->last_time + r->frame_s;
     else
         *time = NAN;
+    r->last_time = *time;
 
     av_frame_unref(out);
     if (f->format == AV_PIX_FMT_YUV420P || f->format == AV_PIX_FMT_YUVJ420P) {
