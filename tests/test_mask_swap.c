@@ -268,6 +268,37 @@ static void test_identity_photo_must_have_one_face(void **state)
 
 /* A window into a bigger picture (odd size, the face cut by its left and top
  * edges): masking it in every mode writes nothing outside the window. */
+/* A held face (lost on this frame, kept at its old place) is blurred exactly
+ * as mask.mode=blur does, not swapped: its landmarks are an old frame's, and
+ * a face pasted there is a ghost beside the person. */
+static void test_held_face_is_blurred(void **state)
+{
+    fixture *f = *state;
+    face_list *held = malloc(sizeof *held);
+    memcpy(held, f->faces, sizeof *held);
+    held->faces[0].flags |= FACE_HELD;
+    ptim_config *swap_cfg = real_config("mask.mode=swap", NULL), *blur_cfg = real_config("mask.mode=blur", NULL);
+    face_masker_assets assets = {.identity = &f->identity.view, .identity_name = sample_path("messi5.jpg")};
+    face_masker *swap, *blur;
+    ptim_error err = {0};
+    if (face_masker_create(swap_cfg, &assets, &swap, &err) || face_masker_create(blur_cfg, NULL, &blur, &err))
+        fail_msg("masker: %s", err.message);
+    img_image a, b, c;
+    image_copy(&a, &f->target.view);
+    image_copy(&b, &f->target.view);
+    image_copy(&c, &f->target.view);
+    assert_int_equal(face_masker_render(swap, &a.view, held, &err), 0);
+    assert_int_equal(face_masker_render(blur, &b.view, held, &err), 0);
+    assert_int_equal(face_masker_render(swap, &c.view, f->faces, &err), 0); /* measured: swapped */
+    size_t n = (size_t)a.view.stride[0] * a.view.height;
+    assert_memory_equal(a.view.data[0], b.view.data[0], n);
+    assert_true(memcmp(c.view.data[0], b.view.data[0], n) != 0);
+    img_image_free(&a), img_image_free(&b), img_image_free(&c);
+    face_masker_destroy(swap), face_masker_destroy(blur);
+    ptim_config_release(swap_cfg), ptim_config_release(blur_cfg);
+    free(held);
+}
+
 static void test_faces_cut_by_the_frame_edge(void **state)
 {
     fixture *f = *state;
@@ -331,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_colour_matches_skin),
         cmocka_unit_test(test_identity_photo_must_have_one_face),
         cmocka_unit_test(test_faces_cut_by_the_frame_edge),
+        cmocka_unit_test(test_held_face_is_blurred),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

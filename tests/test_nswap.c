@@ -283,12 +283,75 @@ static void test_hot_reload(void **state)
     img_image_free(&c);
 }
 
+/* swap.underlay blurs the face under the swapped one, but the network must
+ * see the face itself: the swapped face's middle (where inswapper's mask is
+ * whole) is the same with and without the underlay. (The underlay was once
+ * drawn first, and the network swapped a blurred face.) */
+static ptim_config *inswapper_cfg(bool underlay)
+{
+    char model[4200], enc[4200];
+    snprintf(model, sizeof model, "swap.model=%s", fixture("inswapper_128_emap.onnx"));
+    snprintf(enc, sizeof enc, "swap.encoder=%s", fixture("arcface_112.onnx"));
+    const char *sets[] = {"mask.mode=swap", "performance.max_processing_workers=1", model, enc,
+                          underlay ? "swap.underlay=true" : "swap.underlay=false"};
+    ptim_config *cfg = NULL;
+    ptim_error err = {0};
+    assert_int_equal(ptim_config_new(sets, 5, &cfg, &err), 0);
+    return cfg;
+}
+
+static void test_network_sees_the_face_not_the_underlay(void **state)
+{
+    (void)state;
+    img_image src, id, with, without;
+    photo(&src, 5);
+    photo(&id, 6);
+    photo(&with, 5);
+    photo(&without, 5);
+    face_list *faces = calloc(1, sizeof *faces);
+    assert_non_null(faces);
+    float sim[6];
+    faces->count = 1;
+    faces->faces[0] = face_at(0, 1.5f, 70, 60, sim);
+    face idf = face_at(0, 2.f, 50, 40, sim);
+    face_masker_assets assets = {.identity = &id.view, .identity_name = "photo", .identity_face = &idf};
+    face_masker *mw = NULL, *mo = NULL;
+    ptim_error err = {0};
+    ptim_config *cw = inswapper_cfg(true), *co = inswapper_cfg(false);
+    if (face_masker_create(cw, &assets, &mw, &err) || face_masker_create(co, &assets, &mo, &err))
+        fail_msg("masker: %s", err.message);
+    render(mw, &src, &with, faces);
+    render(mo, &src, &without, faces);
+    const face *f = &faces->faces[0];
+    int x0 = (int)(f->box[0] + 0.35f * f->box[2]), x1 = (int)(f->box[0] + 0.65f * f->box[2]);
+    int y0 = (int)(f->box[1] + 0.35f * f->box[3]), y1 = (int)(f->box[1] + 0.65f * f->box[3]);
+    assert_true(x1 - x0 >= 10 && y1 - y0 >= 10);
+    long differ = 0, changed = 0;
+    for (int y = y0; y < y1; y++) {
+        size_t o = (size_t)y * src.view.stride[0] + 3 * (size_t)x0;
+        differ += memcmp(with.view.data[0] + o, without.view.data[0] + o, 3 * (size_t)(x1 - x0)) != 0;
+        changed += memcmp(with.view.data[0] + o, src.view.data[0] + o, 3 * (size_t)(x1 - x0)) != 0;
+    }
+    printf("face middle, %dx%d px: %ld rows differ with/without the underlay, %ld rows swapped\n", x1 - x0,
+           y1 - y0, differ, changed);
+    assert_int_equal(differ, 0);
+    assert_int_equal(changed, y1 - y0);
+    /* and the underlay did draw something (around the middle) */
+    size_t bytes = (size_t)src.view.stride[0] * src.view.height;
+    assert_memory_not_equal(with.view.data[0], without.view.data[0], bytes);
+    face_masker_destroy(mw), face_masker_destroy(mo);
+    ptim_config_release(cw), ptim_config_release(co);
+    free(faces);
+    img_image_free(&src), img_image_free(&id), img_image_free(&with), img_image_free(&without);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inswapper_alignment), cmocka_unit_test(test_dfm_alignment),
         cmocka_unit_test(test_inswapper_latent),    cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_dfm_loads),          cmocka_unit_test(test_hot_reload),
+        cmocka_unit_test(test_network_sees_the_face_not_the_underlay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

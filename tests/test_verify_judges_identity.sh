@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ptim verify judges people, not face shapes (issue 11):
 #   must pass (exit 0): a Megamind stretch (the demo clip's hair, dark-corner
-#   and blurred-blob false alarms are in it) masked with blur, pixelate and
-#   solid; a 720p Ken-Burns clip of astronaut.png masked with blur; the
+#   and blurred-blob false alarms are in it) masked with blur, pixelate,
+#   solid and swap (mesh warp); a 720p Ken-Burns clip of astronaut.png masked with blur; the
 #   blurred clip checked alone;
 #   must fail (exit 1): 1 s of original frames spliced back in (found on those
 #   frames only); the original's eyes and brows pasted over the mask; a blur
@@ -37,8 +37,14 @@ verify() { # verify EXPECTED NAME ARGS... (prints the summary line)
 # were at 67, 102 and 184-192.
 $FF -i "$S/Megamind.avi" -vf "select='between(n,60,109)+between(n,175,204)',setpts=N/25/TB" -r 25 \
     -c:v libx264 -crf 16 -pix_fmt yuv420p -an "$T/mm.mp4" || exit 1
-for m in blur pixelate solid; do
-    "$PTIM_BIN" mask -q -y "$T/mm.mp4" -o "$T/mm_$m.mp4" --mode "$m" || { echo "FAIL: mask $m"; exit 1; }
+# swap: the mesh warp of astronaut.png. Before the swap had a blurred
+# underlay and held faces were blurred rather than swapped, 7 of these 80
+# frames leaked: the brows past the warp's hull (frame 19), and a face swapped
+# at a lost face's old place after a cut, beside the person (38-41, 50-53).
+for m in blur pixelate solid swap; do
+    extra=()
+    [ $m = swap ] && extra=(--identity "$S/astronaut.png")
+    "$PTIM_BIN" mask -q -y "$T/mm.mp4" -o "$T/mm_$m.mp4" --mode "$m" "${extra[@]}" || { echo "FAIL: mask $m"; exit 1; }
     verify 0 "masked with $m is clean" "$T/mm.mp4" "$T/mm_$m.mp4"
 done
 verify 0 "blurred clip alone is clean" "$T/mm_blur.mp4"

@@ -64,7 +64,7 @@ const ptim_option ptim_options[] = {
     {"swap.pre_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the aligned face before the model"},
     {"swap.post_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the model's face after it"},
     {"swap.threads", PTIM_OPT_INT, "1", 1, 16, NULL, true, "Swap with a model: threads its network runs on (more help only on an idle many-core machine, see README)"},
-    {"swap.underlay", PTIM_OPT_BOOL, "true", U, NULL, true, "Swap with a model: blur the face under the swapped one, so it never shows where the model's mask is thin"},
+    {"swap.underlay", PTIM_OPT_BOOL, "true", U, NULL, true, "Swap: blur the face (and this frame's detection) under the swapped one, so the person never shows where the swap's mask is thin or short"},
     {"swap.keep_mouth", PTIM_OPT_BOOL, "false", U, NULL, true, "Swap: keep the person's own open mouth"},
     {"merge.erode", PTIM_OPT_INT, "5", 0, 100, NULL, true, "Swap: shrink the blend mask by this many pixels of a 256-pixel-wide face (scaled with the face)"},
     {"merge.blur", PTIM_OPT_INT, "25", 0, 200, NULL, true, "Swap: soften the blend mask edge over this many pixels of a 256-pixel-wide face (scaled with the face)"},

@@ -648,6 +648,32 @@ static void draw_debug(face_masker *m, img_view *frame, const face_list *faces)
     }
 }
 
+/* Under a swapped face (swap.underlay), the face itself blurred: its
+ * landmark hull grown by a tenth, and the region this frame's measurement and
+ * motion add (the detector's raw box, the sweep along the face's motion).
+ * Wherever the swap's own mask is thin or short of the face (a model's mask,
+ * the mesh warp's hull, which ends at the brows; landmarks fitted to a false
+ * detection), the person does not show through. -1 only when out of memory. */
+static int swap_underlay(face_masker *m, img_view *frame, const face *f)
+{
+    if (!m->set.underlay)
+        return 0;
+    float scale = m->set.scale;
+    m->set.scale = 1.1f;
+    int r = build_mask(m, frame, f, SHAPE_CONTOUR);
+    m->set.scale = scale;
+    if (r)
+        return r < 0 ? -1 : 0;
+    /* swap.keep_mouth: the person's own mouth, chosen to show, stays sharp */
+    float lips[20][2], soft;
+    int n = m->set.swap.keep_mouth ? face_swap_open_mouth(f, lips, &soft) : 0;
+    if (n > 0) {
+        img_alpha_cut_polygon(&m->luma, (const float(*)[2])lips, n, 0, soft);
+        img_alpha_update_spans(&m->luma);
+    }
+    return chroma_mask(m, frame) || apply_blur(m, frame, f) ? -1 : 0;
+}
+
 /* Masks one face in the settings' mode; -1 only when out of memory. A face
  * that may not be swapped (detector.max_faces reached) is blurred. */
 static int mask_face(face_masker *m, img_view *frame, const face *f, bool may_swap, bool *swapped)
@@ -658,29 +684,31 @@ static int mask_face(face_masker *m, img_view *frame, const face *f, bool may_sw
         if (!m->nswap || !may_swap)
             mode = MODE_BLUR;
         else {
-            /* Under the swapped face, the face itself blurred: wherever the
-             * model's mask is thin the person does not show through. */
-            if (m->set.underlay) {
-                float scale = m->set.scale;
-                m->set.scale = 1.1f;
-                int r = build_mask(m, frame, f, SHAPE_CONTOUR);
-                m->set.scale = scale;
-                if (r < 0 || (r == 0 && (chroma_mask(m, frame) || apply_blur(m, frame, f))))
+            /* the network sees the face itself; the underlay goes under its result */
+            if (face_nswap_prepare(m->nswap, frame, f, &m->set.nswap, &serr) == 0) {
+                if (swap_underlay(m, frame, f))
                     return -1;
-            }
-            if (face_nswap_render(m->nswap, frame, f, &m->set.nswap, &serr) == 0) {
-                *swapped = true;
-                return 0;
+                if (face_nswap_apply(m->nswap, frame, &serr) == 0) {
+                    *swapped = true;
+                    return 0;
+                }
             }
             mode = MODE_BLUR; /* fail closed: the face is blurred as the blur mode does */
         }
     }
     if (mode == MODE_SWAP) {
         ptim_error serr;
-        if (may_swap && m->swap && (f->flags & FACE_HAS_LANDMARKS) &&
-            face_swap_render(m->swap, frame, f, &m->set.swap, &serr) == 0) {
-            *swapped = true;
-            return 0;
+        if (may_swap && m->swap && (f->flags & FACE_HAS_LANDMARKS)) {
+            /* the swap reads the face's own colours before the underlay
+             * blurs them, and is drawn over it */
+            int r = face_swap_prepare(m->swap, frame, f, &m->set.swap, &serr);
+            if (r >= 0) {
+                if (swap_underlay(m, frame, f))
+                    return -1;
+                face_swap_apply(m->swap, frame);
+                *swapped = true;
+                return 0;
+            }
         }
         mode = MODE_BLUR; /* fail closed: a face we cannot swap is blurred */
     }
@@ -718,14 +746,19 @@ int face_masker_render(face_masker *m, img_view *frame, const face_list *faces, 
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH,
                               "more than %d faces on one frame: the whole frame is covered",
                               FACE_LIST_MAX + FACE_BOXES_MAX);
-    /* detector.max_faces limits the faces swapped, never those hidden */
+    /* detector.max_faces limits the faces swapped, never those hidden. A
+     * held face (lost on this frame) is blurred where it may be, not
+     * swapped: its landmarks are an old frame's, and a face pasted there is
+     * a ghost beside the person (on Megamind, swapped into the dark after a
+     * cut, and read as a face by verify). */
     int nswapped = 0;
     for (int i = 0; i < faces->count && i < FACE_LIST_MAX; i++) {
         bool swapped = false;
-        if (faces->faces[i].flags & FACE_KEPT)
+        const face *f = &faces->faces[i];
+        if (f->flags & FACE_KEPT)
             continue;
-        if (mask_face(m, frame, &faces->faces[i], m->set.max_swap <= 0 || nswapped < m->set.max_swap,
-                      &swapped))
+        bool may_swap = !(f->flags & FACE_HELD) && (m->set.max_swap <= 0 || nswapped < m->set.max_swap);
+        if (mask_face(m, frame, f, may_swap, &swapped))
             return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory masking face %d",
                                   faces->faces[i].id);
         nswapped += swapped;

@@ -36,6 +36,10 @@ struct face_nswap {
     /* frame-sized, grow with the face */
     img_alpha luma, chroma;
     img_scratch paste;
+    /* face_nswap_prepare's result, until face_nswap_apply pastes it */
+    bool ready;
+    float ready_map[6], ready_opacity;
+    face ready_face;
 };
 
 static const char *base_name(const char *p)
@@ -599,8 +603,10 @@ static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity
     return 0;
 }
 
-int face_nswap_render(face_nswap *s, img_view *frame, const face *f, const face_nswap_params *p, ptim_error *err)
+int face_nswap_prepare(face_nswap *s, const img_view *frame, const face *f, const face_nswap_params *p,
+                       ptim_error *err)
 {
+    s->ready = false;
     const int n = s->res;
     const size_t px = (size_t)n * n;
     float m[6];
@@ -654,5 +660,24 @@ int face_nswap_render(face_nswap *s, img_view *frame, const face *f, const face_
                               s->name, f->id);
     refine_mask(s, p);
     colour(s, p->merge.color_transfer);
-    return paste(s, frame, m, p->merge.opacity, f, err);
+    memcpy(s->ready_map, m, sizeof m);
+    s->ready_opacity = p->merge.opacity;
+    s->ready_face = *f;
+    s->ready = true;
+    return 0;
+}
+
+int face_nswap_apply(face_nswap *s, img_view *frame, ptim_error *err)
+{
+    if (!s->ready)
+        return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "face_nswap_apply: no face prepared");
+    s->ready = false;
+    return paste(s, frame, s->ready_map, s->ready_opacity, &s->ready_face, err);
+}
+
+int face_nswap_render(face_nswap *s, img_view *frame, const face *f, const face_nswap_params *p, ptim_error *err)
+{
+    if (face_nswap_prepare(s, frame, f, p, err))
+        return -1;
+    return face_nswap_apply(s, frame, err);
 }

@@ -68,6 +68,15 @@ const float *face_nswap_latent(const face_nswap *s);
  * way. */
 int face_nswap_render(face_nswap *s, img_view *frame, const face *f, const face_nswap_params *p,
                       ptim_error *err);
+/* face_nswap_render in two steps, so that the masker can blur the face
+ * under the swap (swap.underlay) in between while the network still sees
+ * the face itself: prepare reads `frame`, runs the model and keeps the
+ * result in `s`; apply pastes it onto `frame` as it is then. Each returns 0
+ * or -1 as face_nswap_render (apply without a prepared face: -1). One
+ * prepared face at a time. */
+int face_nswap_prepare(face_nswap *s, const img_view *frame, const face *f, const face_nswap_params *p,
+                       ptim_error *err);
+int face_nswap_apply(face_nswap *s, img_view *frame, ptim_error *err);
 
 /* The crop→frame map (tensor pixel coordinates, centres at +0.5, to frame
  * pixels; see face/crop) of face f for a model of this kind and resolution.

@@ -25,7 +25,8 @@ struct face_swap {
     int tris[MAX_TRIS][3];
     int ntris;
     img_alpha luma, chroma;
-    img_scratch lab_buf, rgb_buf, cov_buf;
+    img_scratch lab_buf, rgb_buf, cov_buf, base_buf;
+    bool ready; /* prepared (luma, chroma, rgb_buf) and not yet applied */
 };
 
 int face_swap_triangles(const face_swap *s) { return s->ntris; }
@@ -89,14 +90,39 @@ void face_swap_destroy(face_swap *s)
     img_scratch_free(&s->lab_buf);
     img_scratch_free(&s->rgb_buf);
     img_scratch_free(&s->cov_buf);
+    img_scratch_free(&s->base_buf);
     free(s);
 }
 
 static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_swap_params *p,
-                     ptim_error *err)
+int face_swap_open_mouth(const face *f, float (*hull)[2], float *feather)
 {
+    if (!(f->flags & FACE_HAS_LANDMARKS))
+        return 0;
+    float x0 = INFINITY, x1 = -INFINITY;
+    for (int i = 0; i < FACE_LANDMARKS; i++)
+        x0 = fminf(x0, f->landmarks[i][0]), x1 = fmaxf(x1, f->landmarks[i][0]);
+    float fw = x1 - x0;
+    const float *up = f->landmarks[LIP_UPPER], *lo = f->landmarks[LIP_LOWER];
+    if (!(hypotf(up[0] - lo[0], up[1] - lo[1]) > 0.03f * fw))
+        return 0; /* closed, or degenerate landmarks */
+    float lips[20][2];
+    for (int k = 0; k < 20; k++)
+        lips[k][0] = f->landmarks[face_inner_lips[k]][0], lips[k][1] = f->landmarks[face_inner_lips[k]][1];
+    int n = img_convex_hull((const float(*)[2])lips, 20, hull);
+    float cx = 0, cy = 0;
+    for (int k = 0; k < n; k++)
+        cx += hull[k][0] / n, cy += hull[k][1] / n;
+    img_points_scale(hull, n, cx, cy, 1.15f);
+    *feather = fmaxf(0.02f * fw, 1.f);
+    return n;
+}
+
+int face_swap_prepare(face_swap *s, const img_view *frame, const face *f, const face_swap_params *p,
+                      ptim_error *err)
+{
+    s->ready = false;
     if (!(f->flags & FACE_HAS_LANDMARKS))
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_MEDIUM, "face %d has no landmarks to swap onto", f->id);
     float pts[FACE_LANDMARKS][2], hull[FACE_LANDMARKS][2];
@@ -115,7 +141,7 @@ int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_sw
     float erode = p->erode * unit, feather = fmaxf(p->blur * unit, 1.f);
     int r = img_alpha_begin(&s->luma, minx, miny, maxx + 1, maxy + 1, frame->width, frame->height);
     if (r > 0)
-        return 0; /* entirely outside the frame: nothing to draw */
+        return 1; /* entirely outside the frame: nothing to draw */
     if (r < 0)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory swapping face %d", f->id);
     img_alpha *m = &s->luma;
@@ -173,18 +199,10 @@ int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_sw
                            m->lo[j], m->hi[j], gain, bias);
 
     if (p->keep_mouth) {
-        float lips[20][2], lh[20][2];
-        for (int k = 0; k < 20; k++)
-            lips[k][0] = pts[face_inner_lips[k]][0], lips[k][1] = pts[face_inner_lips[k]][1];
-        float gap = hypotf(pts[LIP_UPPER][0] - pts[LIP_LOWER][0], pts[LIP_UPPER][1] - pts[LIP_LOWER][1]);
-        if (gap > 0.03f * fw) {
-            int n = img_convex_hull((const float(*)[2])lips, 20, lh);
-            float cx = 0, cy = 0;
-            for (int k = 0; k < n; k++)
-                cx += lh[k][0] / n, cy += lh[k][1] / n;
-            img_points_scale(lh, n, cx, cy, 1.15f);
-            img_alpha_cut_polygon(m, (const float(*)[2])lh, n, 0, fmaxf(0.02f * fw, 1.f));
-        }
+        float lh[20][2], soft;
+        int n = face_swap_open_mouth(f, lh, &soft);
+        if (n > 0)
+            img_alpha_cut_polygon(m, (const float(*)[2])lh, n, 0, soft);
     }
     img_alpha_scale(m, p->opacity);
     img_alpha_update_spans(m);
@@ -192,6 +210,39 @@ int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_sw
         if (img_alpha_chroma(m, frame->width, frame->height, &s->chroma) < 0)
             return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory swapping face %d", f->id);
     }
-    img_blend_rgb(frame, m, &s->chroma, rgb, 3 * rw);
+    if (!img_scratch_get(&s->base_buf, (size_t)3 * rw * rh))
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory swapping face %d", f->id);
+    s->ready = true;
     return 0;
+}
+
+void face_swap_apply(face_swap *s, img_view *frame)
+{
+    if (!s->ready)
+        return;
+    s->ready = false;
+    const img_alpha *m = &s->luma;
+    int rw = m->width, rh = m->height;
+    /* The blend's chroma averages each 2x2 block of `base`, so the pixels
+     * the swap leaves (alpha 0) are the frame's as it is now (the underlay
+     * drawn since prepare), not as it was. */
+    uint8_t *base = s->base_buf.data;
+    const uint8_t *rgb = s->rgb_buf.data;
+    img_read_rgb(frame, m->x, m->y, rw, rh, base, 3 * rw);
+    for (int j = 0; j < rh; j++) {
+        const uint8_t *a = m->a + (size_t)j * m->stride;
+        for (int i = m->lo[j]; i < m->hi[j]; i++)
+            if (a[i])
+                memcpy(base + ((size_t)j * rw + i) * 3, rgb + ((size_t)j * rw + i) * 3, 3);
+    }
+    img_blend_rgb(frame, m, &s->chroma, base, 3 * rw);
+}
+
+int face_swap_render(face_swap *s, img_view *frame, const face *f, const face_swap_params *p,
+                     ptim_error *err)
+{
+    int r = face_swap_prepare(s, frame, f, p, err);
+    if (r == 0)
+        face_swap_apply(s, frame);
+    return r < 0 ? -1 : 0;
 }

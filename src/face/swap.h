@@ -38,6 +38,21 @@ void face_swap_destroy(face_swap *swap);
  * landmarks, a degenerate outline, or no memory. */
 int face_swap_render(face_swap *swap, img_view *frame, const face *f, const face_swap_params *p,
                      ptim_error *err);
+/* face_swap_render in two steps, so that something may be drawn under the
+ * swapped face in between (the masker's blurred underlay) while the colour
+ * transfer still matches the face's own skin: prepare reads `frame` (the
+ * face as it is) and keeps the swapped pixels and their mask in `swap`;
+ * apply blends them onto `frame` as it is then. prepare returns 0 when
+ * ready, 1 when the face lies outside the frame (apply draws nothing), -1
+ * as face_swap_render. One prepared face at a time. */
+int face_swap_prepare(face_swap *swap, const img_view *frame, const face *f, const face_swap_params *p,
+                      ptim_error *err);
+void face_swap_apply(face_swap *swap, img_view *frame);
+/* swap.keep_mouth: the open mouth's outline (inner lips, grown 15 %) into
+ * hull (frame pixels, at most 20 points) and the soft edge to cut it with
+ * (*feather, pixels); returns the point count, 0 when the mouth is closed or
+ * f has no landmarks. */
+int face_swap_open_mouth(const face *f, float (*hull)[2], float *feather);
 /* Number of mesh triangles (tests). */
 int face_swap_triangles(const face_swap *swap);
 
