@@ -1,6 +1,7 @@
 /* face/select — whom to mask, by face recognition (see select.h). */
 #include "face/select.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,11 @@ typedef struct select_track {
     int id;         /* 0: free */
     int64_t seen;   /* frame counter when last seen */
     int64_t next;   /* frame counter of its next recognition */
-    int same, other; /* consecutive recognitions as / not as a listed person */
-    float sim;      /* latest similarity (-2: none yet) */
+    int n;          /* recognitions summed into its identity */
+    float last;     /* the latest recognition's similarity to the nearest listed person (-2: none) */
+    float sim;      /* its identity's (the quality-weighted mean embedding's) similarity (-2: none) */
+    float *sum;     /* dim: the quality-weighted sum of its embeddings */
+    bool matched;   /* some recognition, or its identity, reached match_threshold */
 } select_track;
 
 struct face_select {
@@ -34,6 +38,7 @@ struct face_select {
     int dim, people;
     float *refs;    /* people x dim */
     float *scratch; /* dim */
+    float *sums;    /* SELECT_TRACKS x dim, the tracks' sums */
     select_track tracks[SELECT_TRACKS];
     int64_t frame;
     bool warned_small;
@@ -136,7 +141,8 @@ int face_select_create(const ptim_config *cfg, face_select **out, ptim_error *er
     s->dim = face_embedder_dim(s->embedder);
     s->refs = malloc(sizeof(float) * (size_t)s->dim * (size_t)n);
     s->scratch = malloc(sizeof(float) * (size_t)s->dim);
-    if (!s->refs || !s->scratch) {
+    s->sums = calloc((size_t)SELECT_TRACKS * (size_t)s->dim, sizeof(float));
+    if (!s->refs || !s->scratch || !s->sums) {
         ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "%s: out of memory", key);
         goto fail;
     }
@@ -167,6 +173,7 @@ void face_select_destroy(face_select *s)
     face_embedder_destroy(s->embedder);
     free(s->refs);
     free(s->scratch);
+    free(s->sums);
     free(s);
 }
 
@@ -219,8 +226,82 @@ static select_track *track_of(face_select *s, int id)
             oldest = t;
     }
     select_track *t = free_slot ? free_slot : oldest;
-    *t = (select_track){.id = id, .next = s->frame, .sim = -2.0f};
+    *t = (select_track){.id = id, .next = s->frame, .last = -2.0f, .sim = -2.0f,
+                        .sum = s->sums + (size_t)(t - s->tracks) * (size_t)s->dim};
+    memset(t->sum, 0, sizeof(float) * (size_t)s->dim);
     return t;
+}
+
+/* The nearest listed person's similarity to embedding e (unit length). */
+static float nearest(const face_select *s, const float *e)
+{
+    float best = -2.0f;
+    for (int k = 0; k < s->people; k++) {
+        float sim = face_embed_similarity(e, s->refs + (size_t)k * s->dim, s->dim);
+        if (sim > best)
+            best = sim;
+    }
+    return best;
+}
+
+/* How much a recognition counts toward its track's identity: a surer
+ * detection and a bigger face (up to the recognizer's 112 px) count more,
+ * so a few poor frames (motion blur, a face turning away or far off) barely
+ * move an identity built on good ones. */
+static float quality(const face *f)
+{
+    float size = f->box[2] / 112.0f;
+    size = size < 0.25f ? 0.25f : size > 1.0f ? 1.0f : size;
+    return (f->score > 0.05f ? f->score : 0.05f) * size;
+}
+
+/* Whether the track's face is to stay visible, after at least
+ * privacy.match_frames recognitions. keep: its identity (the weighted mean
+ * of its recognitions) and its latest recognition both match a kept person:
+ * one lucky frame of someone else does not show them, and a track that
+ * jumped to another person after an occlusion is masked from its first
+ * recognition there. only: no recognition and no identity of the track ever
+ * matched a listed person: once recognized, a person to hide stays hidden
+ * for the track's life, through frames where the recognizer does not know
+ * them (darkened by -0.35 brightness, astronaut.png scores 0.08 against her
+ * own photo; three such recognitions in a row once made her "someone else"). */
+static bool track_visible(const face_select *s, const select_track *t)
+{
+    if (t->n < s->frames)
+        return false;
+    if (s->only)
+        return !t->matched;
+    return t->sim >= s->threshold && t->last >= s->threshold;
+}
+
+/* Track t's identity starts over (it is kept in its slot). */
+static void track_forget(face_select *s, select_track *t)
+{
+    memset(t->sum, 0, sizeof(float) * (size_t)s->dim);
+    t->n = 0;
+    t->next = s->frame;
+    t->last = t->sim = -2.0f;
+    t->matched = false;
+}
+
+/* Adds embedding e (unit length) of face f to track t. */
+static void track_add(face_select *s, select_track *t, const face *f, const float *e)
+{
+    float q = quality(f);
+    double norm = 0.0;
+    for (int k = 0; k < s->dim; k++) {
+        t->sum[k] += q * e[k];
+        norm += (double)t->sum[k] * t->sum[k];
+    }
+    t->n++;
+    t->last = nearest(s, e);
+    if (norm > 0.0) {
+        float inv = (float)(1.0 / sqrt(norm));
+        for (int k = 0; k < s->dim; k++)
+            s->scratch[k] = t->sum[k] * inv;
+        t->sim = nearest(s, s->scratch);
+    }
+    t->matched |= t->last >= s->threshold || t->sim >= s->threshold;
 }
 
 int face_select_apply(face_select *s, const img_view *frame, face_list *faces, ptim_error *err)
@@ -233,35 +314,20 @@ int face_select_apply(face_select *s, const img_view *frame, face_list *faces, p
         t->seen = s->frame;
         bool recognizable = f->box[2] >= s->min_px && !(f->flags & FACE_HELD);
         if (!recognizable) {
-            /* Not judged on this frame: a held face keeps its standing, a
-             * face too small to recognize has none. */
+            /* Not judged on this frame: a held face keeps its standing; a
+             * face too small to recognize has none (it may be anyone now). */
             if (!(f->flags & FACE_HELD))
-                t->same = t->other = 0;
+                track_forget(s, t);
         } else if (s->frame >= t->next) {
             if (face_embed(s->embedder, frame, f, s->scratch, err) < 0) {
                 face_select_clear(faces);
                 return ptim_error_prefix(err, "recognition of face %d: ", f->id);
             }
-            float best = -2.0f;
-            for (int k = 0; k < s->people; k++) {
-                float sim = face_embed_similarity(s->scratch, s->refs + (size_t)k * s->dim, s->dim);
-                if (sim > best)
-                    best = sim;
-            }
-            t->sim = best;
-            if (best >= s->threshold) {
-                t->same++;
-                t->other = 0;
-            } else {
-                t->other++;
-                t->same = 0;
-            }
-            bool decided = (s->only ? t->other : t->same) >= s->frames;
-            t->next = s->frame + (decided ? SELECT_DECIDED_EVERY : SELECT_UNDECIDED_EVERY);
+            track_add(s, t, f, s->scratch);
+            t->next = s->frame + (track_visible(s, t) ? SELECT_DECIDED_EVERY : SELECT_UNDECIDED_EVERY);
         }
         f->identity_sim = t->sim;
-        bool visible = (s->only ? t->other : t->same) >= s->frames;
-        if (visible)
+        if (track_visible(s, t))
             f->flags |= FACE_KEPT;
     }
     return 0;
