@@ -102,7 +102,7 @@ const ptim_option ptim_options[] = {
     {"privacy.keep", PTIM_OPT_STRING, "", U, NULL, true, "Photos (comma-separated) of people left visible: their faces, once recognized over privacy.match_frames, are not masked; every other face is"},
     {"privacy.only", PTIM_OPT_STRING, "", U, NULL, true, "Photos (comma-separated) of the only people masked: everyone recognized as someone else over privacy.match_frames stays visible"},
     {"privacy.match_threshold", PTIM_OPT_FLOAT, "0.9", 0.5, 1.0, NULL, true, "privacy.keep/only: face similarity that counts as the same person"},
-    {"privacy.match_frames", PTIM_OPT_INT, "3", 1, 100, NULL, true, "privacy.keep/only: consecutive agreeing recognitions before a face is left visible"},
+    {"privacy.match_frames", PTIM_OPT_INT, "3", 1, 100, NULL, true, "privacy.keep/only: recognitions of a track before its face may be left visible"},
     {"privacy.recognize_min_px", PTIM_OPT_INT, "40", 16, 4096, NULL, true, "privacy.keep/only: faces narrower than this are never recognized, so always masked"},
     {"privacy.on_failure", PTIM_OPT_ENUM, "blur_frame", U, "blur_frame|black_frame|drop", true, "How a frame is covered when masking could not run on it"},
     {"privacy.blur_cells", PTIM_OPT_INT, "16", 4, 256, NULL, false, "blur_frame: the frame is averaged into this many cells across (fewer = stronger blur)"},
