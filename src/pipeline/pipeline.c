@@ -1358,11 +1358,16 @@ static void *sink_thread(void *arg)
                 av_usleep((unsigned)(due - now_us() > 20000 ? 20000 : due - now_us()));
         }
         if (p->desc->preview && ptim_preview_due(p->desc->preview)) {
-            float boxes[PTIM_PREVIEW_MAX_BOXES][4];
+            float boxes[PTIM_PREVIEW_MAX_BOXES][4], eyes[PTIM_PREVIEW_MAX_BOXES][4];
             int n = f->faces.count < PTIM_PREVIEW_MAX_BOXES ? f->faces.count : PTIM_PREVIEW_MAX_BOXES;
-            for (int i = 0; i < n; i++)
-                memcpy(boxes[i], f->faces.faces[i].box, sizeof boxes[i]);
-            ptim_preview_offer(p->desc->preview, f->av, f->preview_src, (const float (*)[4])boxes, n);
+            for (int i = 0; i < n; i++) {
+                const face *fc = &f->faces.faces[i];
+                memcpy(boxes[i], fc->box, sizeof boxes[i]);
+                eyes[i][0] = fc->keypoints[0][0], eyes[i][1] = fc->keypoints[0][1];
+                eyes[i][2] = fc->keypoints[1][0], eyes[i][3] = fc->keypoints[1][1];
+            }
+            ptim_preview_offer(p->desc->preview, f->av, f->preview_src, (const float (*)[4])boxes,
+                               (const float (*)[4])eyes, n);
         }
         int64_t t0 = now_us();
         ptim_error err = {0};

@@ -84,7 +84,7 @@ void ptim_preview_frame_unref(ptim_preview_frame *f)
 }
 
 void ptim_preview_offer(ptim_preview *p, const AVFrame *output, const AVFrame *source,
-                        const float (*boxes)[4], int box_count)
+                        const float (*boxes)[4], const float (*eyes)[4], int box_count)
 {
     if (!ptim_preview_active(p) || !output)
         return;
@@ -109,8 +109,10 @@ void ptim_preview_offer(ptim_preview *p, const AVFrame *output, const AVFrame *s
     p->slot.output = o;
     p->slot.source = s;
     p->slot.box_count = box_count < PTIM_PREVIEW_MAX_BOXES ? box_count : PTIM_PREVIEW_MAX_BOXES;
-    for (int i = 0; i < p->slot.box_count; i++)
+    for (int i = 0; i < p->slot.box_count; i++) {
         memcpy(p->slot.boxes[i], boxes[i], sizeof p->slot.boxes[i]);
+        memcpy(p->slot.eyes[i], eyes[i], sizeof p->slot.eyes[i]);
+    }
     p->slot.seq++;
     atomic_store(&p->last_offer_ns, now);
     pthread_cond_broadcast(&p->fresh);
@@ -139,6 +141,7 @@ int ptim_preview_take(ptim_preview *p, uint64_t after_seq, int timeout_ms, ptim_
     out->source = p->slot.source ? av_frame_clone(p->slot.source) : NULL;
     out->box_count = p->slot.box_count;
     memcpy(out->boxes, p->slot.boxes, sizeof out->boxes);
+    memcpy(out->eyes, p->slot.eyes, sizeof out->eyes);
     out->seq = p->slot.seq;
     bool had_source = p->slot.source != NULL;
     bool ok = out->output && (!had_source || out->source);

@@ -28,6 +28,7 @@ typedef struct ptim_preview_frame {
     AVFrame *source;  /* the same frame before masking, or NULL when not wanted / not available */
     int box_count;    /* faces found on the frame (first PTIM_PREVIEW_MAX_BOXES) */
     float boxes[PTIM_PREVIEW_MAX_BOXES][4]; /* x, y, w, h in source pixels */
+    float eyes[PTIM_PREVIEW_MAX_BOXES][4];  /* each face's right then left eye centre (x, y), source pixels */
     uint64_t seq;     /* rises with every offer kept */
 } ptim_preview_frame;
 
@@ -43,8 +44,9 @@ bool ptim_preview_wants_source(const ptim_preview *p);
 bool ptim_preview_active(const ptim_preview *p);
 /* Whether an offer now would be kept (a viewer watches, 1/max_fps passed). */
 bool ptim_preview_due(const ptim_preview *p);
+/* boxes and eyes: box_count faces (see ptim_preview_frame), copied. */
 void ptim_preview_offer(ptim_preview *p, const AVFrame *output, const AVFrame *source,
-                        const float (*boxes)[4], int box_count);
+                        const float (*boxes)[4], const float (*eyes)[4], int box_count);
 
 /* Viewer side: wait up to timeout_ms for a frame newer than `after_seq`.
  * Returns 1 with *out filled (new references, give them back with

@@ -1,6 +1,7 @@
 /* server/jpeg — preview JPEGs; see jpeg.h. */
 #include "server/jpeg.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,9 +10,14 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
+#include "img/warp.h"
+
 struct server_jpeg {
     AVCodecContext *enc;
     AVFrame *canvas;        /* YUVJ420P, the picture encoded */
+    AVFrame *crop;          /* YUVJ420P, the face view's region before it is turned upright */
+    uint8_t *valid;         /* side x side: which face view pixels came from the frame */
+    int valid_side;
     AVPacket *pkt;
     struct SwsContext *sws;
     int64_t pts;
@@ -48,6 +54,8 @@ void server_jpeg_free(server_jpeg *j)
         return;
     avcodec_free_context(&j->enc);
     av_frame_free(&j->canvas);
+    av_frame_free(&j->crop);
+    free(j->valid);
     av_packet_free(&j->pkt);
     sws_freeContext(j->sws);
     free(j);
@@ -81,9 +89,10 @@ static int prepare(server_jpeg *j, int w, int h)
     return 0;
 }
 
-/* Scale the region (x, y, cw, ch) of `src` into the canvas at (dx, 0),
+/* Scale the region (x, y, cw, ch) of `src` into `dst` (YUVJ420P) at (dx, 0),
  * dw x dh. x, y, dx even. */
-static int blit(server_jpeg *j, const AVFrame *src, int x, int y, int cw, int ch, int dx, int dw, int dh)
+static int blit_to(server_jpeg *j, AVFrame *dst_frame, const AVFrame *src, int x, int y, int cw, int ch,
+                   int dx, int dw, int dh)
 {
     const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(src->format);
     if (!d)
@@ -104,12 +113,82 @@ static int blit(server_jpeg *j, const AVFrame *src, int x, int y, int cw, int ch
                                   SWS_BILINEAR, NULL, NULL, NULL);
     if (!j->sws)
         return -1;
-    uint8_t *dst[4] = {j->canvas->data[0] + dx, j->canvas->data[1] + dx / 2, j->canvas->data[2] + dx / 2, NULL};
-    sws_scale(j->sws, planes, strides, 0, ch, dst, j->canvas->linesize);
+    uint8_t *dst[4] = {dst_frame->data[0] + dx, dst_frame->data[1] + dx / 2, dst_frame->data[2] + dx / 2, NULL};
+    sws_scale(j->sws, planes, strides, 0, ch, dst, dst_frame->linesize);
     return 0;
 }
 
+static int blit(server_jpeg *j, const AVFrame *src, int x, int y, int cw, int ch, int dx, int dw, int dh)
+{
+    return blit_to(j, j->canvas, src, x, y, cw, ch, dx, dw, dh);
+}
+
 static int even(int v) { return v & ~1; }
+
+/* The face view: face box b (x, y, w, h) of `src`, 1.6 times its size,
+ * turned so that the eye line e (right eye x, y, left eye x, y) is level,
+ * like the aligned face DeepFaceLive shows, into the side x side canvas. The
+ * region is first scaled out of the frame axis-aligned, big enough to hold
+ * the turned square, then turned plane by plane. */
+static int face_view(server_jpeg *j, const AVFrame *src, const float b[4], const float e[4], int side)
+{
+    float a = atan2f(e[3] - e[1], e[2] - e[0]);
+    if (!isfinite(a) || (e[0] == e[2] && e[1] == e[3]))
+        a = 0.0f;
+    float c = cosf(a), s = sinf(a);
+    float size = (b[2] > b[3] ? b[2] : b[3]) * 1.6f, span = size * (fabsf(c) + fabsf(s));
+    int lim = even(src->width < src->height ? src->width : src->height);
+    int n = even((int)ceilf(span));
+    n = n > lim ? lim : n < 16 ? (16 <= lim ? 16 : lim) : n;
+    int x = even((int)(b[0] + b[2] / 2 - n / 2.0f)), y = even((int)(b[1] + b[3] / 2 - n / 2.0f));
+    x = x < 0 ? 0 : x + n > src->width ? even(src->width - n) : x;
+    y = y < 0 ? 0 : y + n > src->height ? even(src->height - n) : y;
+    /* the crop at the canvas's scale: side pixels per `size` frame pixels */
+    int t = even((int)ceilf(side * (float)n / size));
+    t = t < 2 ? 2 : t > 4 * side ? even(4 * side) : t;
+    if (!j->crop || j->crop->width != t) {
+        av_frame_free(&j->crop);
+        if (!(j->crop = av_frame_alloc()))
+            return -1;
+        j->crop->format = AV_PIX_FMT_YUVJ420P;
+        j->crop->width = j->crop->height = t;
+        if (av_frame_get_buffer(j->crop, 0) < 0)
+            return -1;
+    }
+    if (blit_to(j, j->crop, src, x, y, n, n, 0, t, t))
+        return -1;
+    /* canvas pixel (u, v) -> crop: about the face's centre, turned by a,
+     * k crop pixels per canvas pixel */
+    float px = (float)t / n, k = size * px / side;
+    float cx = (b[0] + b[2] / 2 - x) * px, cy = (b[1] + b[3] / 2 - y) * px;
+    float m[6] = {k * c, -k * s, 0, k * s, k * c, 0};
+    m[2] = cx - (m[0] + m[1]) * side / 2.0f;
+    m[5] = cy - (m[3] + m[4]) * side / 2.0f;
+    if (j->valid_side != side) {
+        free(j->valid);
+        j->valid_side = 0;
+        if (!(j->valid = malloc((size_t)side * side)))
+            return -1;
+        j->valid_side = side;
+    }
+    /* past the frame's edge (a face at the border): dark grey, no colour */
+    img_warp_affine_u8(j->crop->data[0], t, t, j->crop->linesize[0], 1, m, j->canvas->data[0], side, side,
+                       j->canvas->linesize[0], j->valid);
+    for (int v = 0; v < side; v++)
+        for (int u = 0; u < side; u++)
+            if (!j->valid[(size_t)v * side + u])
+                j->canvas->data[0][(size_t)v * j->canvas->linesize[0] + u] = 40;
+    float mc[6] = {m[0], m[1], m[2] / 2.0f, m[3], m[4], m[5] / 2.0f}; /* chroma: half the size */
+    for (int p = 1; p < 3; p++) {
+        img_warp_affine_u8(j->crop->data[p], t / 2, t / 2, j->crop->linesize[p], 1, mc, j->canvas->data[p],
+                           side / 2, side / 2, j->canvas->linesize[p], j->valid);
+        for (int v = 0; v < side / 2; v++)
+            for (int u = 0; u < side / 2; u++)
+                if (!j->valid[(size_t)v * (side / 2) + u])
+                    j->canvas->data[p][(size_t)v * j->canvas->linesize[p] + u] = 128;
+    }
+    return 0;
+}
 
 int server_jpeg_encode(server_jpeg *j, const ptim_preview_frame *f, server_view v, int width,
                        uint8_t **data, size_t *size)
@@ -128,17 +207,7 @@ int server_jpeg_encode(server_jpeg *j, const ptim_preview_frame *f, server_view 
         int side = even(width / 2 < 128 ? 128 : width / 2);
         rc = prepare(j, side, side);
         if (!rc && f->box_count > 0) {
-            const float *b = f->boxes[0];
-            float size = (b[2] > b[3] ? b[2] : b[3]) * 1.6f;
-            int s = even((int)size), lim = even(src->width < src->height ? src->width : src->height);
-            if (s > lim)
-                s = lim;
-            if (s < 16)
-                s = 16 <= lim ? 16 : lim;
-            int x = even((int)(b[0] + b[2] / 2 - s / 2.0f)), y = even((int)(b[1] + b[3] / 2 - s / 2.0f));
-            x = x < 0 ? 0 : x + s > src->width ? even(src->width - s) : x;
-            y = y < 0 ? 0 : y + s > src->height ? even(src->height - s) : y;
-            rc = blit(j, src, x, y, s, s, 0, side, side);
+            rc = face_view(j, src, f->boxes[0], f->eyes[0], side);
         } else if (!rc) { /* no face on this frame: a grey square */
             memset(j->canvas->data[0], 40, (size_t)j->canvas->linesize[0] * side);
             memset(j->canvas->data[1], 128, (size_t)j->canvas->linesize[1] * (side / 2));
