@@ -249,16 +249,26 @@ c=$(status POST "$B/api/mask-image" "${J[@]}" --data-binary @"$T/notpic.json")
 c=$(status PATCH "$B/api/config" "${J[@]}" -d '{"mask.mode":"pixelate","swap.model":""}'); [ "$c" = 200 ] || fail "back to pixelate answered $c"
 pass "POST /api/swap-model: the fixture .dfm stored as $(basename "$model") (0600) and in use; a wrong network, a truncated file, 413 and bad base64 refused with the reason and removed; POST /api/mask-image sets mask.image"
 
-# 7. Recording start/stop.
+# 7. Recording start/stop: the output, full size, H.264 in MP4, written by
+# the sink thread; the file is NAME.partial until stopped, then whole.
 section
-c=$(status POST "$B/api/recording" "${J[@]}" -d '{"recording":true}'); [ "$c" = 200 ] || fail "recording start answered $c"
+c=$(status POST "$B/api/recording" "${J[@]}" -d '{"recording":true}'); [ "$c" = 200 ] || fail "recording start answered $c: $(cat "$T/body")"
 rec=$(json .file)
+[ "$(json .recording)" = true ] && [[ "$rec" == "$UD"/recordings/recording-*.mp4 ]] || fail "recording start: $(cat "$T/body")"
 sleep 2
+[ -s "$rec.partial" ] && [ ! -e "$rec" ] || fail "while recording, $rec.partial is not there alone: $(ls "$UD/recordings")"
+[ "$(stat_of '.recording.on and .recording.writing and .recording.frames > 5')" = true ] ||
+  fail "/api/stats does not show the recording: $(stat_of -c .recording)"
 c=$(status POST "$B/api/recording" "${J[@]}" -d '{"recording":false}'); [ "$c" = 200 ] || fail "recording stop answered $c"
-nrec=$(ffprobe -v error -f mjpeg -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$rec" 2>/dev/null || echo 0)
-[ "${nrec:-0}" -ge 2 ] || fail "the recording $rec holds ${nrec:-0} frames"
+[ "$(json .recording)" = false ] && [ "$(json .file)" = "$rec" ] || fail "recording stop: $(cat "$T/body")"
+[ -s "$rec" ] && [ ! -e "$rec.partial" ] || fail "after the stop, $rec is not whole under its name: $(ls "$UD/recordings")"
+probe=$(ffprobe -v error -count_frames -show_entries stream=codec_name,width,height,nb_read_frames -of csv=p=0 "$rec" 2>/dev/null)
+IFS=, read -r rcodec rw rh nrec <<<"$probe"
+[ "$rcodec" = h264 ] && [ "$rw" = 512 ] && [ "$rh" = 512 ] || fail "the recording is '$probe', not 512x512 H.264"
+[ "${nrec:-0}" -ge 15 ] || fail "the recording $rec holds ${nrec:-0} frames in 2 s"
+"$PTIM_BIN" verify -q "$rec" >/dev/null 2>&1 || fail "ptim verify finds a face in the recording (it must be the masked output)"
 c=$(status POST "$B/api/recording" "${J[@]}" -d '{"recording":"yes"}'); [ "$c" = 400 ] || fail "bad recording body answered $c"
-pass "recording: $nrec frames in $(basename "$rec")"
+pass "recording: $nrec frames of 512x512 H.264 in $(basename "$rec"), masked (verify clean), .partial until stopped"
 
 # 8. 50 concurrent clients, all answered.
 section

@@ -872,6 +872,7 @@ int ptim_job_execute(const ptim_job *job, const ptim_config *cfg, bool live, con
             .poll_opaque = &poll,
             .stop = stop,
             .preview = ptim_server_preview(panel),
+            .recorder = ptim_server_recorder(panel),
             .on_start = panel ? panel_run_started : NULL,
             .on_start_opaque = &jpanel,
         };

@@ -120,6 +120,9 @@ typedef struct pl {
     face_masker_assets assets;
     live_asset identity, overlay;
     char model_seen[1024]; /* swap.model as last handed to the masker */
+    /* the sink thread's settings for a panel recording (desc->recorder) */
+    io_sink_options rec_opts;
+    io_source_info rec_info;
 } pl;
 
 static int64_t now_us(void) { return av_gettime_relative(); }
@@ -1378,6 +1381,7 @@ static void *sink_thread(void *arg)
             frame_put(p, f);
             continue;
         }
+        ptim_recorder_frame(p->desc->recorder, &p->rec_opts, &p->rec_info, f->av);
         int64_t t1 = now_us();
         if (atomic_fetch_add(&p->st->frames_out, 1) == 0) {
             p->st->startup_ms[PTIM_JOB_STARTUP_FIRST_FRAME] = (t1 - p->t_start_us) / 1000.0;
@@ -1389,6 +1393,7 @@ static void *sink_thread(void *arg)
         frame_put(p, f);
         progress(p, &next_progress, false);
     }
+    ptim_recorder_end(p->desc->recorder); /* a recording is finished with the run */
     if (atomic_load(&p->st->frames_out) || p->desc->progress)
         progress(p, &next_progress, true);
     return NULL;
@@ -1533,6 +1538,12 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
                   .pitch_semitones = ptim_config_float(cfg, "audio.pitch_semitones")},
         .write_retries = (int)ptim_config_int(cfg, "output.write_retries"),
     };
+    p->rec_opts = sko;
+    p->rec_opts.target = NULL;
+    p->rec_opts.audio = false;
+    p->rec_info = *in;
+    p->rec_info.name = "the output";
+    p->rec_info.video_par = p->rec_info.audio_par = NULL;
     if (io_sink_open(&sko, in, &p->sink, &err) < 0) {
         res->status = 2;
         res->error = err;

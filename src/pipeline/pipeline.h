@@ -24,6 +24,7 @@
 #include "core/mem.h"
 #include "face/masker.h"
 #include "pipeline/preview.h"
+#include "pipeline/recorder.h"
 #include "pipeline/stats.h"
 
 typedef struct ptim_pipeline_desc {
@@ -52,6 +53,9 @@ typedef struct ptim_pipeline_desc {
     /* Control panel preview: finished frames offered to this slot (never
      * blocking), or NULL. Not owned. */
     ptim_preview *preview;
+    /* Control panel recording: every frame written is also written there
+     * while the panel records, by the sink thread; or NULL. Not owned. */
+    ptim_recorder *recorder;
     /* Called once the result's statistics are zeroed, before any stage
      * thread starts, so another thread may read them from then on; or NULL. */
     void (*on_start)(void *opaque, const ptim_pipeline_stats *stats);

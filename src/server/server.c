@@ -71,9 +71,7 @@ struct ptim_server {
     int watchers[SERVER_VIEW__COUNT];
     picture *latest[SERVER_VIEW__COUNT];
     uint64_t pic_seq;
-    FILE *rec;
-    char rec_path[600];
-    long long rec_frames;
+    ptim_recorder *recorder;
     server_counters counters;
     int upload_seq;
     /* the frame behind the latest preview pictures: size and face boxes */
@@ -85,6 +83,9 @@ struct ptim_server {
     atomic_bool stopping;
     struct timespec t0;
 };
+
+static void recording_json(ptim_server *s, cJSON *r);
+
 
 typedef struct request {
     char query[MAX_QUERY];
@@ -163,7 +164,7 @@ static int total_watchers(const ptim_server *s, bool *want_source)
         if (s->watchers[v] && server_view_needs_source(v))
             *want_source = true;
     }
-    return n + (s->rec != NULL);
+    return n;
 }
 
 /* Call with s->lock held after changing watchers or recording. */
@@ -214,14 +215,11 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&s->lock);
         int watch[SERVER_VIEW__COUNT];
         memcpy(watch, s->watchers, sizeof watch);
-        bool rec = s->rec != NULL;
         s->frame_w = f.output->width;
         s->frame_h = f.output->height;
         s->box_count = f.box_count;
         memcpy(s->boxes, f.boxes, sizeof s->boxes);
         pthread_mutex_unlock(&s->lock);
-        if (rec)
-            watch[SERVER_VIEW_OUTPUT]++;
         for (int v = 0; v < SERVER_VIEW__COUNT; v++) {
             if (!watch[v] || !enc[v])
                 continue;
@@ -243,10 +241,6 @@ static void *worker_main(void *arg)
             picture_unref(s->latest[v]);
             s->latest[v] = p;
             s->counters.preview_frames++;
-            if (v == SERVER_VIEW_OUTPUT && s->rec) {
-                if (fwrite(p->data, 1, p->size, s->rec) == p->size)
-                    s->rec_frames++;
-            }
             pthread_cond_broadcast(&s->fresh);
             pthread_mutex_unlock(&s->lock);
         }
@@ -502,10 +496,7 @@ static enum MHD_Result get_stats(ptim_server *s, struct MHD_Connection *c)
         cJSON *faces = cJSON_AddArrayToObject(p, "faces"); /* x, y, w, h in frame pixels */
         for (int i = 0; faces && i < s->box_count; i++)
             cJSON_AddItemToArray(faces, cJSON_CreateFloatArray(s->boxes[i], 4));
-        cJSON *r = cJSON_AddObjectToObject(o, "recording");
-        cJSON_AddBoolToObject(r, "on", s->rec != NULL);
-        cJSON_AddStringToObject(r, "file", s->rec_path);
-        cJSON_AddNumberToObject(r, "frames", (double)s->rec_frames);
+        recording_json(s, cJSON_AddObjectToObject(o, "recording"));
         cJSON_AddBoolToObject(o, "read_only", s->read_only);
     }
     pthread_mutex_unlock(&s->lock);
@@ -765,6 +756,22 @@ static enum MHD_Result post_swap_model(ptim_server *s, struct MHD_Connection *c,
     return respond_json(c, 200, r);
 }
 
+/* The recording's state as the panel shows it: on, file, frames, error. */
+static void recording_json(ptim_server *s, cJSON *r)
+{
+    ptim_recording_status st;
+    ptim_recorder_status(s->recorder, &st);
+    cJSON_AddBoolToObject(r, "on", st.on);
+    cJSON_AddBoolToObject(r, "writing", st.writing);
+    cJSON_AddStringToObject(r, "file", st.path);
+    cJSON_AddNumberToObject(r, "frames", (double)st.frames);
+    if (st.error[0])
+        cJSON_AddStringToObject(r, "error", st.error);
+}
+
+/* Start or stop recording the output. The pipeline's sink thread opens or
+ * finishes the file at its next frame; the answer waits for that (up to
+ * 10 s), so a stopped recording is whole under its name when it comes. */
 static enum MHD_Result post_recording(ptim_server *s, struct MHD_Connection *c, request *rq)
 {
     cJSON *o = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->len);
@@ -778,32 +785,30 @@ static enum MHD_Result post_recording(ptim_server *s, struct MHD_Connection *c, 
     char dir[512];
     if (want && !userdata_sub(s, "recordings", dir, sizeof dir))
         return respond_error(c, 409, "recording needs a userdata directory: start ptim with --userdata-dir DIR");
-    pthread_mutex_lock(&s->lock);
-    if (want && !s->rec) {
-        char stamp[32];
+    if (want) {
+        char stamp[32], path[700];
         utc_stamp(stamp, sizeof stamp);
-        if (snprintf(s->rec_path, sizeof s->rec_path, "%s/recording-%s.mjpeg", dir, stamp) >= (int)sizeof s->rec_path)
-            s->rec = NULL, errno = ENAMETOOLONG;
-        else
-            s->rec = fopen(s->rec_path, "wbx");
-        s->rec_frames = 0;
-        if (!s->rec) {
-            char why[700];
-            snprintf(why, sizeof why, "cannot create %s: %s", s->rec_path, strerror(errno));
-            s->rec_path[0] = 0;
-            pthread_mutex_unlock(&s->lock);
-            return respond_error(c, 500, why);
-        }
-    } else if (!want && s->rec) {
-        fclose(s->rec);
-        s->rec = NULL;
+        if (snprintf(path, sizeof path, "%s/recording-%s.mp4", dir, stamp) >= (int)sizeof path)
+            return respond_error(c, 500, "the recordings directory's path is too long");
+        ptim_recorder_start(s->recorder, path); /* -1: already on, which is what was asked */
+    } else {
+        ptim_recorder_stop(s->recorder);
     }
-    update_viewers(s);
+    bool acted = ptim_recorder_wait(s->recorder, 10000);
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddBoolToObject(r, "recording", s->rec != NULL);
-    cJSON_AddStringToObject(r, "file", s->rec_path);
-    cJSON_AddNumberToObject(r, "frames", (double)s->rec_frames);
-    pthread_mutex_unlock(&s->lock);
+    ptim_recording_status st;
+    ptim_recorder_status(s->recorder, &st);
+    if (want && !st.on && st.error[0]) {
+        cJSON_Delete(r);
+        char why[sizeof st.path + sizeof st.error + 32];
+        snprintf(why, sizeof why, "cannot record to %s: %s", st.path, st.error);
+        return respond_error(c, 500, why);
+    }
+    cJSON_AddBoolToObject(r, "recording", st.on);
+    cJSON_AddStringToObject(r, "file", st.path);
+    cJSON_AddNumberToObject(r, "frames", (double)st.frames);
+    if (!acted) /* no frame came to act on yet (a stalled source) */
+        cJSON_AddStringToObject(r, "note", want ? "starts with the next frame" : "finishes with the next frame");
     return respond_json(c, 200, r);
 }
 
@@ -1034,7 +1039,7 @@ int ptim_server_start(const ptim_server_desc *d, ptim_server **out, ptim_error *
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH, "server.listen: %s", why);
     }
     ptim_server *s = calloc(1, sizeof *s);
-    if (!s || !(s->preview = ptim_preview_new())) {
+    if (!s || !(s->preview = ptim_preview_new()) || !(s->recorder = ptim_recorder_new())) {
         free(s);
         ptim_config_release(cfg);
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory starting the control panel");
@@ -1100,6 +1105,7 @@ int ptim_server_start(const ptim_server_desc *d, ptim_server **out, ptim_error *
 }
 
 ptim_preview *ptim_server_preview(ptim_server *s) { return s ? s->preview : NULL; }
+ptim_recorder *ptim_server_recorder(ptim_server *s) { return s ? s->recorder : NULL; }
 
 const char *ptim_server_url(const ptim_server *s) { return s->url; }
 
@@ -1144,12 +1150,11 @@ void ptim_server_stop(ptim_server *s)
     if (s->mhd || s->worker_started) {
         for (int v = 0; v < SERVER_VIEW__COUNT; v++)
             picture_unref(s->latest[v]);
-        if (s->rec)
-            fclose(s->rec);
         pthread_mutex_destroy(&s->lock);
         pthread_cond_destroy(&s->fresh);
     }
     ptim_preview_free(s->preview);
+    ptim_recorder_free(s->recorder);
     free(s->userdata);
     free(s);
 }

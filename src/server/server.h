@@ -17,8 +17,9 @@
  *   POST /api/swap-model            {"filename", "data": base64 .dfm or inswapper .onnx}:
  *                                   read with the ONNX reader and checked (face/nswap)
  *                                   before swap.model is set; 400 + reason, file removed
- *   POST /api/recording             {"recording": true|false}: preview-rate MJPEG of the
- *                                   output into userdata/recordings/
+ *   POST /api/recording             {"recording": true|false}: the output, full size, as
+ *                                   H.264 MP4 into userdata/recordings/ (pipeline/recorder);
+ *                                   the answer waits until the file is open / finished
  *   GET  /metrics                   Prometheus text format
  *   GET  /preview.mjpeg?view=V      multipart JPEG stream, V = output|source|side|face
  *   GET  /preview.jpg?view=V        one picture
@@ -42,6 +43,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "pipeline/preview.h"
+#include "pipeline/recorder.h"
 #include "pipeline/stats.h"
 
 typedef struct ptim_server ptim_server;
@@ -60,6 +62,9 @@ int ptim_server_start(const ptim_server_desc *desc, ptim_server **out, ptim_erro
 
 /* The slot the pipeline offers preview frames to (owned by the server). */
 ptim_preview *ptim_server_preview(ptim_server *s);
+/* The recording the pipeline's sink thread writes when the panel asks
+ * (owned by the server; NULL when s is NULL). */
+ptim_recorder *ptim_server_recorder(ptim_server *s);
 
 /* A pipeline run begins / ends: statistics are read from `stats` (atomic
  * counters, must stay valid until detach) while attached. */
