@@ -93,16 +93,17 @@ static void test_dfm_alignment(void **state)
     assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 2.2f, m));
     assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 1.1f, m2));
     /* The crop's centre is the same face point for any coverage: template
-     * (56, 66.08), mapped by the face's similarity. */
-    float cx, cy, cx2, cy2, ex = sim[0] * 56 + sim[1] * 66.08f + sim[2], ey = sim[3] * 56 + sim[4] * 66.08f + sim[5];
+     * (0.511, 0.594) x 112, mapped by the face's similarity. */
+    const float tx = 0.511f * 112, ty = 0.594f * 112;
+    float cx, cy, cx2, cy2, ex = sim[0] * tx + sim[1] * ty + sim[2], ey = sim[3] * tx + sim[4] * ty + sim[5];
     crop_apply(m, 112, 112, &cx, &cy);
     crop_apply(m2, 112, 112, &cx2, &cy2);
     assert_float_equal(cx, ex, 0.05);
     assert_float_equal(cy, ey, 0.05);
     assert_float_equal(cx2, ex, 0.05);
     assert_float_equal(cy2, ey, 0.05);
-    /* Side: coverage x 0.65 x 112 template px x 1.7 frame px; half the coverage, half the side. */
-    assert_float_equal(224 * hypotf(m[0], m[3]), 2.2f * 0.65f * 112 * 1.7f, 0.01);
+    /* Side: coverage x 0.600 x 112 template px x 1.7 frame px; half the coverage, half the side. */
+    assert_float_equal(224 * hypotf(m[0], m[3]), 2.2f * 0.600f * 112 * 1.7f, 0.01);
     assert_float_equal(hypotf(m2[0], m2[3]) * 2, hypotf(m[0], m[3]), 1e-4);
     /* The crop is upright: the eye line runs along the crop's x axis. */
     assert_true(crop_invert(m, inv));

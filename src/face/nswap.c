@@ -378,8 +378,16 @@ bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float cov
     /* crop pixel (u, v) → template pixel (a u + b, a v + c), then → frame by inv. */
     float a, bx, by;
     if (kind == FACE_NSWAP_DFM) {
-        const float side = coverage * 0.65f * FACE_EMBED_SIZE;
-        const float cx = 0.5f * FACE_EMBED_SIZE, cy = (0.59f) * FACE_EMBED_SIZE;
+        /* DeepFaceLive cuts a .dfm's face from a similarity fit of FaceMesh's
+         * rigid points to its own mean face: a square of `coverage` mean-face
+         * units, raised 0.08 of one. Measured in this template's units on
+         * astronaut, messi5 and a Megamind frame (its method run by hand on
+         * ptim's landmarks), that square is centred at (0.503-0.515,
+         * 0.588-0.602) and 0.570-0.624 x coverage wide; ptim takes the
+         * means. Its own 5 points give that cut within about 5 % of the side
+         * (a face's proportions move the two fits apart). */
+        const float side = coverage * 0.600f * FACE_EMBED_SIZE;
+        const float cx = 0.511f * FACE_EMBED_SIZE, cy = 0.594f * FACE_EMBED_SIZE;
         a = side / (float)res;
         bx = cx - side / 2;
         by = cy - side / 2;

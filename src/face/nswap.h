@@ -80,10 +80,9 @@ int face_nswap_apply(face_nswap *s, img_view *frame, ptim_error *err);
 
 /* The crop→frame map (tensor pixel coordinates, centres at +0.5, to frame
  * pixels; see face/crop) of face f for a model of this kind and resolution.
- * DFM: a square of coverage x 0.65 ArcFace-template widths (one face "unit"
- * of DeepFaceLab's landmark template is ~0.65 of the ArcFace 112 template),
- * centred 0.09 below the template's middle and moved up by 7% of a unit, as
- * DeepFaceLab's whole-face cut does; inswapper: InsightFace's template for
+ * DFM: a square of coverage x 0.600 ArcFace-template widths centred at
+ * (0.511, 0.594) of the template, DeepFaceLive's own cut (coverage mean-face
+ * units, raised 0.08 unit) as measured on the samples, see nswap.c; inswapper: InsightFace's template for
  * the resolution (112 px template scaled by R/128 and shifted 8 R/128 px
  * right). False when the face has no usable points. */
 bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float coverage, float m[6]);
