@@ -779,35 +779,41 @@ static void result_origin(pl *p, pl_frame *f)
  * is found on. No frame is written with a face found on it or on a later
  * frame analysed before it leaves. */
 
+/* Follow face `fc` back through the first `n` waiting frames, newest first,
+ * adding it to each frame it is found on, until it is not there. */
+static void trace_back_held(pl *p, const face *fc, int n)
+{
+    face cur = *fc, got;
+    for (int j = n - 1; j >= 0; j--) {
+        pl_frame *r = p->held[j];
+        img_view v;
+        if (r->filler || !r->analyzed || !view_of(r->av, &v))
+            continue; /* covered whole by the guard anyway */
+        ptim_error err = {0};
+        int found = face_tracker_trace_back(p->tracker, &v, &cur, &got, &err);
+        if (found < 0) {
+            /* unknown whether the face is on the frames before: the guard
+             * covers them */
+            report(p, "analyze", &err, NULL, NULL);
+            for (; j >= 0; j--)
+                p->held[j]->analyzed = false;
+            return;
+        }
+        if (found == 0)
+            return;
+        /* past the list's room it is masked by its box (a crowd); past that
+         * too the list overflows and the frame is covered */
+        face_list_add(&r->faces, &got);
+        cur = got;
+    }
+}
+
 static void lookback_trace(pl *p, const pl_frame *f)
 {
     for (int i = 0; i < f->faces.count; i++) {
         const face *fc = &f->faces.faces[i];
-        if (fc->id <= p->max_traced_id || (fc->flags & FACE_HELD))
-            continue;
-        face cur = *fc, got;
-        for (int j = p->n_held - 1; j >= 0; j--) {
-            pl_frame *r = p->held[j];
-            img_view v;
-            if (r->filler || !r->analyzed || !view_of(r->av, &v))
-                continue; /* covered whole by the guard anyway */
-            ptim_error err = {0};
-            int found = face_tracker_trace_back(p->tracker, &v, &cur, &got, &err);
-            if (found < 0) {
-                /* unknown whether the face is on the frames before: the
-                 * guard covers them */
-                report(p, "analyze", &err, NULL, NULL);
-                for (; j >= 0; j--)
-                    p->held[j]->analyzed = false;
-                break;
-            }
-            if (found == 0)
-                break;
-            /* past the list's room it is masked by its box (a crowd); past
-             * that too the list overflows and the frame is covered */
-            face_list_add(&r->faces, &got);
-            cur = got;
-        }
+        if (fc->id > p->max_traced_id && !(fc->flags & FACE_HELD))
+            trace_back_held(p, fc, p->n_held);
     }
     for (int i = 0; i < f->faces.count; i++)
         if (f->faces.faces[i].id > p->max_traced_id)
@@ -856,29 +862,8 @@ static void lookback_final_scan(pl *p)
         return;
     /* follow the added faces back through the frames before */
     face_list added = r->faces;
-    int n = p->n_held;
-    p->n_held--; /* r itself is not traced */
-    for (int i = before; i < added.count; i++) {
-        face cur = added.faces[i], got;
-        for (int j = p->n_held - 1; j >= 0; j--) {
-            pl_frame *q = p->held[j];
-            img_view qv;
-            if (q->filler || !q->analyzed || !view_of(q->av, &qv))
-                continue;
-            int found = face_tracker_trace_back(p->tracker, &qv, &cur, &got, &err);
-            if (found < 0) {
-                report(p, "analyze", &err, NULL, NULL);
-                for (; j >= 0; j--)
-                    p->held[j]->analyzed = false;
-                break;
-            }
-            if (found == 0)
-                break;
-            face_list_add(&q->faces, &got);
-            cur = got;
-        }
-    }
-    p->n_held = n;
+    for (int i = before; i < added.count; i++)
+        trace_back_held(p, &added.faces[i], p->n_held - 1); /* r itself is not traced */
 }
 
 /* Hand on the oldest waiting frames until `keep` wait. */
