@@ -129,7 +129,8 @@ static int even(int v) { return v & ~1; }
  * turned so that the eye line e (right eye x, y, left eye x, y) is level,
  * like the aligned face DeepFaceLive shows, into the side x side canvas. The
  * region is first scaled out of the frame axis-aligned, big enough to hold
- * the turned square, then turned plane by plane. */
+ * the turned square, then turned plane by plane. Returns 0, 1 when the box
+ * is unusable (nothing drawn), -1 on a failure. */
 static int face_view(server_jpeg *j, const AVFrame *src, const float b[4], const float e[4], int side)
 {
     float a = atan2f(e[3] - e[1], e[2] - e[0]);
@@ -137,6 +138,8 @@ static int face_view(server_jpeg *j, const AVFrame *src, const float b[4], const
         a = 0.0f;
     float c = cosf(a), s = sinf(a);
     float size = (b[2] > b[3] ? b[2] : b[3]) * 1.6f, span = size * (fabsf(c) + fabsf(s));
+    if (!(size >= 2.0f && size < 1e6f) || !isfinite(b[0] + b[1]))
+        return 1; /* no usable box */
     int lim = even(src->width < src->height ? src->width : src->height);
     int n = even((int)ceilf(span));
     n = n > lim ? lim : n < 16 ? (16 <= lim ? 16 : lim) : n;
@@ -206,9 +209,12 @@ int server_jpeg_encode(server_jpeg *j, const ptim_preview_frame *f, server_view 
     if (v == SERVER_VIEW_FACE) {
         int side = even(width / 2 < 128 ? 128 : width / 2);
         rc = prepare(j, side, side);
-        if (!rc && f->box_count > 0) {
+        if (!rc && f->box_count > 0)
             rc = face_view(j, src, f->boxes[0], f->eyes[0], side);
-        } else if (!rc) { /* no face on this frame: a grey square */
+        else if (!rc)
+            rc = 1;
+        if (rc == 1) { /* no face on this frame: a grey square */
+            rc = 0;
             memset(j->canvas->data[0], 40, (size_t)j->canvas->linesize[0] * side);
             memset(j->canvas->data[1], 128, (size_t)j->canvas->linesize[1] * (side / 2));
             memset(j->canvas->data[2], 128, (size_t)j->canvas->linesize[2] * (side / 2));
