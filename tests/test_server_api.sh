@@ -239,7 +239,14 @@ c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/truncated.json"
 c=$(status POST "$B/api/swap-model" "${J[@]}" --data-binary @"$T/big.json"); [ "$c" = 413 ] || fail "a 3 MiB model body answered $c"
 c=$(status POST "$B/api/swap-model" "${J[@]}" -d '{"data":"***"}'); [ "$c" = 400 ] || fail "bad base64 model answered $c"
 status GET "$B/api/config" >/dev/null; [ "$(json '."swap.model"')" = "$model" ] || fail "a refused model changed swap.model"
-[ "$(ls "$UD/uploads" | wc -l)" = 3 ] || fail "uploads: $(ls "$UD/uploads" | tr '\n' ' ') (wanted 2 identities and 1 model; refused ones removed)"
+c=$(status POST "$B/api/swap-encoder" "${J[@]}" --data-binary @"$T/arc.json")
+[ "$c" = 200 ] && [ "$(json '.key + " " + .kind')" = "swap.encoder arcface" ] || fail "fixture ArcFace encoder answered $c: $(cat "$T/body")"
+enc=$(json .path); case "$enc" in "$UD/uploads/swap-encoder-"*.onnx) ;; *) fail "the encoder landed at $enc";; esac
+status GET "$B/api/config" >/dev/null; [ "$(json '."swap.encoder"')" = "$enc" ] || fail "swap.encoder not set to the upload"
+c=$(status POST "$B/api/swap-encoder" "${J[@]}" --data-binary @"$T/dfm.json")
+[ "$c" = 400 ] && json .error | grep -q 'is not an ArcFace encoder' || fail "a .dfm as encoder answered $c: $(cat "$T/body")"
+status GET "$B/api/config" >/dev/null; [ "$(json '."swap.encoder"')" = "$enc" ] || fail "a refused encoder changed swap.encoder"
+[ "$(ls "$UD/uploads" | wc -l)" = 4 ] || fail "uploads: $(ls "$UD/uploads" | tr '\n' ' ') (wanted 2 identities, 1 model, 1 encoder; refused ones removed)"
 c=$(status POST "$B/api/mask-image" "${J[@]}" --data-binary @"$T/mirror.json")
 [ "$c" = 200 ] && [ "$(json '.key + " " + (.applied|tostring)')" = "mask.image true" ] || fail "mask image upload answered $c: $(cat "$T/body")"
 mi=$(json .path); case "$mi" in "$UD/uploads/mask-image-"*.png) ;; *) fail "the mask image landed at $mi";; esac
@@ -247,7 +254,7 @@ status GET "$B/api/config" >/dev/null; [ "$(json '."mask.image"')" = "$mi" ] || 
 c=$(status POST "$B/api/mask-image" "${J[@]}" --data-binary @"$T/notpic.json")
 [ "$c" = 400 ] && json .error | grep -q 'mask.image must be a PNG or JPEG' || fail "a non-picture mask image answered $c: $(cat "$T/body")"
 c=$(status PATCH "$B/api/config" "${J[@]}" -d '{"mask.mode":"pixelate","swap.model":""}'); [ "$c" = 200 ] || fail "back to pixelate answered $c"
-pass "POST /api/swap-model: the fixture .dfm stored as $(basename "$model") (0600) and in use; a wrong network, a truncated file, 413 and bad base64 refused with the reason and removed; POST /api/mask-image sets mask.image"
+pass "POST /api/swap-model: the fixture .dfm stored as $(basename "$model") (0600) and in use; a wrong network, a truncated file, 413 and bad base64 refused with the reason and removed; POST /api/swap-encoder takes the ArcFace fixture and refuses a .dfm; POST /api/mask-image sets mask.image"
 
 # 7. Recording start/stop: the output, full size, H.264 in MP4, written by
 # the sink thread; the file is NAME.partial until stopped, then whole.

@@ -166,6 +166,37 @@ static void *read_file(const char *path, size_t *size)
 
 /* The identity latent: ArcFace crop → encoder → unit embedding → @ emap →
  * unit latent (InsightFace's convention). */
+/* The ArcFace encoder at `encoder` into *out, checked: one input 1x3x112x112,
+ * one output of 512. */
+static int load_encoder(const char *encoder, nn_model **out, ptim_error *err)
+{
+    const char *ename = base_name(encoder);
+    ptim_error e = {0};
+    *out = NULL;
+    if (nn_model_load_file(encoder, out, &e))
+        return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.encoder %s: %s", ename, e.message);
+    nn_model *em = *out;
+    if (nn_model_input_count(em) != 1 || nn_model_output_count(em) != 1 ||
+        !dims_are(nn_model_input(em, 0), 4, 1, 3, ENCODER_SIZE, ENCODER_SIZE) ||
+        nn_model_output(em, 0).count != LATENT) {
+        nn_model_free(em);
+        *out = NULL;
+        return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH,
+                              "swap.encoder %s is not an ArcFace encoder (one input 1x3x112x112, one output of 512)",
+                              ename);
+    }
+    return 0;
+}
+
+int face_nswap_check_encoder(const char *encoder, ptim_error *err)
+{
+    nn_model *em;
+    if (load_encoder(encoder, &em, err))
+        return -1;
+    nn_model_free(em);
+    return 0;
+}
+
 static int make_latent(face_nswap *s, const char *model_path, const char *encoder, const img_view *id,
                        const face *idf, int threads, ptim_error *err)
 {
@@ -201,17 +232,8 @@ static int make_latent(face_nswap *s, const char *model_path, const char *encode
     nn_runner *er = NULL;
     const char *ename = base_name(encoder);
     rc = -1;
-    if (nn_model_load_file(encoder, &em, &e)) {
-        ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.encoder %s: %s", ename, e.message);
+    if (load_encoder(encoder, &em, err))
         goto done;
-    }
-    if (nn_model_input_count(em) != 1 || nn_model_output_count(em) != 1 ||
-        !dims_are(nn_model_input(em, 0), 4, 1, 3, ENCODER_SIZE, ENCODER_SIZE) ||
-        nn_model_output(em, 0).count != LATENT) {
-        ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH,
-                       "swap.encoder %s is not an ArcFace encoder (one input 1x3x112x112, one output of 512)", ename);
-        goto done;
-    }
     if (nn_runner_create(em, NN_BACKEND_AUTO, threads, &er, &e)) {
         ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.encoder %s: %s", ename, e.message);
         goto done;

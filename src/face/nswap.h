@@ -57,6 +57,9 @@ void face_nswap_destroy(face_nswap *s);
  * control panel validates an upload with this before it sets swap.model).
  * On success *kind and *res (the face side in pixels). */
 int face_nswap_check(const char *model, face_nswap_kind *kind, int *res, ptim_error *err);
+/* Whether `encoder` is an ArcFace encoder an inswapper can use (one input
+ * 1x3x112x112, one output of 512), as face_nswap_create checks it. */
+int face_nswap_check_encoder(const char *encoder, ptim_error *err);
 
 face_nswap_kind face_nswap_kind_of(const face_nswap *s);
 int face_nswap_resolution(const face_nswap *s);

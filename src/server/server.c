@@ -756,6 +756,44 @@ static enum MHD_Result post_swap_model(ptim_server *s, struct MHD_Connection *c,
     return respond_json(c, 200, r);
 }
 
+/* POST /api/swap-encoder: an inswapper's ArcFace encoder (w600k_r50.onnx),
+ * stored, read with the ONNX reader and checked before swap.encoder is set;
+ * a bad file is removed. */
+static enum MHD_Result post_swap_encoder(ptim_server *s, struct MHD_Connection *c, request *rq)
+{
+    char why[1024], path[640];
+    long n = 0;
+    unsigned char *bytes = upload_bytes(rq, &n, why, sizeof why);
+    if (!bytes)
+        return respond_error(c, 400, why);
+    unsigned st = store_upload(s, "swap-encoder", "onnx", bytes, n, path, sizeof path, why, sizeof why);
+    free(bytes);
+    if (st)
+        return respond_error(c, st, why);
+    ptim_error err = {0};
+    if (face_nswap_check_encoder(path, &err) < 0) {
+        unlink(path);
+        return respond_error(c, 400, err.message);
+    }
+    char verdict_why[512] = "";
+    int v = apply_upload(s, "swap.encoder", path, verdict_why, sizeof verdict_why);
+    if (v < 0) {
+        unlink(path);
+        snprintf(why, sizeof why, "the masker refused this encoder and keeps the previous one: %s", verdict_why);
+        return respond_error(c, 400, why);
+    }
+    ptim_log_info("server", "swap.encoder uploaded: %s", path);
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "key", "swap.encoder");
+    cJSON_AddStringToObject(r, "path", path);
+    cJSON_AddStringToObject(r, "kind", "arcface");
+    cJSON_AddNumberToObject(r, "resolution", 112);
+    cJSON_AddBoolToObject(r, "applied", v > 0);
+    cJSON_AddStringToObject(r, "note", v > 0 ? "in use by the running masker"
+                                             : "set; the masker takes it with an inswapper swap.model");
+    return respond_json(c, 200, r);
+}
+
 /* The recording's state as the panel shows it: on, file, frames, error. */
 static void recording_json(ptim_server *s, cJSON *r)
 {
@@ -936,6 +974,8 @@ static enum MHD_Result route(ptim_server *s, struct MHD_Connection *c, const cha
         return post ? post_picture(s, c, rq, "mask.image", "mask-image") : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/swap-model"))
         return post ? post_swap_model(s, c, rq) : respond_error(c, 405, "POST only");
+    if (!strcmp(url, "/api/swap-encoder"))
+        return post ? post_swap_encoder(s, c, rq) : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/recording"))
         return post ? post_recording(s, c, rq) : respond_error(c, 405, "POST only");
     const server_asset *a = server_asset_find(url);

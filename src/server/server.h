@@ -17,6 +17,7 @@
  *   POST /api/swap-model            {"filename", "data": base64 .dfm or inswapper .onnx}:
  *                                   read with the ONNX reader and checked (face/nswap)
  *                                   before swap.model is set; 400 + reason, file removed
+ *   POST /api/swap-encoder          the same for swap.encoder (an ArcFace encoder)
  *   POST /api/recording             {"recording": true|false}: the output, full size, as
  *                                   H.264 MP4 into userdata/recordings/ (pipeline/recorder);
  *                                   the answer waits until the file is open / finished

@@ -139,6 +139,7 @@
     'swap.identity': { url: '/api/identity', id: 'identity-file', accept: 'image/png,image/jpeg', title: 'Upload a photo of exactly one face' },
     'mask.image': { url: '/api/mask-image', id: 'mask-image-file', accept: 'image/png,image/jpeg', title: 'Upload a picture (PNG with alpha) to draw over faces' },
     'swap.model': { url: '/api/swap-model', id: 'swap-model-file', accept: '.dfm,.onnx', title: 'Upload a DeepFaceLive .dfm or an inswapper .onnx' },
+    'swap.encoder': { url: '/api/swap-encoder', id: 'swap-encoder-file', accept: '.onnx', title: "Upload the inswapper's ArcFace encoder (w600k_r50.onnx)" },
   };
   async function upload(o, up, file) {
     const f = file.files[0];
