@@ -279,7 +279,7 @@ static void test_held_face_is_blurred(void **state)
     held->faces[0].flags |= FACE_HELD;
     ptim_config *swap_cfg = real_config("mask.mode=swap", NULL), *blur_cfg = real_config("mask.mode=blur", NULL);
     face_masker_assets assets = {.identity = &f->identity.view, .identity_name = sample_path("messi5.jpg")};
-    face_masker *swap, *blur;
+    face_masker *swap = NULL, *blur = NULL;
     ptim_error err = {0};
     if (face_masker_create(swap_cfg, &assets, &swap, &err) || face_masker_create(blur_cfg, NULL, &blur, &err))
         fail_msg("masker: %s", err.message);
