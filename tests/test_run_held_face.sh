@@ -42,11 +42,14 @@ jq -e '.mode == "live"' "$T/stats.json" >/dev/null || fail "not a live run"
 
 lines=$(wc -l <"$T/audit.jsonl")
 dropped=$(jq -c 'select(.guard == "dropped")' "$T/audit.jsonl" | wc -l)
-# a live queue may drop a frame on a loaded machine: such frames are counted
-# (stale_live, rate_cap) and never written, so they have no audit line
-evicted=$(jq '.frames.dropped.stale_live + .frames.dropped.rate_cap' "$T/stats.json")
-[ "$(jq .frames.in "$T/stats.json")" = $NIN ] && [ $((lines + evicted)) -eq $NIN ] ||
-  fail "the audit has $lines lines and $evicted frames were evicted, for $NIN input frames ($(jq -c .frames "$T/stats.json"))"
+# a live pipeline may drop frames on a loaded machine (under ASan about half):
+# one over the rate cap before it counts as in, one a live queue evicts after;
+# both are counted and never written, so they have no audit line
+evicted=$(jq '.frames.dropped.stale_live' "$T/stats.json")
+capped=$(jq '.frames.dropped.rate_cap' "$T/stats.json")
+fin=$(jq '.frames.in' "$T/stats.json")
+[ $((fin + capped)) -eq $NIN ] && [ $((lines + evicted)) -eq "$fin" ] ||
+  fail "the audit has $lines lines, $evicted frames were evicted and $capped capped, for $fin frames in of $NIN ($(jq -c .frames "$T/stats.json"))"
 
 # Per frame: how long ago its held faces were last seen (ms of media time),
 # from the audit's own history of each id.
@@ -71,6 +74,6 @@ not_late=$(jq -c --argjson l $LIMIT 'select(.reason == "stale_result" and (.wall
   fail "verify: $(grep LEAK "$T/verify.txt" | head -3 | tr '\n' ' ')$(tail -1 "$T/verify.txt")"
 
 echo "live, held face: $lines frames, $held_long masked with a face held past ${LIMIT} ms," \
-  "$stale covered as stale (analysis late), $dropped dropped, $evicted evicted"
+  "$stale covered as stale (analysis late), $dropped dropped, $evicted evicted, $capped over the rate cap"
 [ $fails -eq 0 ] && echo "held face: all passed" || echo "held face: $fails failed"
 exit $((fails > 0))
