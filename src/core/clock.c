@@ -23,6 +23,31 @@ __attribute__((constructor)) static void note_start(void)
     start_ns = ptim_clock_ns();
 }
 
+int ptim_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    int rc = pthread_condattr_init(&attr);
+    if (rc == 0) {
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        rc = pthread_cond_init(cond, &attr);
+        pthread_condattr_destroy(&attr);
+    }
+    return rc;
+}
+
+struct timespec ptim_deadline_after_ms(int timeout_ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    t.tv_sec += timeout_ms / 1000;
+    t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
 double ptim_clock_since_start_ms(void)
 {
     return (double)(ptim_clock_ns() - start_ns) / 1e6;

@@ -16,13 +16,20 @@
 #ifndef PTIM_CORE_CLOCK_H
 #define PTIM_CORE_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Monotonic nanoseconds (CLOCK_MONOTONIC). */
 uint64_t ptim_clock_ns(void);
 /* Milliseconds since the process started (since this module was loaded). */
 double ptim_clock_since_start_ms(void);
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC (a change of
+ * the wall clock does not move them), and the deadline timeout_ms from now
+ * to pass to pthread_cond_timedwait on it. */
+int ptim_cond_init_monotonic(pthread_cond_t *cond);
+struct timespec ptim_deadline_after_ms(int timeout_ms);
 
 typedef enum ptim_startup_stage {
     PTIM_STARTUP_CONFIG,

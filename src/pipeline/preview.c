@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 struct ptim_preview {
     pthread_mutex_t lock;
     pthread_cond_t fresh;
@@ -32,11 +34,7 @@ ptim_preview *ptim_preview_new(void)
     if (!p)
         return NULL;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->fresh, &ca);
-    pthread_condattr_destroy(&ca);
+    ptim_cond_init_monotonic(&p->fresh);
     atomic_init(&p->max_fps, 10);
     return p;
 }
@@ -122,14 +120,7 @@ void ptim_preview_offer(ptim_preview *p, const AVFrame *output, const AVFrame *s
 int ptim_preview_take(ptim_preview *p, uint64_t after_seq, int timeout_ms, ptim_preview_frame *out)
 {
     memset(out, 0, sizeof *out);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ptim_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&p->lock);
     while (!p->slot.output || p->slot.seq <= after_seq) {
         if (pthread_cond_timedwait(&p->fresh, &p->lock, &until) == ETIMEDOUT) {

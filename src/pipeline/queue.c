@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 struct ptim_queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty, not_full;
@@ -25,12 +27,8 @@ ptim_queue *ptim_queue_create(int capacity)
         return NULL;
     q->capacity = capacity;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->not_empty, &attr);
-    pthread_cond_init(&q->not_full, &attr);
-    pthread_condattr_destroy(&attr);
+    ptim_cond_init_monotonic(&q->not_empty);
+    ptim_cond_init_monotonic(&q->not_full);
     return q;
 }
 
@@ -89,13 +87,7 @@ int ptim_queue_pop(ptim_queue *q, void **item, int timeout_ms)
 {
     struct timespec deadline;
     if (timeout_ms >= 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        deadline = ptim_deadline_after_ms(timeout_ms);
     }
     pthread_mutex_lock(&q->lock);
     int rc = 0;

@@ -1,6 +1,8 @@
 /* pipeline/recorder — recording the output from the control panel; see recorder.h. */
 #include "pipeline/recorder.h"
 
+#include "core/clock.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,7 +37,7 @@ ptim_recorder *ptim_recorder_new(void)
         return NULL;
     }
     pthread_mutex_init(&r->lock, NULL);
-    pthread_cond_init(&r->acted, NULL);
+    ptim_cond_init_monotonic(&r->acted);
     atomic_init(&r->busy, false);
     return r;
 }
@@ -84,14 +86,7 @@ void ptim_recorder_stop(ptim_recorder *r)
 
 bool ptim_recorder_wait(ptim_recorder *r, int timeout_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = ptim_deadline_after_ms(timeout_ms);
     pthread_mutex_lock(&r->lock);
     while (r->done != r->asked)
         if (pthread_cond_timedwait(&r->acted, &r->lock, &until) == ETIMEDOUT)
