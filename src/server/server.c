@@ -706,29 +706,33 @@ static enum MHD_Result post_picture(ptim_server *s, struct MHD_Connection *c, re
     return respond_json(c, 200, r);
 }
 
-/* POST /api/swap-model: a DeepFaceLive .dfm or an inswapper .onnx, stored,
- * then read with the ONNX reader and checked as the masker would (inputs,
- * outputs, sizes) before swap.model is set; a bad file is removed. */
-static enum MHD_Result post_swap_model(ptim_server *s, struct MHD_Connection *c, request *rq)
+/* POST /api/swap-model (swap.model: a DeepFaceLive .dfm or an inswapper
+ * .onnx) and /api/swap-encoder (swap.encoder: an inswapper's ArcFace
+ * encoder): stored, read with the ONNX reader and checked as the masker
+ * checks it (inputs, outputs, sizes) before the option is set; a bad file is
+ * removed. */
+static enum MHD_Result post_model(ptim_server *s, struct MHD_Connection *c, request *rq, const char *key)
 {
+    bool encoder = !strcmp(key, "swap.encoder");
     char why[1024], path[640];
     long n = 0;
     unsigned char *bytes = upload_bytes(rq, &n, why, sizeof why);
     if (!bytes)
         return respond_error(c, 400, why);
-    unsigned st = store_upload(s, "swap-model", "onnx", bytes, n, path, sizeof path, why, sizeof why);
+    unsigned st = store_upload(s, encoder ? "swap-encoder" : "swap-model", "onnx", bytes, n, path, sizeof path, why,
+                               sizeof why);
     free(bytes);
     if (st)
         return respond_error(c, st, why);
-    face_nswap_kind kind;
-    int res = 0;
+    face_nswap_kind kind = FACE_NSWAP_INSWAPPER;
+    int res = 112;
     ptim_error err = {0};
-    if (face_nswap_check(path, &kind, &res, &err) < 0) {
+    if ((encoder ? face_nswap_check_encoder(path, &err) : face_nswap_check(path, &kind, &res, &err)) < 0) {
         unlink(path);
         return respond_error(c, 400, err.message);
     }
     /* A DFM keeps DeepFaceLive's extension, so the file says what it is. */
-    if (kind == FACE_NSWAP_DFM) {
+    if (!encoder && kind == FACE_NSWAP_DFM) {
         char dfm[640];
         snprintf(dfm, sizeof dfm, "%.*s.dfm", (int)(strlen(path) - strlen(".onnx")), path);
         if (link(path, dfm) == 0) { /* link, not rename: never over an existing file */
@@ -736,61 +740,25 @@ static enum MHD_Result post_swap_model(ptim_server *s, struct MHD_Connection *c,
             snprintf(path, sizeof path, "%s", dfm);
         }
     }
+    const char *what = encoder ? "arcface" : kind == FACE_NSWAP_DFM ? "dfm" : "inswapper";
     char verdict_why[512] = "";
-    int v = apply_upload(s, "swap.model", path, verdict_why, sizeof verdict_why);
+    int v = apply_upload(s, key, path, verdict_why, sizeof verdict_why);
     if (v < 0) {
         unlink(path);
-        snprintf(why, sizeof why, "the masker refused this model and keeps the previous one: %s", verdict_why);
+        snprintf(why, sizeof why, "the masker refused this %s and keeps the previous one: %s",
+                 encoder ? "encoder" : "model", verdict_why);
         return respond_error(c, 400, why);
     }
-    ptim_log_info("server", "swap.model uploaded: %s (%s, %d px)", path, kind == FACE_NSWAP_DFM ? "dfm" : "inswapper",
-                  res);
+    ptim_log_info("server", "%s uploaded: %s (%s, %d px)", key, path, what, res);
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "key", "swap.model");
+    cJSON_AddStringToObject(r, "key", key);
     cJSON_AddStringToObject(r, "path", path);
-    cJSON_AddStringToObject(r, "kind", kind == FACE_NSWAP_DFM ? "dfm" : "inswapper");
+    cJSON_AddStringToObject(r, "kind", what);
     cJSON_AddNumberToObject(r, "resolution", res);
     cJSON_AddBoolToObject(r, "applied", v > 0);
-    cJSON_AddStringToObject(r, "note", v > 0 ? "in use by the running masker"
-                                             : "set; the masker takes it at the next frame it renders");
-    return respond_json(c, 200, r);
-}
-
-/* POST /api/swap-encoder: an inswapper's ArcFace encoder (w600k_r50.onnx),
- * stored, read with the ONNX reader and checked before swap.encoder is set;
- * a bad file is removed. */
-static enum MHD_Result post_swap_encoder(ptim_server *s, struct MHD_Connection *c, request *rq)
-{
-    char why[1024], path[640];
-    long n = 0;
-    unsigned char *bytes = upload_bytes(rq, &n, why, sizeof why);
-    if (!bytes)
-        return respond_error(c, 400, why);
-    unsigned st = store_upload(s, "swap-encoder", "onnx", bytes, n, path, sizeof path, why, sizeof why);
-    free(bytes);
-    if (st)
-        return respond_error(c, st, why);
-    ptim_error err = {0};
-    if (face_nswap_check_encoder(path, &err) < 0) {
-        unlink(path);
-        return respond_error(c, 400, err.message);
-    }
-    char verdict_why[512] = "";
-    int v = apply_upload(s, "swap.encoder", path, verdict_why, sizeof verdict_why);
-    if (v < 0) {
-        unlink(path);
-        snprintf(why, sizeof why, "the masker refused this encoder and keeps the previous one: %s", verdict_why);
-        return respond_error(c, 400, why);
-    }
-    ptim_log_info("server", "swap.encoder uploaded: %s", path);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "key", "swap.encoder");
-    cJSON_AddStringToObject(r, "path", path);
-    cJSON_AddStringToObject(r, "kind", "arcface");
-    cJSON_AddNumberToObject(r, "resolution", 112);
-    cJSON_AddBoolToObject(r, "applied", v > 0);
-    cJSON_AddStringToObject(r, "note", v > 0 ? "in use by the running masker"
-                                             : "set; the masker takes it with an inswapper swap.model");
+    cJSON_AddStringToObject(r, "note", v > 0       ? "in use by the running masker"
+                                       : encoder ? "set; the masker takes it with an inswapper swap.model"
+                                                 : "set; the masker takes it at the next frame it renders");
     return respond_json(c, 200, r);
 }
 
@@ -973,9 +941,9 @@ static enum MHD_Result route(ptim_server *s, struct MHD_Connection *c, const cha
     if (!strcmp(url, "/api/mask-image"))
         return post ? post_picture(s, c, rq, "mask.image", "mask-image") : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/swap-model"))
-        return post ? post_swap_model(s, c, rq) : respond_error(c, 405, "POST only");
+        return post ? post_model(s, c, rq, "swap.model") : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/swap-encoder"))
-        return post ? post_swap_encoder(s, c, rq) : respond_error(c, 405, "POST only");
+        return post ? post_model(s, c, rq, "swap.encoder") : respond_error(c, 405, "POST only");
     if (!strcmp(url, "/api/recording"))
         return post ? post_recording(s, c, rq) : respond_error(c, 405, "POST only");
     const server_asset *a = server_asset_find(url);
