@@ -366,23 +366,34 @@ static void update_from_detection(face_tracker *t, track *k, const face *d, int6
     k->last_seen_ms = k->last_update_ms = t_ms;
 }
 
+/* FaceMesh in the region detection d gives, into t->scratch: 1 when it
+ * finds a face there (presence >= the tracker's min_presence), 0 when not or
+ * when landmarks are off, -1 when inference failed. */
+static int landmarks_at_detection(face_tracker *t, const face *d, const img_view *frame, ptim_error *err)
+{
+    if (!t->s.landmarks)
+        return 0;
+    face_roi roi = face_roi_from_detection(d);
+    t->scratch.flags = 0;
+    if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
+        return -1;
+    return t->scratch.presence >= t->s.min_presence;
+}
+
 /* Measure a freshly detected face with FaceMesh (when enabled); -1 only when
  * inference itself failed. */
 static int measure_detected(face_tracker *t, track *k, const face *d, const img_view *frame,
                             int64_t t_ms, ptim_error *err)
 {
-    if (t->s.landmarks) {
-        face_roi roi = face_roi_from_detection(d);
-        t->scratch.flags = 0;
-        if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
-            return -1;
-        if (t->scratch.presence >= t->s.min_presence) {
-            update_from_landmarks(t, k, &t->scratch, t_ms);
-            box_union(k->raw_box, d->box); /* the mask covers both measurements */
-            k->f.score = d->score;
-            k->f.flags |= FACE_DETECTED;
-            return 0;
-        }
+    int r = landmarks_at_detection(t, d, frame, err);
+    if (r < 0)
+        return -1;
+    if (r) {
+        update_from_landmarks(t, k, &t->scratch, t_ms);
+        box_union(k->raw_box, d->box); /* the mask covers both measurements */
+        k->f.score = d->score;
+        k->f.flags |= FACE_DETECTED;
+        return 0;
     }
     update_from_detection(t, k, d, t_ms);
     return 0;
@@ -1061,18 +1072,15 @@ int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *
     if (best < 0)
         return 0;
     const face *d = &t->found.faces[best];
-    if (t->s.landmarks) {
-        face_roi roi = face_roi_from_detection(d);
-        t->scratch.flags = 0;
-        if (face_landmarker_run(t->lm, frame, &roi, &t->scratch, err))
-            return -1;
-        if (t->scratch.presence >= t->s.min_presence) {
-            face_from_landmarks(&t->scratch);
-            box_union(t->scratch.box, d->box);
-            goto found;
-        }
+    int r = landmarks_at_detection(t, d, frame, err);
+    if (r < 0)
+        return -1;
+    if (r) {
+        face_from_landmarks(&t->scratch);
+        box_union(t->scratch.box, d->box);
+    } else {
+        t->scratch = *d;
     }
-    t->scratch = *d;
 found:
     *out = t->scratch;
     out->id = later->id;
