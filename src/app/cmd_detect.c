@@ -8,7 +8,6 @@
 #include "app/commands.h"
 
 #include <libavcodec/avcodec.h>
-#include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -22,6 +21,7 @@
 #include "core/error.h"
 #include "face/embed.h"
 #include "face/tracker.h"
+#include "io/ffmpeg_libs.h"
 #include "io/source.h"
 
 typedef struct detect_args {
@@ -119,7 +119,8 @@ static int source_open(source *s, const char *input, ptim_error *err)
     memset(s, 0, sizeof *s);
     const AVInputFormat *ifmt = NULL;
     if (is_camera(input)) {
-        avdevice_register_all();
+        if (io_devices_register(err))
+            return -1;
         ifmt = av_find_input_format("v4l2");
     }
     int rc = avformat_open_input(&s->fmt, input, ifmt, NULL);

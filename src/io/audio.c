@@ -1,11 +1,11 @@
 /* io/audio — copy, or decode → filter (rubberband) → encode. */
 #include "io/audio.h"
 
-#include <libavfilter/buffersink.h>
-#include <libavfilter/buffersrc.h>
 #include <libavutil/opt.h>
 #include <math.h>
 #include <stdio.h>
+
+#include "io/ffmpeg_libs.h"
 
 struct io_audio {
     AVFormatContext *oc;
@@ -13,6 +13,7 @@ struct io_audio {
     AVRational in_tb;
     bool copy;
     AVCodecContext *dec, *enc;
+    const io_avfilter_api *F; /* libavfilter, loaded when audio is first re-encoded */
     AVFilterGraph *graph;
     AVFilterContext *buffersrc, *buffersink;
     AVFrame *frame, *filtered;
@@ -42,7 +43,10 @@ static int build_filter(io_audio *a, const io_audio_options *opts, ptim_error *e
 {
     char args[512], layout[128] = "", chain[512];
     int r;
-    a->graph = avfilter_graph_alloc();
+    const io_avfilter_api *F = a->F = io_avfilter(err);
+    if (!F)
+        return -1;
+    a->graph = F->graph_alloc();
     if (!a->graph)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     if (a->dec->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC)
@@ -51,16 +55,16 @@ static int build_filter(io_audio *a, const io_audio_options *opts, ptim_error *e
     snprintf(args, sizeof args, "time_base=%d/%d:sample_rate=%d:sample_fmt=%s:channel_layout=%s",
              a->in_tb.num, a->in_tb.den, a->dec->sample_rate,
              av_get_sample_fmt_name(a->dec->sample_fmt), layout);
-    if ((r = avfilter_graph_create_filter(&a->buffersrc, avfilter_get_by_name("abuffer"), "in",
+    if ((r = F->graph_create_filter(&a->buffersrc, F->get_by_name("abuffer"), "in",
                                           args, NULL, a->graph)) < 0 ||
-        (r = avfilter_graph_create_filter(&a->buffersink, avfilter_get_by_name("abuffersink"),
+        (r = F->graph_create_filter(&a->buffersink, F->get_by_name("abuffersink"),
                                           "out", NULL, NULL, a->graph)) < 0)
         return fail(err, "cannot set up the audio filter", r);
     char enc_layout[128];
     av_channel_layout_describe(&a->enc->ch_layout, enc_layout, sizeof enc_layout);
     char pitch[128] = "";
     if (opts->voice == IO_VOICE_PITCH) {
-        if (!avfilter_get_by_name("rubberband"))
+        if (!F->get_by_name("rubberband"))
             return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                                   "audio.voice=pitch needs FFmpeg's rubberband filter, which this "
                                   "FFmpeg lacks");
@@ -70,24 +74,24 @@ static int build_filter(io_audio *a, const io_audio_options *opts, ptim_error *e
     snprintf(chain, sizeof chain, "%saresample=%d,aformat=sample_fmts=%s:sample_rates=%d:channel_layouts=%s",
              pitch, a->enc->sample_rate, av_get_sample_fmt_name(a->enc->sample_fmt),
              a->enc->sample_rate, enc_layout);
-    AVFilterInOut *outputs = avfilter_inout_alloc(), *inputs = avfilter_inout_alloc();
+    AVFilterInOut *outputs = F->inout_alloc(), *inputs = F->inout_alloc();
     if (!outputs || !inputs) {
-        avfilter_inout_free(&outputs);
-        avfilter_inout_free(&inputs);
+        F->inout_free(&outputs);
+        F->inout_free(&inputs);
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory");
     }
     outputs->name = av_strdup("in");
     outputs->filter_ctx = a->buffersrc;
     inputs->name = av_strdup("out");
     inputs->filter_ctx = a->buffersink;
-    r = avfilter_graph_parse_ptr(a->graph, chain, &inputs, &outputs, NULL);
-    avfilter_inout_free(&outputs);
-    avfilter_inout_free(&inputs);
-    if (r < 0 || (r = avfilter_graph_config(a->graph, NULL)) < 0)
+    r = F->graph_parse_ptr(a->graph, chain, &inputs, &outputs, NULL);
+    F->inout_free(&outputs);
+    F->inout_free(&inputs);
+    if (r < 0 || (r = F->graph_config(a->graph, NULL)) < 0)
         return fail(err, "cannot build the voice filter", r);
     if (a->enc->frame_size > 0 &&
         !(a->enc->codec->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE))
-        av_buffersink_set_frame_size(a->buffersink, a->enc->frame_size);
+        F->buffersink_set_frame_size(a->buffersink, a->enc->frame_size);
     return 0;
 }
 
@@ -177,7 +181,8 @@ void io_audio_destroy(io_audio *a)
         return;
     avcodec_free_context(&a->dec);
     avcodec_free_context(&a->enc);
-    avfilter_graph_free(&a->graph);
+    if (a->F)
+        a->F->graph_free(&a->graph);
     av_frame_free(&a->frame);
     av_frame_free(&a->filtered);
     av_packet_free(&a->out);
@@ -201,8 +206,8 @@ static int drain_encoder(io_audio *a, ptim_error *err)
 static int drain_filter(io_audio *a, ptim_error *err)
 {
     int r;
-    while ((r = av_buffersink_get_frame(a->buffersink, a->filtered)) >= 0) {
-        AVRational tb = av_buffersink_get_time_base(a->buffersink);
+    while ((r = a->F->buffersink_get_frame(a->buffersink, a->filtered)) >= 0) {
+        AVRational tb = a->F->buffersink_get_time_base(a->buffersink);
         if (a->filtered->pts != AV_NOPTS_VALUE)
             a->filtered->pts = av_rescale_q(a->filtered->pts, tb, a->enc->time_base);
         else
@@ -223,7 +228,7 @@ static int decode_some(io_audio *a, ptim_error *err)
     int r;
     while ((r = avcodec_receive_frame(a->dec, a->frame)) >= 0) {
         a->frame->pts = a->frame->best_effort_timestamp;
-        r = av_buffersrc_add_frame(a->buffersrc, a->frame);
+        r = a->F->buffersrc_add_frame(a->buffersrc, a->frame);
         av_frame_unref(a->frame);
         if (r < 0)
             return fail(err, "filtering failed", r);
@@ -259,7 +264,7 @@ int io_audio_flush(io_audio *a, ptim_error *err)
     avcodec_send_packet(a->dec, NULL);
     if (decode_some(a, err) < 0)
         return -1;
-    if (av_buffersrc_add_frame(a->buffersrc, NULL) < 0)
+    if (a->F->buffersrc_add_frame(a->buffersrc, NULL) < 0)
         return fail(err, "filtering failed", AVERROR(EINVAL));
     if (drain_filter(a, err) < 0)
         return -1;

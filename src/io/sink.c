@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <libavcodec/avcodec.h>
-#include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/fault.h"
+#include "io/ffmpeg_libs.h"
 
 #define AUDIO_BACKLOG_MAX 4096 /* packets held until the first video frame */
 
@@ -98,9 +98,6 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
                  ptim_error *err)
 {
     *out = NULL;
-    static atomic_bool registered;
-    if (!atomic_exchange(&registered, true))
-        avdevice_register_all();
     io_sink *s = calloc(1, sizeof *s);
     if (!s || !(s->pkt = av_packet_alloc())) {
         free(s);
@@ -133,6 +130,10 @@ int io_sink_open(const io_sink_options *opts, const io_source_info *in, io_sink 
             return ptim_error_set(err, PTIM_ERR_DEVICE, PTIM_SEV_HIGH,
                                   "cannot write to the virtual camera %s: %s (is v4l2loopback loaded?)",
                                   opts->target + 5, strerror(e));
+        }
+        if (io_devices_register(err)) {
+            io_sink_close(s);
+            return -1;
         }
         break;
     case IO_SINK_NETWORK:

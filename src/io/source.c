@@ -3,7 +3,6 @@
 #include "io/source.h"
 
 #include <errno.h>
-#include <libavdevice/avdevice.h>
 #include <libavutil/display.h>
 #include <libavutil/time.h>
 #include <math.h>
@@ -15,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "core/fault.h"
+#include "io/ffmpeg_libs.h"
 
 struct io_source {
     io_source_options opts;
@@ -268,9 +268,6 @@ static int open_streams(io_source *src, ptim_error *err)
 int io_source_open(const io_source_options *opts, io_source **out, ptim_error *err)
 {
     *out = NULL;
-    static atomic_bool registered;
-    if (!atomic_exchange(&registered, true))
-        avdevice_register_all();
     io_source *src = calloc(1, sizeof *src);
     if (!src || !(src->input = strdup(opts->input)) || !(src->pkt = av_packet_alloc())) {
         if (src)
@@ -299,6 +296,10 @@ int io_source_open(const io_source_options *opts, io_source **out, ptim_error *e
             return ptim_error_set(err, PTIM_ERR_DEVICE, PTIM_SEV_HIGH,
                                   "no camera at %s (is it plugged in?)",
                                   strcmp(opts->input, "camera") ? opts->input : "/dev/video0");
+        }
+        if (io_devices_register(err)) {
+            io_source_close(src);
+            return -1;
         }
         break;
     case IO_SOURCE_IMAGES:
