@@ -17,6 +17,7 @@
 #include "face/tracker.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,14 +150,45 @@ static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error
     return 0;
 }
 
+/* FaceMesh is loaded on a thread of its own while the detector's networks
+ * load: reading and packing the three models is most of a run's start-up
+ * (issue 12), and the two do not share anything. */
+typedef struct landmarker_load {
+    const ptim_config *cfg;
+    face_landmarker *lm;
+    ptim_error err;
+    int rc;
+} landmarker_load;
+
+static void *load_landmarker(void *arg)
+{
+    landmarker_load *l = arg;
+    l->rc = face_landmarker_create(l->cfg, &l->lm, &l->err);
+    return NULL;
+}
+
 int face_tracker_create(const ptim_config *cfg, face_tracker **out, ptim_error *err)
 {
     *out = NULL;
     face_tracker *t = calloc(1, sizeof *t);
     if (!t)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory for the face tracker");
-    if (read_settings(cfg, &t->s, err) || face_detector_create_with(&t->s.det, &t->det, err) ||
-        (t->s.landmarks && face_landmarker_create(cfg, &t->lm, err))) {
+    if (read_settings(cfg, &t->s, err)) {
+        face_tracker_destroy(t);
+        return -1;
+    }
+    landmarker_load l = {.cfg = cfg};
+    pthread_t th;
+    bool threaded = t->s.landmarks && pthread_create(&th, NULL, load_landmarker, &l) == 0;
+    if (t->s.landmarks && !threaded)
+        load_landmarker(&l); /* no thread to be had: one after the other */
+    int det_rc = face_detector_create_with(&t->s.det, &t->det, err);
+    if (threaded)
+        pthread_join(th, NULL);
+    t->lm = l.lm;
+    if (det_rc || l.rc) {
+        if (!det_rc && err)
+            *err = l.err;
         face_tracker_destroy(t);
         return -1;
     }

@@ -66,8 +66,27 @@ typedef struct live_asset {
     img_image *img;
 } live_asset;
 
+/* Face analysis (the tracker's models; the recognizer behind privacy.keep /
+ * only) and the masker, built on a thread of their own while the source and
+ * the sink open: reading and packing the models is the largest part of
+ * start-up (issue 12). The pipeline's thread takes the results, and judges
+ * their failures, once both are open (take_analysis). */
+typedef struct analysis_load {
+    pthread_t th;
+    bool running, first_run;
+    const ptim_config *cfg;
+    const face_masker_assets *assets;
+    face_tracker *tracker;
+    face_select *select;
+    face_masker *masker;
+    int select_rc;
+    ptim_error tracker_err, select_err, masker_err;
+    double tracker_ms, masker_ms;
+} analysis_load;
+
 typedef struct pl {
     const ptim_pipeline_desc *desc;
+    analysis_load *load; /* while the analysis is being built; see take_analysis */
     ptim_pipeline_result *res;
     ptim_pipeline_stats *st;
     io_source *src;
@@ -1386,8 +1405,11 @@ static void *sink_thread(void *arg)
 
 /* ---- setup and supervision ---- */
 
+static void join_analysis(pl *p);
+
 static void close_all(pl *p)
 {
+    join_analysis(p); /* what it built is freed below */
     io_sink_close(p->sink);
     io_source_close(p->src);
     face_tracker_destroy(p->tracker);
@@ -1440,6 +1462,52 @@ static int open_source(pl *p, const io_source_options *so, ptim_error *err)
 
 static double ms_since(int64_t t0) { return (now_us() - t0) / 1000.0; }
 
+static void *load_analysis(void *arg)
+{
+    analysis_load *a = arg;
+    int64_t t = now_us();
+    if (face_tracker_create(a->cfg, &a->tracker, &a->tracker_err) < 0)
+        a->tracker = NULL;
+    if (a->tracker && (a->select_rc = face_select_create(a->cfg, &a->select, &a->select_err)) < 0)
+        a->select = NULL;
+    a->tracker_ms = ms_since(t);
+    t = now_us();
+    if (face_masker_create(a->cfg, a->assets, &a->masker, &a->masker_err) < 0)
+        a->masker = NULL;
+    a->masker_ms = ms_since(t);
+    if (a->first_run)
+        ptim_startup_end(PTIM_STARTUP_MODELS);
+    return NULL;
+}
+
+static void start_analysis(pl *p, analysis_load *a)
+{
+    p->load = a;
+    if (a->first_run)
+        ptim_startup_begin(PTIM_STARTUP_MODELS);
+    a->running = pthread_create(&a->th, NULL, load_analysis, a) == 0;
+    if (!a->running)
+        load_analysis(a); /* no thread to be had: before the source instead */
+}
+
+/* Waits for the analysis being built and hands what it built to the
+ * pipeline, which owns it from then on. */
+static void join_analysis(pl *p)
+{
+    analysis_load *a = p->load;
+    if (!a)
+        return;
+    if (a->running)
+        pthread_join(a->th, NULL);
+    a->running = false;
+    p->tracker = a->tracker;
+    p->select = a->select;
+    p->masker = a->masker;
+    p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = a->tracker_ms;
+    p->st->startup_ms[PTIM_JOB_STARTUP_MASKER] = a->masker_ms;
+    p->load = NULL;
+}
+
 int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -1478,8 +1546,12 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         return res->status;
     }
 
-    int64_t t = now_us();
     bool first_run = ptim_startup_ms(PTIM_STARTUP_SOURCE) < 0;
+    if (first_run)
+        ptim_startup_begin(PTIM_STARTUP_FIRST_FRAME);
+    analysis_load load = {.cfg = cfg, .assets = d.assets, .first_run = first_run};
+    start_analysis(p, &load);
+    int64_t t = now_us();
     if (first_run)
         ptim_startup_begin(PTIM_STARTUP_SOURCE);
     io_source_options so = {
@@ -1537,25 +1609,22 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         return res->status;
     }
     p->st->startup_ms[PTIM_JOB_STARTUP_SINK_OPEN] = ms_since(t);
-    if (first_run) {
+    if (first_run)
         ptim_startup_end(PTIM_STARTUP_SINK);
-        ptim_startup_begin(PTIM_STARTUP_MODELS);
-        ptim_startup_begin(PTIM_STARTUP_FIRST_FRAME);
-    }
     snprintf(res->sink_description, sizeof res->sink_description, "%s", io_sink_describe(p->sink));
 
     /* Face analysis and masking that cannot start: with require_masking the
      * run fails (status 2, settings or assets that could never work);
      * otherwise the guard covers every frame, which is exactly fail-closed. */
-    t = now_us();
-    if (face_tracker_create(cfg, &p->tracker, &err) < 0 && d.require_masking &&
-        err.category != PTIM_ERR_MEMORY) {
-        p->tracker = NULL;
+    join_analysis(p);
+    if (!p->tracker && d.require_masking && load.tracker_err.category != PTIM_ERR_MEMORY) {
+        err = load.tracker_err;
         res->status = 2; /* a configuration that could never work: no frame is read */
         res->error = err;
         close_all(p);
         return res->status;
     } else if (!p->tracker) {
+        err = load.tracker_err;
         count_error(p, err.category); /* not a failure of the run: the guard covers */
         fprintf(stderr, "ptim: face analysis unavailable (%s): every frame will be covered\n",
                 err.message);
@@ -1564,8 +1633,8 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
     /* Whom not to mask (privacy.keep / privacy.only). Photos that cannot be
      * used fail the run like any asset; without require_masking everyone is
      * masked, which is the safe side. */
-    if (p->tracker && face_select_create(cfg, &p->select, &err) < 0) {
-        p->select = NULL;
+    if (p->tracker && load.select_rc < 0) {
+        err = load.select_err;
         if (d.require_masking && err.category != PTIM_ERR_MEMORY) {
             res->status = 2;
             res->error = err;
@@ -1585,8 +1654,6 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         face_tracker_set_orientation(p->tracker, in->display_turns);
         face_tracker_set_live(p->tracker, d.live);
     }
-    p->st->startup_ms[PTIM_JOB_STARTUP_TRACKER] = ms_since(t);
-    t = now_us();
     /* the pictures behind the masker, as the caller loaded them: the files
      * they came from are what a live change of the option is compared with
      * (the caller's name for them; else the option as the run starts) */
@@ -1599,22 +1666,19 @@ int ptim_pipeline_run(const ptim_pipeline_desc *desc, ptim_pipeline_result *res)
         snprintf(p->overlay.tried, sizeof p->overlay.tried, "%s",
                  p->assets.overlay_name ? p->assets.overlay_name : ptim_config_str(cfg, "mask.image"));
     snprintf(p->model_seen, sizeof p->model_seen, "%s", ptim_config_str(cfg, "swap.model"));
-    if (face_masker_create(cfg, d.assets, &p->masker, &err) < 0 && d.require_masking &&
-        err.category != PTIM_ERR_MEMORY) {
-        p->masker = NULL;
+    if (!p->masker && d.require_masking && load.masker_err.category != PTIM_ERR_MEMORY) {
+        err = load.masker_err;
         res->status = 2;
         res->error = err;
         close_all(p);
         return res->status;
     } else if (!p->masker) {
+        err = load.masker_err;
         count_error(p, err.category);
         fprintf(stderr, "ptim: face masking unavailable (%s): every frame will be covered\n",
                 err.message);
         p->warned_render = true;
     }
-    p->st->startup_ms[PTIM_JOB_STARTUP_MASKER] = ms_since(t);
-    if (first_run)
-        ptim_startup_end(PTIM_STARTUP_MODELS);
     if (d.unsafe_passthrough)
         fprintf(stderr, "ptim: WARNING: --unsafe-passthrough: frames that could not be masked are "
                         "written UNMASKED and faces on them are visible\n");
