@@ -7,39 +7,39 @@
 
 static inline float clampf(float v, float lo, float hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* Bilinear taps of one plane at continuous pixel coordinate (x, y), where the
- * centre of pixel i is at i + 0.5. Indices clamped to the plane: edge pixels
- * repeat, which is what both border modes want inside the frame. */
-typedef struct taps {
-    int x0, x1, y0, y1;
-    float fx, fy;
-} taps;
+/* Bilinear taps along one axis of a plane at continuous pixel coordinate x,
+ * where the centre of pixel i is at i + 0.5. Indices clamped to the plane:
+ * edge pixels repeat, which is what both border modes want inside the frame.
+ * The axes are independent, so an axis-aligned crop computes them once per
+ * column and once per row (crop_loop_axis). */
+typedef struct axis_taps {
+    int i0, i1;
+    float f;
+} axis_taps;
 
-static inline taps taps_at(float x, float y, int w, int h)
+static inline axis_taps axis_taps_at(float x, int w)
 {
-    taps t;
+    axis_taps t;
     x -= 0.5f;
-    y -= 0.5f;
-    if (x >= 0.0f && y >= 0.0f && x < (float)(w - 1) && y < (float)(h - 1)) {
+    if (x >= 0.0f && x < (float)(w - 1)) {
         /* Inside: truncation is floor, no clamping (the common case). */
-        t.x0 = (int)x;
-        t.y0 = (int)y;
-        t.fx = x - (float)t.x0;
-        t.fy = y - (float)t.y0;
-        t.x1 = t.x0 + 1;
-        t.y1 = t.y0 + 1;
+        t.i0 = (int)x;
+        t.f = x - (float)t.i0;
+        t.i1 = t.i0 + 1;
         return t;
     }
-    float xf = floorf(x), yf = floorf(y);
-    t.fx = x - xf;
-    t.fy = y - yf;
-    int xi = (int)xf, yi = (int)yf;
-    t.x0 = xi < 0 ? 0 : xi >= w ? w - 1 : xi;
-    t.x1 = xi + 1 < 0 ? 0 : xi + 1 >= w ? w - 1 : xi + 1;
-    t.y0 = yi < 0 ? 0 : yi >= h ? h - 1 : yi;
-    t.y1 = yi + 1 < 0 ? 0 : yi + 1 >= h ? h - 1 : yi + 1;
+    float xf = floorf(x);
+    t.f = x - xf;
+    int xi = (int)xf;
+    t.i0 = xi < 0 ? 0 : xi >= w ? w - 1 : xi;
+    t.i1 = xi + 1 < 0 ? 0 : xi + 1 >= w ? w - 1 : xi + 1;
     return t;
 }
+
+/* The taps of one sample: luma (or the only plane) and, for YUV, chroma. */
+typedef struct sample_taps {
+    axis_taps x, y, cx, cy;
+} sample_taps;
 
 static inline float lerp2(const uint8_t *r0, const uint8_t *r1, int i0, int i1, float fx, float fy)
 {
@@ -58,56 +58,50 @@ static inline void yuv_to_rgb(float y, float u, float v, float rgb[3])
     rgb[2] = clampf(c + 2.017232f * u, 0.0f, 255.0f);
 }
 
-/* One sample in R, G, B (0..255) at frame point (x, y), inside the frame.
- * `fmt` is a constant at every call site below, so each format gets its own
- * loop with the switch folded away. */
+static inline bool has_chroma(img_format fmt) { return fmt == IMG_FMT_YUV420P || fmt == IMG_FMT_NV12; }
+
+/* One sample in R, G, B (0..255) from its taps. `fmt` is a constant at every
+ * call site below, so each format gets its own loop with the switch folded
+ * away. */
 static inline __attribute__((always_inline)) void sample_rgb(const img_view *s, img_format fmt,
-                                                             float x, float y, float rgb[3])
+                                                             axis_taps tx, axis_taps ty,
+                                                             axis_taps cx, axis_taps cy, float rgb[3])
 {
-    int w = s->width, h = s->height;
-    taps t = taps_at(x, y, w, h);
+    const uint8_t *r0 = s->data[0] + (size_t)ty.i0 * s->stride[0];
+    const uint8_t *r1 = s->data[0] + (size_t)ty.i1 * s->stride[0];
     switch (fmt) {
     case IMG_FMT_RGB24:
     case IMG_FMT_BGR24:
     case IMG_FMT_RGBA: {
         int bpp = fmt == IMG_FMT_RGBA ? 4 : 3;
-        const uint8_t *r0 = s->data[0] + (size_t)t.y0 * s->stride[0];
-        const uint8_t *r1 = s->data[0] + (size_t)t.y1 * s->stride[0];
-        int i0 = t.x0 * bpp, i1 = t.x1 * bpp;
-        float a = lerp2(r0, r1, i0, i1, t.fx, t.fy);
-        float b = lerp2(r0 + 1, r1 + 1, i0, i1, t.fx, t.fy);
-        float c = lerp2(r0 + 2, r1 + 2, i0, i1, t.fx, t.fy);
+        int i0 = tx.i0 * bpp, i1 = tx.i1 * bpp;
+        float a = lerp2(r0, r1, i0, i1, tx.f, ty.f);
+        float b = lerp2(r0 + 1, r1 + 1, i0, i1, tx.f, ty.f);
+        float c = lerp2(r0 + 2, r1 + 2, i0, i1, tx.f, ty.f);
         rgb[0] = fmt == IMG_FMT_BGR24 ? c : a;
         rgb[1] = b;
         rgb[2] = fmt == IMG_FMT_BGR24 ? a : c;
         return;
     }
-    case IMG_FMT_GRAY8: {
-        const uint8_t *r0 = s->data[0] + (size_t)t.y0 * s->stride[0];
-        const uint8_t *r1 = s->data[0] + (size_t)t.y1 * s->stride[0];
-        rgb[0] = rgb[1] = rgb[2] = lerp2(r0, r1, t.x0, t.x1, t.fx, t.fy);
+    case IMG_FMT_GRAY8:
+        rgb[0] = rgb[1] = rgb[2] = lerp2(r0, r1, tx.i0, tx.i1, tx.f, ty.f);
         return;
-    }
     case IMG_FMT_YUV420P:
     case IMG_FMT_NV12: {
-        const uint8_t *r0 = s->data[0] + (size_t)t.y0 * s->stride[0];
-        const uint8_t *r1 = s->data[0] + (size_t)t.y1 * s->stride[0];
-        float Y = lerp2(r0, r1, t.x0, t.x1, t.fx, t.fy);
-        int cw = (w + 1) / 2, ch = (h + 1) / 2;
-        taps c = taps_at(x * 0.5f, y * 0.5f, cw, ch);
+        float Y = lerp2(r0, r1, tx.i0, tx.i1, tx.f, ty.f);
         float U, V;
         if (fmt == IMG_FMT_YUV420P) {
-            const uint8_t *u0 = s->data[1] + (size_t)c.y0 * s->stride[1];
-            const uint8_t *u1 = s->data[1] + (size_t)c.y1 * s->stride[1];
-            const uint8_t *v0 = s->data[2] + (size_t)c.y0 * s->stride[2];
-            const uint8_t *v1 = s->data[2] + (size_t)c.y1 * s->stride[2];
-            U = lerp2(u0, u1, c.x0, c.x1, c.fx, c.fy);
-            V = lerp2(v0, v1, c.x0, c.x1, c.fx, c.fy);
+            const uint8_t *u0 = s->data[1] + (size_t)cy.i0 * s->stride[1];
+            const uint8_t *u1 = s->data[1] + (size_t)cy.i1 * s->stride[1];
+            const uint8_t *v0 = s->data[2] + (size_t)cy.i0 * s->stride[2];
+            const uint8_t *v1 = s->data[2] + (size_t)cy.i1 * s->stride[2];
+            U = lerp2(u0, u1, cx.i0, cx.i1, cx.f, cy.f);
+            V = lerp2(v0, v1, cx.i0, cx.i1, cx.f, cy.f);
         } else {
-            const uint8_t *q0 = s->data[1] + (size_t)c.y0 * s->stride[1];
-            const uint8_t *q1 = s->data[1] + (size_t)c.y1 * s->stride[1];
-            U = lerp2(q0, q1, 2 * c.x0, 2 * c.x1, c.fx, c.fy);
-            V = lerp2(q0 + 1, q1 + 1, 2 * c.x0, 2 * c.x1, c.fx, c.fy);
+            const uint8_t *q0 = s->data[1] + (size_t)cy.i0 * s->stride[1];
+            const uint8_t *q1 = s->data[1] + (size_t)cy.i1 * s->stride[1];
+            U = lerp2(q0, q1, 2 * cx.i0, 2 * cx.i1, cx.f, cy.f);
+            V = lerp2(q0 + 1, q1 + 1, 2 * cx.i0, 2 * cx.i1, cx.f, cy.f);
         }
         yuv_to_rgb(Y, U, V, rgb);
         return;
@@ -115,12 +109,21 @@ static inline __attribute__((always_inline)) void sample_rgb(const img_view *s, 
     }
 }
 
+static inline void store(float *o, const float rgb[3], float scale, float bias)
+{
+    o[0] = rgb[0] * scale + bias;
+    o[1] = rgb[1] * scale + bias;
+    o[2] = rgb[2] * scale + bias;
+}
+
+/* Any affine map: taps per sample. */
 static inline __attribute__((always_inline)) void crop_loop(const img_view *src, img_format fmt,
                                                             const float m[6], int out_w, int out_h,
                                                             float scale, float bias,
                                                             crop_border border, float *out)
 {
     const float W = (float)src->width, H = (float)src->height;
+    const int w = src->width, h = src->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
     for (int v = 0; v < out_h; v++) {
         float vc = v + 0.5f;
         /* Walk the row incrementally: one add per coordinate per sample. */
@@ -128,26 +131,76 @@ static inline __attribute__((always_inline)) void crop_loop(const img_view *src,
         float y = m[3] * 0.5f + m[4] * vc + m[5];
         float *o = out + (size_t)v * out_w * 3;
         for (int u = 0; u < out_w; u++, x += m[0], y += m[3], o += 3) {
-            float rgb[3];
-            if (border == CROP_BORDER_ZERO && (x < 0.0f || y < 0.0f || x >= W || y >= H)) {
-                rgb[0] = rgb[1] = rgb[2] = 0.0f;
-            } else {
-                sample_rgb(src, fmt, x, y, rgb);
+            float rgb[3] = {0.0f, 0.0f, 0.0f};
+            if (border != CROP_BORDER_ZERO || !(x < 0.0f || y < 0.0f || x >= W || y >= H)) {
+                axis_taps tx = axis_taps_at(x, w), ty = axis_taps_at(y, h), cx = tx, cy = ty;
+                if (has_chroma(fmt)) {
+                    cx = axis_taps_at(x * 0.5f, cw);
+                    cy = axis_taps_at(y * 0.5f, ch);
+                }
+                sample_rgb(src, fmt, tx, ty, cx, cy, rgb);
             }
-            o[0] = rgb[0] * scale + bias;
-            o[1] = rgb[1] * scale + bias;
-            o[2] = rgb[2] * scale + bias;
+            store(o, rgb, scale, bias);
         }
     }
 }
 
-int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, float scale,
-                   float bias, crop_border border, float *out)
+/* An axis-aligned map (m[1] = m[3] = 0: the detector's windows, most of the
+ * samples ptim takes): x depends on the column only and y on the row only,
+ * so the taps are computed once per column (into `cols`) and once per row.
+ * The coordinates are produced by the same additions as crop_loop's, so the
+ * tensor is the same to the bit (test_face_crop checks it). */
+#define AXIS_COLS_MAX 512
+
+static inline __attribute__((always_inline)) void crop_loop_axis(const img_view *src, img_format fmt,
+                                                                 const float m[6], int out_w, int out_h,
+                                                                 float scale, float bias,
+                                                                 crop_border border, float *out)
+{
+    const float W = (float)src->width, H = (float)src->height;
+    const int w = src->width, h = src->height, cw = (w + 1) / 2, ch = (h + 1) / 2;
+    axis_taps tx[AXIS_COLS_MAX], cx[AXIS_COLS_MAX];
+    bool outside[AXIS_COLS_MAX];
+    const float vc0 = 0.5f;
+    float x = m[0] * 0.5f + m[1] * vc0 + m[2];
+    for (int u = 0; u < out_w; u++, x += m[0]) {
+        outside[u] = border == CROP_BORDER_ZERO && (x < 0.0f || x >= W);
+        tx[u] = axis_taps_at(x, w);
+        cx[u] = has_chroma(fmt) ? axis_taps_at(x * 0.5f, cw) : tx[u];
+    }
+    for (int v = 0; v < out_h; v++) {
+        float vc = v + 0.5f;
+        float y = m[3] * 0.5f + m[4] * vc + m[5];
+        float *o = out + (size_t)v * out_w * 3;
+        if (border == CROP_BORDER_ZERO && (y < 0.0f || y >= H)) {
+            const float zero[3] = {0.0f, 0.0f, 0.0f};
+            for (int u = 0; u < out_w; u++, o += 3)
+                store(o, zero, scale, bias);
+            continue;
+        }
+        axis_taps ty = axis_taps_at(y, h), cy = has_chroma(fmt) ? axis_taps_at(y * 0.5f, ch) : ty;
+        for (int u = 0; u < out_w; u++, o += 3) {
+            float rgb[3] = {0.0f, 0.0f, 0.0f};
+            if (!outside[u])
+                sample_rgb(src, fmt, tx[u], ty, cx[u], cy, rgb);
+            store(o, rgb, scale, bias);
+        }
+    }
+}
+
+static int crop_dispatch(const img_view *src, const float m[6], int out_w, int out_h, float scale,
+                         float bias, crop_border border, float *out, bool separable)
 {
     if (src->width <= 0 || src->height <= 0 || out_w <= 0 || out_h <= 0)
         return -1;
+    separable = separable && m[1] == 0.0f && m[3] == 0.0f && out_w <= AXIS_COLS_MAX;
 #define CROP_CASE(F)                                                                  \
-    case F: crop_loop(src, F, m, out_w, out_h, scale, bias, border, out); return 0;
+    case F:                                                                           \
+        if (separable)                                                                \
+            crop_loop_axis(src, F, m, out_w, out_h, scale, bias, border, out);       \
+        else                                                                          \
+            crop_loop(src, F, m, out_w, out_h, scale, bias, border, out);            \
+        return 0;
     switch (src->format) {
         CROP_CASE(IMG_FMT_RGB24)
         CROP_CASE(IMG_FMT_BGR24)
@@ -158,6 +211,18 @@ int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, 
     }
 #undef CROP_CASE
     return -1;
+}
+
+int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, float scale,
+                   float bias, crop_border border, float *out)
+{
+    return crop_dispatch(src, m, out_w, out_h, scale, bias, border, out, true);
+}
+
+int crop_to_tensor_per_sample(const img_view *src, const float m[6], int out_w, int out_h,
+                              float scale, float bias, crop_border border, float *out)
+{
+    return crop_dispatch(src, m, out_w, out_h, scale, bias, border, out, false);
 }
 
 void crop_letterbox(float rx, float ry, float rw, float rh, int size, float m[6])

@@ -25,6 +25,11 @@ typedef enum crop_border {
 int crop_to_tensor(const img_view *src, const float m[6], int out_w, int out_h, float scale,
                    float bias, crop_border border, float *out);
 
+/* The same, every sample's taps computed on their own: the reference that
+ * crop_to_tensor's shortcut for axis-aligned maps is tested against. */
+int crop_to_tensor_per_sample(const img_view *src, const float m[6], int out_w, int out_h,
+                              float scale, float bias, crop_border border, float *out);
+
 /* The letterbox map that fits region (rx, ry, rw, rh) of the frame, aspect
  * ratio kept, centred in a size x size tensor (MediaPipe's keep-aspect-ratio
  * input). Writes the tensor→frame map to m. */
