@@ -293,6 +293,19 @@ int face_detector_window_at(const face_detector *d, int w, int h, const float bo
     return best;
 }
 
+int face_detector_window_rect(const face_detector *d, int w, int h, int index, float rect[4])
+{
+    window win[MAX_WINDOWS];
+    int n = make_windows(d->s.tiles, w, h, win);
+    if (index < 0 || index >= n)
+        return -1;
+    rect[0] = win[index].x;
+    rect[1] = win[index].y;
+    rect[2] = win[index].w;
+    rect[3] = win[index].h;
+    return 0;
+}
+
 int face_detector_window_count(int tiles, int w, int h)
 {
     window win[MAX_WINDOWS];

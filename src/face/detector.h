@@ -107,6 +107,10 @@ int face_detector_confirm(face_detector *d, const img_view *frame, const face *f
  * containing it whose centre is nearest, else 0 (the whole frame). */
 int face_detector_window_at(const face_detector *d, int w, int h, const float box[4]);
 
+/* Window `index` of a w x h frame (0 the whole frame, 1.. the tiles) as
+ * (x, y, w, h) in frame pixels; -1 when there is no such window. */
+int face_detector_window_rect(const face_detector *d, int w, int h, int index, float rect[4]);
+
 /* How many windows (whole frame + tiles) a frame of w x h is cut into for
  * `tiles` (for benchmarks and logs). */
 int face_detector_window_count(int tiles, int w, int h);

@@ -27,6 +27,7 @@
 #include "face/landmarks.h"
 #include "face/one_euro.h"
 #include "face/scene.h"
+#include "face/tile_still.h"
 
 #define MATCH_IOU 0.3f     /* a detection belongs to a track above this overlap */
 #define DUPLICATE_IOU 0.5f /* two tracks this alike are one face */
@@ -91,6 +92,11 @@ struct face_tracker {
     int tile_cursor;  /* next tile of the rolling tiled scan, 0-based */
     int tile_count;   /* tiles of the current frame size */
     int tile_phase;   /* frame of the rolling scan's cycle, 0..detect_interval-1 */
+    /* tiles the rolling scan may pass by (unchanged since scanned), for the
+     * frame size still_w x still_h; and how many it scanned and passed */
+    tile_still *still;
+    int still_w, still_h;
+    long long tiles_scanned, tiles_skipped;
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
     face_list turned; /* this frame's turned-view detections, scratch */
@@ -177,6 +183,10 @@ int face_tracker_create(const ptim_config *cfg, face_tracker **out, ptim_error *
         face_tracker_destroy(t);
         return -1;
     }
+    if (!(t->still = tile_still_create())) {
+        face_tracker_destroy(t);
+        return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory for the face tracker");
+    }
     landmarker_load l = {.cfg = cfg};
     pthread_t th;
     bool threaded = t->s.landmarks && pthread_create(&th, NULL, load_landmarker, &l) == 0;
@@ -204,6 +214,7 @@ void face_tracker_destroy(face_tracker *t)
         return;
     face_detector_destroy(t->det);
     face_landmarker_destroy(t->lm);
+    tile_still_destroy(t->still);
     free(t);
 }
 
@@ -217,6 +228,7 @@ int face_tracker_reconfigure(face_tracker *t, const ptim_config *cfg, ptim_error
     face_detector_set_live(t->det, &s.det);
     s.det = *face_detector_settings_of(t->det);
     t->s = s;
+    tile_still_reset(t->still); /* scanned with other settings: scan again */
     return 0;
 }
 
@@ -228,6 +240,7 @@ void face_tracker_reset(face_tracker *t)
     t->tile_cursor = 0;
     t->tile_phase = 0;
     t->turn_cursor = 0;
+    tile_still_reset(t->still);
     t->sig[0].width = t->sig[1].width = 0;
     t->crowd = false;
     t->nheld = 0;
@@ -237,6 +250,13 @@ void face_tracker_reset(face_tracker *t)
 void face_tracker_set_orientation(face_tracker *t, int turns)
 {
     face_detector_set_orientation(t->det, turns);
+    tile_still_reset(t->still);
+}
+
+void face_tracker_tile_counts(const face_tracker *t, long long *scanned, long long *skipped)
+{
+    *scanned = t->tiles_scanned;
+    *skipped = t->tiles_skipped;
 }
 
 void face_tracker_set_live(face_tracker *t, bool live) { t->live = live; }
@@ -527,6 +547,45 @@ static int detect_window(face_tracker *t, const img_view *frame, unsigned models
     return 0;
 }
 
+/* Tiles [first, first + count) of the rolling scan, less those unchanged
+ * since they were last scanned (face/tile_still): the rest go to the
+ * detector in runs of neighbours, as one call when none is passed by. With
+ * `all`, none is passed by (a cut, the first frame, a crowd). */
+static int scan_tiles(face_tracker *t, const img_view *frame, int first, int count, bool all,
+                      ptim_error *err)
+{
+    bool scanned[TILE_STILL_WINDOWS] = {false};
+    int run = -1, end = first + count;
+    for (int w = first; w <= end; w++) {
+        bool pass = false;
+        if (w < end && !all) {
+            float r[4];
+            pass = !face_detector_window_rect(t->det, frame->width, frame->height, w, r) &&
+                   tile_still_unchanged(t->still, frame, w, r);
+        }
+        if (w < end && !pass) {
+            if (run < 0)
+                run = w;
+            continue;
+        }
+        if (run >= 0) {
+            if (detect_window(t, frame, 0, run, w - run, err))
+                return -1;
+            for (int i = run; i < w && i < TILE_STILL_WINDOWS; i++)
+                scanned[i] = true;
+            t->tiles_scanned += w - run;
+            run = -1;
+        }
+        t->tiles_skipped += pass;
+    }
+    for (int w = first; w < end && w < TILE_STILL_WINDOWS; w++) {
+        float r[4];
+        if (scanned[w] && !face_detector_window_rect(t->det, frame->width, frame->height, w, r))
+            tile_still_scanned(t->still, frame, w, r, all);
+    }
+    return 0;
+}
+
 /* The detector's windows for this frame: the whole frame when `whole`; the
  * next slice of the rolling tiled scan, sized so every tile is visited once
  * per track.detect_interval frames (all of them when landmarks are off: then
@@ -554,10 +613,13 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
         return -1;
     int tiles = face_detector_window_count(face_detector_settings_of(t->det)->tiles, frame->width,
                                            frame->height) - 1;
-    if (tiles != t->tile_count) {
+    if (tiles != t->tile_count || frame->width != t->still_w || frame->height != t->still_h) {
         t->tile_count = tiles;
         t->tile_cursor = 0;
         t->tile_phase = 0;
+        t->still_w = frame->width;
+        t->still_h = frame->height;
+        tile_still_reset(t->still);
     }
     if (tiles <= 0) {
         t->scanned_all = whole;
@@ -583,9 +645,9 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
      * were an ordinary frame. */
     if (all_tiles && slice < tiles) {
         t->scanned_all = whole;
-        return detect_window(t, frame, 0, 1, tiles, err);
+        return scan_tiles(t, frame, 1, tiles, true, err);
     }
-    if (slice > 0 && detect_window(t, frame, 0, first, slice, err))
+    if (slice > 0 && scan_tiles(t, frame, first, slice, slice == tiles, err))
         return -1;
     if (slice == tiles) {
         t->scanned_all = whole;

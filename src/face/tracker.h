@@ -46,6 +46,9 @@ float face_tracker_scene_distance(const face_tracker *tracker, bool *cut);
 /* Live mode: the whole-frame detector runs on every frame, since a live
  * frame cannot wait for a later one (offline frames can: see trace_back). */
 void face_tracker_set_live(face_tracker *tracker, bool live);
+/* Tiles of the rolling scan run through the detector, and passed by as
+ * unchanged since they were scanned (face/tile_still), since creation. */
+void face_tracker_tile_counts(const face_tracker *tracker, long long *scanned, long long *skipped);
 /* How many analysed frames an offline caller should keep unwritten so that a
  * face found by the scheduled scan can be followed back to where it
  * appeared: the effective track.detect_interval (1..FACE_TRACKER_LOOKBACK_MAX). */

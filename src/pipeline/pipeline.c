@@ -928,7 +928,12 @@ static void *analyze_thread(void *arg)
                 t_ms - p->last_analyzed_ms > p->follow_max_gap_ms)
                 face_tracker_reset(p->tracker);
             p->last_analyzed_ms = t_ms;
-            if (face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err) == 0) {
+            int rc = face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err);
+            long long scanned, skipped;
+            face_tracker_tile_counts(p->tracker, &scanned, &skipped);
+            atomic_store(&p->st->tiles_scanned, scanned);
+            atomic_store(&p->st->tiles_skipped, skipped);
+            if (rc == 0) {
                 f->analyzed = true;
                 result_origin(p, f);
                 /* Whom not to mask; on any doubt, or a failure, everyone is masked. */
@@ -1834,6 +1839,9 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
         cJSON_AddNumberToObject(h, "p99", l->p99_ms);
         cJSON_AddNumberToObject(h, "max", l->max_ms);
     }
+    cJSON *ti = cJSON_AddObjectToObject(o, "tiles");
+    cJSON_AddNumberToObject(ti, "scanned", (double)s->tiles_scanned);
+    cJSON_AddNumberToObject(ti, "passed_unchanged", (double)s->tiles_skipped);
     cJSON *su = cJSON_AddObjectToObject(o, "startup_ms");
     for (int i = 0; i < PTIM_JOB_STARTUP__COUNT; i++)
         cJSON_AddNumberToObject(su, ptim_job_startup_name(i), s->startup_ms[i]);

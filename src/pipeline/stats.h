@@ -63,6 +63,9 @@ typedef struct ptim_pipeline_stats {
     /* assets (swap.identity, mask.image) loaded between frames after a live
      * change, and changes refused (bad picture: the previous one stays) */
     atomic_llong asset_reloads, asset_rejects;
+    /* the rolling tiled scan: tiles run through the detector, and passed by
+     * as unchanged since they were scanned (face/tile_still) */
+    atomic_llong tiles_scanned, tiles_skipped;
     /* why the last one was refused; written before asset_rejects rises.
      * Characters are atomic so a reader on another thread (the control
      * panel answering the upload) never races the writer; two refusals
