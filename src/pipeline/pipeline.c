@@ -70,7 +70,7 @@ typedef struct live_asset {
  * only) and the masker, built on a thread of their own while the source and
  * the sink open: reading and packing the models is the largest part of
  * start-up (issue 12). The pipeline's thread takes the results, and judges
- * their failures, once both are open (take_analysis). */
+ * their failures, once both are open (join_analysis). */
 typedef struct analysis_load {
     pthread_t th;
     bool running, first_run;
@@ -86,7 +86,7 @@ typedef struct analysis_load {
 
 typedef struct pl {
     const ptim_pipeline_desc *desc;
-    analysis_load *load; /* while the analysis is being built; see take_analysis */
+    analysis_load *load; /* while the analysis is being built; see join_analysis */
     ptim_pipeline_result *res;
     ptim_pipeline_stats *st;
     io_source *src;
