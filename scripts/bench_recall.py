@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench_recall.py [BUILD_DIR] - recall of `ptim detect` against OpenCV's Haar
+"""bench_recall.py [BUILD_DIR (default: build)] - recall of `ptim detect` against OpenCV's Haar
 frontal-face cascade on small faces (issue 15, "measure first").
 
 Faces come from the sample pictures (astronaut.png, messi5.jpg, camera.png)
@@ -159,7 +159,7 @@ def is_hit(det, gt):
 def main():
     t0 = time.time()
     global SAMPLES
-    build = sys.argv[1] if len(sys.argv) > 1 else "/work/main/build"
+    build = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
     ptim = os.path.join(build, "ptim")
     if not os.access(ptim, os.X_OK):
         die("no ptim binary at %s" % ptim, 2)
