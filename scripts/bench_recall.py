@@ -238,21 +238,25 @@ def run(ptim, cascade, rng, tmp):
                     gt = (x + fbox[0] * s, y + fbox[1] * s, fbox[2] * s, fbox[3] * s)
                     p = os.path.join(tmp, "case%04d.png" % len(cases))
                     cv2.imwrite(p, canvas)
-                    cases.append((p, size, crop, back, gt))
+                    cases.append((p, size, crop, back, gt, label))
 
     # 3. both detectors on every test image.
     t = time.time()
-    pt = ptim_detect(ptim, [c[0] for c in cases])
+    pt = ptim_detect(ptim, [c[0] for c in cases])  # pictures: each one on its own
     t_ptim = time.time() - t
     t = time.time()
     hr = {c[0]: haar_detect(cascade, cv2.imread(c[0])) for c in cases}
     t_haar = time.time() - t
     stats = {}  # (size, crop, back) -> [n, ptim hits, haar hits]
-    for p, size, crop, back, gt in cases:
-        st = stats.setdefault((size, crop, back), [0, 0, 0])
-        st[0] += 1
-        st[1] += any(is_hit(f["box"], gt) for f in pt[p])
-        st[2] += any(is_hit(b, gt) for b in hr[p])
+    bysrc = {}  # (source face, crop) -> [n, ptim hits, haar hits]
+    for p, size, crop, back, gt, label in cases:
+        hp = any(is_hit(f["box"], gt) for f in pt[p])
+        hh = any(is_hit(b, gt) for b in hr[p])
+        for st in (stats.setdefault((size, crop, back), [0, 0, 0]),
+                   bysrc.setdefault((label, crop), [0, 0, 0])):
+            st[0] += 1
+            st[1] += hp
+            st[2] += hh
 
     print("\nrecall: %d source faces x %s px x whole/tight x plain/busy x %d positions = %d"
           " images (640x480, one face each)" % (nsrc, "/".join(map(str, SIZES)), len(POSITIONS), len(cases)))
@@ -289,6 +293,12 @@ def run(ptim, cascade, rng, tmp):
             n, hp, hh = stats.get((size,) + cb, [0, 0, 0])
             row.append("%+13.0f " % (100.0 * (hp - hh) / n) if n else "%14s" % "-")
         print("%4dpx %s" % (size, "".join(row)))
+    print("\nrecall by source face (all sizes, backgrounds, positions), ptim / haar:")
+    print("%-20s %16s %16s" % ("face", "whole", "tight"))
+    for label in sorted({k[0] for k in bysrc}, key=[f[0] for f in faces].index):
+        print("%-20s %s" % (label, "".join(
+            " %16s" % ("%d / %d of %d" % (v[1], v[2], v[0])) for v in
+            (bysrc.get((label, c), [0, 0, 0]) for c in CROPS))))
     print("time: ptim %.1f s (one run, %d images), haar %.1f s" % (t_ptim, len(cases), t_haar))
 
     # 4. false boxes: pictures with no human face, then pedestrian frames.
