@@ -8,7 +8,9 @@
 # and the ratios ptim / ffmpeg. Goal: wall ratio <= 1.15. On a shared,
 # loaded machine the CPU ratio is the steadier figure. PTIM_ARGS adds
 # settings to the ptim runs (e.g. "--set detector.tiles=off"). Also printed:
-# ptim's median time per frame in each stage (analyze, render, sink).
+# ptim's median time per frame in each stage (analyze, render, sink), and
+# where the analysis time goes (whole-frame detector, tiles, FaceMesh, turned
+# views, the tracker's own work, the offline look-back).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-build}
@@ -64,4 +66,6 @@ for name in ${BENCH_CLIPS:-megamind_1280x720 megamind_1920x1080 kenburns_1280x72
   summary=$(jq -r '"\(.frames.out) frames: \(.frames.masked) masked, \(.frames.covered) covered by the guard; tiles: \(.tiles.scanned) scanned, \(.tiles.passed_unchanged) passed unchanged"' "$work/stats.json")
   printf '%-15s %9.2f / %-7.2f %9.2f / %-7.2f %8.2fx %9.2fx  1.15x  %s   (%s)\n' \
     "$name" "$fw" "$fc" "$pw" "$pc" "$(echo "$pw / $fw" | bc -l)" "$(echo "$pc / $fc" | bc -l)" "$stages" "$summary"
+  # where the analysis time goes (the last run), mean ms per analysed frame
+  jq -r '.analysis_ms_per_frame | "                analysis ms per frame: whole frame \(.whole_frame), tiles \(.tiles), FaceMesh \(.facemesh), turned views \(.turned_views), tracker \(.tracker_other), look-back \(.look_back)" | gsub("(?<n>[0-9]+\\.[0-9])[0-9]+"; "\(.n)")' "$work/stats.json"
 done

@@ -104,6 +104,8 @@ typedef struct result {
     double mean, p50, p95;
     double faces; /* mean faces per frame */
     int threads;  /* inference threads actually used (face_threads) */
+    bool parts;   /* part_ms holds the tracker's split (tracking on) */
+    double part_ms[FACE_PART__COUNT]; /* per measured frame */
 } result;
 
 static void summarize(double *t, int n, double faces, result *r)
@@ -134,8 +136,11 @@ static int run_config(img_image *frames, int nframes, int threads, const char *t
     double faces = 0;
     int rc = -1;
     const int warmup = 3;
+    r->parts = tracking;
     if (tracking) {
         face_tracker *tr;
+        double before[FACE_PART__COUNT] = {0};
+        long long timed;
         if (face_tracker_create(cfg, &tr, err))
             goto done;
         for (int i = -warmup; i < nframes; i++) {
@@ -149,9 +154,14 @@ static int run_config(img_image *frames, int nframes, int threads, const char *t
                 t[i] = now_ms() - t0;
                 faces += list.count;
             }
-            if (i == -1)
+            if (i == -1) {
                 face_tracker_reset(tr); /* measured frames start from nothing */
+                face_tracker_time_spent(tr, before, &timed);
+            }
         }
+        face_tracker_time_spent(tr, r->part_ms, &timed);
+        for (int p = 0; p < FACE_PART__COUNT; p++)
+            r->part_ms[p] = (r->part_ms[p] - before[p]) / nframes;
         face_tracker_destroy(tr);
     } else {
         face_detector *d;
@@ -320,6 +330,15 @@ int bench_face_main(int argc, char **argv)
                     printf("%-6d %-8s %-6s %-7s %8.2f %8.2f %8.2f %6.2f %7d\n", h, tr ? "on" : "off",
                            tiles[ti], thr, r.mean, r.p50, r.p95, r.faces,
                            face_detector_window_count(t, w, h));
+                    if (r.parts) {
+                        const double *m = r.part_ms;
+                        double other = m[FACE_PART_ALL] - m[FACE_PART_WHOLE_FRAME] - m[FACE_PART_TILES] -
+                                       m[FACE_PART_TURNED] - m[FACE_PART_FACEMESH];
+                        printf("       of the mean: whole frame %.2f, tiles %.2f, FaceMesh %.2f, "
+                               "turned views %.2f, tracker %.2f\n",
+                               m[FACE_PART_WHOLE_FRAME], m[FACE_PART_TILES], m[FACE_PART_FACEMESH],
+                               m[FACE_PART_TURNED], other > 0 ? other : 0);
+                    }
                     fflush(stdout);
                 }
         for (int i = 0; i < nframes; i++)

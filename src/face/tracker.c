@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "face/align.h"
 #include "face/detector.h"
 #include "face/landmarks.h"
@@ -97,6 +98,9 @@ struct face_tracker {
     tile_still *still;
     int still_w, still_h;
     long long tiles_scanned, tiles_skipped;
+    /* where the analysis time goes (face_tracker_time_spent), nanoseconds */
+    int64_t part_ns[FACE_PART__COUNT];
+    long long frames_timed;
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
     face_list turned; /* this frame's turned-view detections, scratch */
@@ -124,6 +128,23 @@ struct face_tracker {
     bool live;              /* whole-frame detection on every frame */
     int64_t prev_ms;        /* media time of the previous frame (INT64_MIN: none) */
 };
+
+static int64_t tick_ns(void) { return (int64_t)ptim_clock_ns(); }
+
+static const char *const part_names[FACE_PART__COUNT] = {
+    "whole_frame", "tiles", "turned_views", "facemesh", "look_back", "all"};
+
+const char *face_tracker_part_name(face_tracker_part part)
+{
+    return part >= 0 && part < FACE_PART__COUNT ? part_names[part] : "?";
+}
+
+void face_tracker_time_spent(const face_tracker *t, double ms[FACE_PART__COUNT], long long *frames)
+{
+    for (int i = 0; i < FACE_PART__COUNT; i++)
+        ms[i] = (double)t->part_ns[i] / 1e6;
+    *frames = t->frames_timed;
+}
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
 {
@@ -541,7 +562,10 @@ static void predicted_box(const track *k, int64_t t_ms, float at[4])
 static int detect_window(face_tracker *t, const img_view *frame, unsigned models, int first,
                          int count, ptim_error *err)
 {
-    if (face_detector_detect_windows(t->det, frame, models, first, count, &t->more, err))
+    int64_t t0 = tick_ns();
+    int rc = face_detector_detect_windows(t->det, frame, models, first, count, &t->more, err);
+    t->part_ns[first == 0 ? FACE_PART_WHOLE_FRAME : FACE_PART_TILES] += tick_ns() - t0;
+    if (rc)
         return -1;
     merge_lists(&t->found, &t->more);
     return 0;
@@ -834,7 +858,12 @@ static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err
 static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms, bool whole,
                             ptim_error *err)
 {
-    if (detect_frame(t, frame, t_ms, whole, t->cut || t->crowd || t->first, err) || detect_turned(t, frame, err))
+    if (detect_frame(t, frame, t_ms, whole, t->cut || t->crowd || t->first, err))
+        return -1;
+    int64_t t0 = tick_ns();
+    int rc = detect_turned(t, frame, err);
+    t->part_ns[FACE_PART_TURNED] += tick_ns() - t0;
+    if (rc)
         return -1;
     if (whole)
         t->frames_since_detect = 0;
@@ -976,7 +1005,20 @@ static void coverage(track *k, int64_t t_ms, int64_t frame_ms)
     f->grow = fminf((change + 0.5f * w) * gone, w);
 }
 
+static int process_frame(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
+                         ptim_error *err);
+
 int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
+                         ptim_error *err)
+{
+    int64_t t0 = tick_ns();
+    int rc = process_frame(t, frame, t_ms, out, err);
+    t->part_ns[FACE_PART_ALL] += tick_ns() - t0;
+    t->frames_timed++;
+    return rc;
+}
+
+static int process_frame(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
                          ptim_error *err)
 {
     face_list_clear(out);
@@ -1023,7 +1065,10 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
             continue;
         }
         t->scratch.flags = 0;
-        if (face_landmarker_run(t->lm, frame, &k->roi, &t->scratch, err))
+        int64_t t0 = tick_ns();
+        int rc = face_landmarker_run(t->lm, frame, &k->roi, &t->scratch, err);
+        t->part_ns[FACE_PART_FACEMESH] += tick_ns() - t0;
+        if (rc)
             return -1;
         if (t->scratch.presence >= t->s.min_presence) {
             face_roi got = face_roi_from_landmarks(&t->scratch), want = k->roi;
@@ -1102,8 +1147,20 @@ int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, f
  * frame's face gives; where it finds no face there, the detector (whole frame
  * and the tile around the place) must find one overlapping it. The tracks and
  * the tracker's timing are left alone. */
+static int trace_back(face_tracker *t, const img_view *frame, const face *later, face *out,
+                      ptim_error *err);
+
 int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *later, face *out,
                             ptim_error *err)
+{
+    int64_t t0 = tick_ns();
+    int rc = trace_back(t, frame, later, out, err);
+    t->part_ns[FACE_PART_LOOK_BACK] += tick_ns() - t0;
+    return rc;
+}
+
+static int trace_back(face_tracker *t, const img_view *frame, const face *later, face *out,
+                      ptim_error *err)
 {
     bool has_lm = (later->flags & FACE_HAS_LANDMARKS) != 0;
     /* Where the face was a frame earlier: its motion over a frame (sweep:

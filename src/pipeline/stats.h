@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "face/tracker.h"
 #include "pipeline/guard.h"
 
 typedef enum ptim_stage {
@@ -66,6 +67,9 @@ typedef struct ptim_pipeline_stats {
     /* the rolling tiled scan: tiles run through the detector, and passed by
      * as unchanged since they were scanned (face/tile_still) */
     atomic_llong tiles_scanned, tiles_skipped;
+    /* where the analysis time went (face_tracker_time_spent), microseconds
+     * summed over the analysed frames */
+    atomic_llong analysis_us[FACE_PART__COUNT], analysis_frames;
     /* why the last one was refused; written before asset_rejects rises.
      * Characters are atomic so a reader on another thread (the control
      * panel answering the upload) never races the writer; two refusals
