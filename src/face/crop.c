@@ -147,7 +147,7 @@ static inline __attribute__((always_inline)) void crop_loop(const img_view *src,
 
 /* An axis-aligned map (m[1] = m[3] = 0: the detector's windows, most of the
  * samples ptim takes): x depends on the column only and y on the row only,
- * so the taps are computed once per column (into `cols`) and once per row.
+ * so the taps are computed once per column (tx, cx) and once per row.
  * The coordinates are produced by the same additions as crop_loop's, so the
  * tensor is the same to the bit (test_face_crop checks it). */
 #define AXIS_COLS_MAX 512
