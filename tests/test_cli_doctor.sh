@@ -15,6 +15,9 @@ check '^CPU: .*[0-9]+ logical cores'
 check 'face_detection_short_range\.tflite +ok +sha256 3bc182eb'
 check 'face_landmark\.tflite +ok'
 check '^cameras:'
+# the libraries a run loads only when it needs them (io/ffmpeg_libs.h)
+check '^  libavdevice \(cameras, virtual cameras\): loads'
+check '^  libavfilter \(re-encoded audio, audio.voice\): loads'
 # a model directory with a damaged and a missing model
 mkdir "$T/models"
 cp "$PTIM_SYSTEM_MODEL_DIR/face_landmark.tflite" "$T/models/"

@@ -23,6 +23,7 @@
 #include "app/cli.h"
 #include "core/config.h"
 #include "core/cpu.h"
+#include "io/ffmpeg_libs.h"
 
 static void usage(FILE *f)
 {
@@ -176,6 +177,17 @@ int cmd_doctor(int argc, char **argv)
            AV_VERSION_MICRO(avutil_version()));
     printf("  encoders: libx264 %s, mpeg4 %s\n", avcodec_find_encoder_by_name("libx264") ? "yes" : "no",
            avcodec_find_encoder_by_name("mpeg4") ? "yes" : "no");
+    /* loaded on first use by a run (io/ffmpeg_libs.h); loaded here to check */
+    ptim_error lerr = {0};
+    int lazy_bad = 0;
+    if (io_devices_register(&lerr) == 0)
+        printf("  libavdevice (cameras, virtual cameras): loads\n");
+    else
+        printf("  libavdevice: %s\n", lerr.message), lazy_bad++;
+    if (io_avfilter(&lerr))
+        printf("  libavfilter (re-encoded audio, audio.voice): loads\n");
+    else
+        printf("  libavfilter: %s\n", lerr.message), lazy_bad++;
     char ver[256];
     package_version("libxnnpack0", ver, sizeof ver);
     enum xnn_status st = xnn_initialize(NULL);
@@ -192,6 +204,7 @@ int cmd_doctor(int argc, char **argv)
     list_cameras();
     if (st != xnn_status_success)
         bad++;
+    bad += lazy_bad;
     printf("%s\n", bad ? "doctor: problems found (see above)" : "doctor: everything ptim needs is in place");
     ptim_cli_close(&cli);
     return bad ? 1 : 0;
