@@ -26,24 +26,39 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # 1.5 s limit, the same situation slowed down to what that build keeps up
 # with.
 FPS=30 A=45 GAP=1 B=30 HOLD=1000 LIMIT=400 MIN_HELD=8
+slow_pace() { FPS=4 A=8 GAP=4 B=4 HOLD=4000 LIMIT=1500 MIN_HELD=3; }
 if ldd "$PTIM_BIN" 2>/dev/null | grep -qE 'lib[at]san'; then
-  FPS=4 A=8 GAP=4 B=4 HOLD=4000 LIMIT=1500 MIN_HELD=3
+  slow_pace
 fi
-ffmpeg -nostdin -v error -y -loop 1 -i "$PTIM_SAMPLES_DIR/astronaut.png" \
-    -f lavfi -i "color=c=gray:s=448x448:r=$FPS:d=$GAP" -loop 1 -i "$PTIM_SAMPLES_DIR/astronaut.png" \
-    -filter_complex "[0]crop=448:448:'32+8*sin(n/9)':'32+6*cos(n/7)',fps=$FPS,trim=end_frame=$A,setsar=1,format=yuv420p[a];\
+run_clip() {
+  ffmpeg -nostdin -v error -y -loop 1 -i "$PTIM_SAMPLES_DIR/astronaut.png" \
+      -f lavfi -i "color=c=gray:s=448x448:r=$FPS:d=$GAP" -loop 1 -i "$PTIM_SAMPLES_DIR/astronaut.png" \
+      -filter_complex "[0]crop=448:448:'32+8*sin(n/9)':'32+6*cos(n/7)',fps=$FPS,trim=end_frame=$A,setsar=1,format=yuv420p[a];\
 [1]format=yuv420p,setsar=1[g];\
 [2]crop=448:448:'32+8*cos(n/9)':'32+6*sin(n/7)',fps=$FPS,trim=end_frame=$B,setsar=1,format=yuv420p[b];\
 [a][g][b]concat=n=3:v=1:a=0[v]" \
-    -map "[v]" -c:v libx264 -preset veryfast -crf 18 "$T/in.mkv" || { echo "cannot make the clip"; exit 1; }
-NIN=$((A + GAP * FPS + B))
-
-timeout 120 "$PTIM_BIN" run -q -i "$T/in.mkv" -o "$T/out.mkv" --userdata-dir "$T/user" \
-    --audit "$T/audit.jsonl" --stats-json "$T/stats.json" \
-    --set source.realtime=true --set track.hold_ms=$HOLD \
-    --set privacy.max_result_age_ms=$LIMIT --set privacy.on_failure=blur_frame \
-    >"$T/stdout" 2>"$T/stderr"
-rc=$?
+      -map "[v]" -c:v libx264 -preset veryfast -crf 18 "$T/in.mkv" || { echo "cannot make the clip"; exit 1; }
+  NIN=$((A + GAP * FPS + B))
+  rm -f "$T/audit.jsonl" "$T/stats.json"
+  timeout 120 "$PTIM_BIN" run -q -i "$T/in.mkv" -o "$T/out.mkv" -y --userdata-dir "$T/user" \
+      --audit "$T/audit.jsonl" --stats-json "$T/stats.json" \
+      --set source.realtime=true --set track.hold_ms=$HOLD \
+      --set privacy.max_result_age_ms=$LIMIT --set privacy.on_failure=blur_frame \
+      >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+}
+run_clip
+# The situation under test needs a machine that keeps up with 30 fps. Beside
+# another heavy test on a loaded 2-core machine a run lost 28 of 105 frames
+# over the rate cap and the analysis gap restarted the tracker, so no face was
+# ever held: then the same situation runs again, slowed down as under a
+# sanitizer, and that run is judged.
+lost=$(( $(jq '.frames.dropped.rate_cap + .frames.dropped.stale_live' "$T/stats.json" 2>/dev/null || echo 0) ))
+if [ "$FPS" = 30 ] && [ "$lost" -gt $((NIN / 10)) ]; then
+  echo "the machine did not keep up ($lost of $NIN frames dropped): running it again at 4 fps"
+  slow_pace
+  run_clip
+fi
 [ $rc -eq 0 ] || fail "ptim run exited $rc: $(grep -v '^\[' "$T/stderr" | tail -2 | tr '\n' ' ')"
 [ -s "$T/audit.jsonl" ] && [ -s "$T/stats.json" ] || { fail "no audit log or stats"; exit 1; }
 jq -e '.mode == "live"' "$T/stats.json" >/dev/null || fail "not a live run"
