@@ -145,25 +145,6 @@ static int check_inswapper(face_nswap *s, ptim_error *err)
     return 0;
 }
 
-static void *read_file(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    void *buf = NULL;
-    long n = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        n = ftell(fp);
-    if (n > 0 && n < (1L << 30) && fseek(fp, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n)) &&
-        fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(fp);
-    *size = n > 0 ? (size_t)n : 0;
-    return buf;
-}
-
 /* The identity latent: ArcFace crop → encoder → unit embedding → @ emap →
  * unit latent (InsightFace's convention). */
 /* The ArcFace encoder at `encoder` into *out, checked: one input 1x3x112x112,
@@ -197,8 +178,8 @@ int face_nswap_check_encoder(const char *encoder, ptim_error *err)
     return 0;
 }
 
-static int make_latent(face_nswap *s, const char *model_path, const char *encoder, const img_view *id,
-                       const face *idf, int threads, ptim_error *err)
+static int make_latent(face_nswap *s, const char *model_path, const void *bytes, size_t size,
+                       const char *encoder, const img_view *id, const face *idf, int threads, ptim_error *err)
 {
     if (!encoder || !*encoder)
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
@@ -208,12 +189,8 @@ static int make_latent(face_nswap *s, const char *model_path, const char *encode
         return ptim_error_set(err, PTIM_ERR_CONFIG, PTIM_SEV_HIGH,
                               "swap.model %s is an inswapper: set swap.identity to a photo of the face to swap in",
                               s->name);
-    /* emap: the swapper's last initializer. */
-    size_t size;
-    void *bytes = read_file(model_path, &size);
-    if (!bytes)
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "swap.model %s: cannot read it again for its emap",
-                              s->name);
+    /* emap: the swapper's last initializer, from the bytes the model was
+     * loaded from (the graph does not keep it). */
     char dir[4096];
     const char *b = base_name(model_path);
     snprintf(dir, sizeof dir, "%.*s", b == model_path ? 1 : (int)(b - model_path), b == model_path ? "." : model_path);
@@ -221,7 +198,6 @@ static int make_latent(face_nswap *s, const char *model_path, const char *encode
     float *emap = NULL;
     ptim_error e = {0};
     int rc = nn_onnx_last_initializer(bytes, size, s->name, dir, &rank, dims, &emap, &e);
-    free(bytes);
     if (rc || rank != 2 || dims[0] != LATENT || dims[1] != LATENT) {
         free(emap);
         return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH,
@@ -327,20 +303,29 @@ int face_nswap_create(const char *model, const char *encoder, const img_view *id
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "out of memory loading swap.model");
     snprintf(s->name, sizeof s->name, "%s", base_name(model));
     ptim_error e = {0};
-    if (nn_model_load_file(model, &s->model, &e)) {
+    /* Read once: an inswapper's emap is in the file but not in the graph. */
+    void *bytes = NULL;
+    size_t size = 0;
+    if (nn_model_read_file(model, &bytes, &size, &e) || nn_model_load_file_bytes(model, bytes, size, &s->model, &e)) {
+        free(bytes);
         ptim_error_set(err, e.category ? e.category : PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.model %s cannot be loaded: %s",
                        s->name, e.message);
         goto fail;
     }
     if (find_input(s->model, "in_face:0") >= 0) {
         s->kind = FACE_NSWAP_DFM;
+        free(bytes);
         if (check_dfm(s, err))
             goto fail;
     } else if (find_input(s->model, "target") >= 0 || find_input(s->model, "source") >= 0) {
         s->kind = FACE_NSWAP_INSWAPPER;
-        if (check_inswapper(s, err) || make_latent(s, model, encoder, identity, identity_face, threads, err))
+        int rc = check_inswapper(s, err) ||
+                 make_latent(s, model, bytes, size, encoder, identity, identity_face, threads, err);
+        free(bytes);
+        if (rc)
             goto fail;
     } else {
+        free(bytes);
         refuse(s, err, "a DeepFaceLive .dfm (input in_face:0) or an inswapper (inputs target, source)");
         goto fail;
     }

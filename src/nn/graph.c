@@ -707,6 +707,55 @@ int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_mod
     return model_load(data, size, name, NULL, out, err);
 }
 
+int nn_model_read_file(const char *path, void **data, size_t *size, ptim_error *err)
+{
+    *data = NULL;
+    *size = 0;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot open %s", base, path);
+    long n = -1;
+    if (fseek(fp, 0, SEEK_END) == 0)
+        n = ftell(fp);
+    if (n < 0 || fseek(fp, 0, SEEK_SET) != 0) {
+        fclose(fp);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
+    }
+    if (n > (long)1 << 30) {
+        fclose(fp);
+        return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "model %s: file is larger than 1 GiB", base);
+    }
+    void *buf = malloc(n ? (size_t)n : 1);
+    if (!buf || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+        free(buf);
+        fclose(fp);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
+    }
+    fclose(fp);
+    *data = buf;
+    *size = (size_t)n;
+    return 0;
+}
+
+int nn_model_load_file_bytes(const char *path, const void *data, size_t size, nn_model **out,
+                             ptim_error *err)
+{
+    *out = NULL;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char dir[4096];
+    size_t dlen = (size_t)(base - path);
+    if (dlen == 0)
+        snprintf(dir, sizeof dir, ".");
+    else if (dlen < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
+    else
+        dir[0] = 0;
+    return model_load(data, size, base, dir[0] ? dir : NULL, out, err);
+}
+
 int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
 {
     *out = NULL;
@@ -719,37 +768,11 @@ int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
             return -1;
         return nn_model_from_graph(g, out, err);
     }
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot open %s", base, path);
-    void *buf = NULL;
-    long size = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        size = ftell(fp);
-    if (size < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
-    }
-    if (size > (long)1 << 30) {
-        fclose(fp);
-        return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "model %s: file is larger than 1 GiB", base);
-    }
-    buf = malloc(size ? (size_t)size : 1);
-    if (!buf || fread(buf, 1, (size_t)size, fp) != (size_t)size) {
-        free(buf);
-        fclose(fp);
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
-    }
-    fclose(fp);
-    char dir[4096];
-    size_t dlen = (size_t)(base - path);
-    if (dlen == 0)
-        snprintf(dir, sizeof dir, ".");
-    else if (dlen < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
-    else
-        dir[0] = 0;
-    int rc = model_load(buf, (size_t)size, base, dir[0] ? dir : NULL, out, err);
+    void *buf;
+    size_t size;
+    if (nn_model_read_file(path, &buf, &size, err))
+        return -1;
+    int rc = nn_model_load_file_bytes(path, buf, size, out, err);
     free(buf);
     return rc;
 }

@@ -37,6 +37,14 @@ typedef struct nn_tensor_info {
 /* Load a .tflite file. On failure *err says, in one sentence naming the file,
  * what is wrong ("model x.tflite: tensor 12 buffer out of range"). */
 int nn_model_load_file(const char *path, nn_model **out, ptim_error *err);
+/* A model file's bytes (at most 1 GiB) into *data, which the caller frees;
+ * and a .tflite/.onnx/.dfm model loaded from them, `path` naming it in
+ * messages and locating external data as nn_model_load_file does. For a
+ * caller that needs more of the file than the graph keeps (the inswapper's
+ * emap): the file is read once. */
+int nn_model_read_file(const char *path, void **data, size_t *size, ptim_error *err);
+int nn_model_load_file_bytes(const char *path, const void *data, size_t size, nn_model **out,
+                             ptim_error *err);
 /* Same from memory; `name` is used in messages. The bytes are not kept. */
 int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_model **out,
                          ptim_error *err);
