@@ -330,8 +330,7 @@ static void test_onnx_node_suite(void **state)
                           sizeof why);
             if (rc) {
                 char tmp[900];
-                why[800] = 0;
-                snprintf(tmp, sizeof tmp, "%s: %s", b == 0 ? "reference" : "xnnpack", why);
+                snprintf(tmp, sizeof tmp, "%s: %.800s", b == 0 ? "reference" : "xnnpack", why);
                 snprintf(why, sizeof why, "%s", tmp);
             }
         }
