@@ -32,7 +32,7 @@ for case in "crowd144.png:144-face 1080p still" "crowd500.png:500-face 2160p sti
   in=${case%%:*} name=${case#*:} ext=${in##*.}
   : > "$work/t.all"
   for r in $(seq "$RUNS"); do
-    timed "$work/t.all" "$ptim" mask -q "$work/$in" -o "$work/out.$ext" --audit "$work/audit.jsonl"
+    timed "$work/t.all" "$ptim" mask -q -y "$work/$in" -o "$work/out.$ext" --audit "$work/audit.jsonl"
   done
   frames=$(wc -l < "$work/audit.jsonl")
   faces=$(jq -s 'map(.faces | length) | add / length' "$work/audit.jsonl")
