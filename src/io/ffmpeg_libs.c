@@ -44,8 +44,10 @@ static void load_avdevice(void)
         *(void **)&register_all = dlsym(avdevice.handle, "avdevice_register_all");
     if (register_all)
         register_all();
+    else if (avdevice.handle)
+        snprintf(avdevice_err, sizeof avdevice_err, "avdevice_register_all is missing from it");
     else
-        snprintf(avdevice_err, sizeof avdevice_err, "%s", avdevice.handle ? dlerror() : avdevice.why);
+        snprintf(avdevice_err, sizeof avdevice_err, "%s", avdevice.why);
 }
 
 int io_devices_register(ptim_error *err)
