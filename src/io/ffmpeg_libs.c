@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <libavdevice/version_major.h>
@@ -14,60 +15,56 @@
 #define AVDEVICE_SONAME "libavdevice.so." STR(LIBAVDEVICE_VERSION_MAJOR)
 #define AVFILTER_SONAME "libavfilter.so." STR(LIBAVFILTER_VERSION_MAJOR)
 
-/* A library opened once: its handle, or why not. RTLD_GLOBAL is not needed
- * (ptim calls into it only through the pointers resolved here). */
+/* A library opened once: its handle, and why it cannot be used (empty when
+ * it can). RTLD_GLOBAL is not needed (ptim calls into it only through the
+ * pointers resolved here). */
 typedef struct lazy_lib {
     pthread_once_t once;
     void *handle;
     char why[256];
 } lazy_lib;
 
-static void open_lib(lazy_lib *l, const char *soname)
+static bool open_lib(lazy_lib *l, const char *soname)
 {
     l->handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (!l->handle) {
         const char *e = dlerror();
         snprintf(l->why, sizeof l->why, "%s", e ? e : "unknown reason");
     }
+    return l->handle != NULL;
 }
 
 static lazy_lib avdevice = {.once = PTHREAD_ONCE_INIT};
 static lazy_lib avfilter = {.once = PTHREAD_ONCE_INIT};
-static char avdevice_err[256], avfilter_err[256];
 static io_avfilter_api avfilter_api;
 
 static void load_avdevice(void)
 {
-    open_lib(&avdevice, AVDEVICE_SONAME);
+    if (!open_lib(&avdevice, AVDEVICE_SONAME))
+        return;
     void (*register_all)(void) = NULL;
-    if (avdevice.handle)
-        *(void **)&register_all = dlsym(avdevice.handle, "avdevice_register_all");
+    *(void **)&register_all = dlsym(avdevice.handle, "avdevice_register_all");
     if (register_all)
         register_all();
-    else if (avdevice.handle)
-        snprintf(avdevice_err, sizeof avdevice_err, "avdevice_register_all is missing from it");
     else
-        snprintf(avdevice_err, sizeof avdevice_err, "%s", avdevice.why);
+        snprintf(avdevice.why, sizeof avdevice.why, "avdevice_register_all is missing from it");
 }
 
 int io_devices_register(ptim_error *err)
 {
     pthread_once(&avdevice.once, load_avdevice);
-    if (!avdevice_err[0])
+    if (!avdevice.why[0])
         return 0;
     return ptim_error_set(err, PTIM_ERR_DEVICE, PTIM_SEV_HIGH,
                           "cameras and virtual cameras need " AVDEVICE_SONAME
                           " (Debian package libavdevice%d), which cannot be loaded: %s",
-                          LIBAVDEVICE_VERSION_MAJOR, avdevice_err);
+                          LIBAVDEVICE_VERSION_MAJOR, avdevice.why);
 }
 
 static void load_avfilter(void)
 {
-    open_lib(&avfilter, AVFILTER_SONAME);
-    if (!avfilter.handle) {
-        snprintf(avfilter_err, sizeof avfilter_err, "%s", avfilter.why);
+    if (!open_lib(&avfilter, AVFILTER_SONAME))
         return;
-    }
     struct {
         void **slot;
         const char *name;
@@ -87,7 +84,7 @@ static void load_avfilter(void)
     };
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
         if (!(*fns[i].slot = dlsym(avfilter.handle, fns[i].name))) {
-            snprintf(avfilter_err, sizeof avfilter_err, "%s is missing from it", fns[i].name);
+            snprintf(avfilter.why, sizeof avfilter.why, "%s is missing from it", fns[i].name);
             return;
         }
 }
@@ -95,11 +92,11 @@ static void load_avfilter(void)
 const io_avfilter_api *io_avfilter(ptim_error *err)
 {
     pthread_once(&avfilter.once, load_avfilter);
-    if (!avfilter_err[0])
+    if (!avfilter.why[0])
         return &avfilter_api;
     ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH,
                    "re-encoding audio needs " AVFILTER_SONAME
                    " (Debian package libavfilter%d), which cannot be loaded: %s",
-                   LIBAVFILTER_VERSION_MAJOR, avfilter_err);
+                   LIBAVFILTER_VERSION_MAJOR, avfilter.why);
     return NULL;
 }
