@@ -139,8 +139,7 @@ static int run_config(img_image *frames, int nframes, int threads, const char *t
     r->parts = tracking;
     if (tracking) {
         face_tracker *tr;
-        double before[FACE_PART__COUNT] = {0};
-        long long timed;
+        face_tracker_counters before = {0}, after;
         if (face_tracker_create(cfg, &tr, err))
             goto done;
         for (int i = -warmup; i < nframes; i++) {
@@ -156,12 +155,12 @@ static int run_config(img_image *frames, int nframes, int threads, const char *t
             }
             if (i == -1) {
                 face_tracker_reset(tr); /* measured frames start from nothing */
-                face_tracker_time_spent(tr, before, &timed);
+                face_tracker_counters_get(tr, &before);
             }
         }
-        face_tracker_time_spent(tr, r->part_ms, &timed);
+        face_tracker_counters_get(tr, &after);
         for (int p = 0; p < FACE_PART__COUNT; p++)
-            r->part_ms[p] = (r->part_ms[p] - before[p]) / nframes;
+            r->part_ms[p] = (after.ms[p] - before.ms[p]) / nframes;
         face_tracker_destroy(tr);
     } else {
         face_detector *d;
@@ -332,12 +331,10 @@ int bench_face_main(int argc, char **argv)
                            face_detector_window_count(t, w, h));
                     if (r.parts) {
                         const double *m = r.part_ms;
-                        double other = m[FACE_PART_ALL] - m[FACE_PART_WHOLE_FRAME] - m[FACE_PART_TILES] -
-                                       m[FACE_PART_TURNED] - m[FACE_PART_FACEMESH];
                         printf("       of the mean: whole frame %.2f, tiles %.2f, FaceMesh %.2f, "
                                "turned views %.2f, tracker %.2f\n",
                                m[FACE_PART_WHOLE_FRAME], m[FACE_PART_TILES], m[FACE_PART_FACEMESH],
-                               m[FACE_PART_TURNED], other > 0 ? other : 0);
+                               m[FACE_PART_TURNED], m[FACE_PART_TRACKER]);
                     }
                     fflush(stdout);
                 }

@@ -98,8 +98,9 @@ struct face_tracker {
     tile_still *still;
     int still_w, still_h;
     long long tiles_scanned, tiles_skipped;
-    /* where the analysis time goes (face_tracker_time_spent), nanoseconds */
-    int64_t part_ns[FACE_PART__COUNT];
+    /* where the analysis time goes (face_tracker_counters_get), nanoseconds;
+     * FACE_PART_TRACKER is derived there, not kept */
+    uint64_t part_ns[FACE_PART__COUNT];
     long long frames_timed;
     face_list found;  /* detector output, scratch */
     face_list more;   /* tile detections, scratch */
@@ -129,21 +130,25 @@ struct face_tracker {
     int64_t prev_ms;        /* media time of the previous frame (INT64_MIN: none) */
 };
 
-static int64_t tick_ns(void) { return (int64_t)ptim_clock_ns(); }
-
 static const char *const part_names[FACE_PART__COUNT] = {
-    "whole_frame", "tiles", "turned_views", "facemesh", "look_back", "all"};
+    "whole_frame", "tiles", "turned_views", "facemesh", "tracker_other", "look_back", "all"};
 
 const char *face_tracker_part_name(face_tracker_part part)
 {
     return part >= 0 && part < FACE_PART__COUNT ? part_names[part] : "?";
 }
 
-void face_tracker_time_spent(const face_tracker *t, double ms[FACE_PART__COUNT], long long *frames)
+void face_tracker_counters_get(const face_tracker *t, face_tracker_counters *out)
 {
+    out->frames = t->frames_timed;
+    out->tiles_scanned = t->tiles_scanned;
+    out->tiles_passed = t->tiles_skipped;
     for (int i = 0; i < FACE_PART__COUNT; i++)
-        ms[i] = (double)t->part_ns[i] / 1e6;
-    *frames = t->frames_timed;
+        out->ms[i] = (double)t->part_ns[i] / 1e6;
+    double rest = out->ms[FACE_PART_ALL];
+    for (int i = FACE_PART_WHOLE_FRAME; i < FACE_PART_TRACKER; i++)
+        rest -= out->ms[i];
+    out->ms[FACE_PART_TRACKER] = rest > 0 ? rest : 0;
 }
 
 static int read_settings(const ptim_config *cfg, tracker_settings *s, ptim_error *err)
@@ -272,12 +277,6 @@ void face_tracker_set_orientation(face_tracker *t, int turns)
 {
     face_detector_set_orientation(t->det, turns);
     tile_still_reset(t->still);
-}
-
-void face_tracker_tile_counts(const face_tracker *t, long long *scanned, long long *skipped)
-{
-    *scanned = t->tiles_scanned;
-    *skipped = t->tiles_skipped;
 }
 
 void face_tracker_set_live(face_tracker *t, bool live) { t->live = live; }
@@ -555,16 +554,14 @@ static void predicted_box(const track *k, int64_t t_ms, float at[4])
     at[3] = k->f.box[3];
 }
 
-/* The detector's windows for this frame: the whole frame when `whole`, plus
- * the next slice of the rolling tiled scan, sized so every tile is visited
- * once per track.detect_interval frames (all of them when landmarks are off:
- * then detection is all there is). */
+/* The detector on windows [first, first + count) (0: the whole frame),
+ * merged into t->found; its time counted as the whole frame's or the tiles'. */
 static int detect_window(face_tracker *t, const img_view *frame, unsigned models, int first,
                          int count, ptim_error *err)
 {
-    int64_t t0 = tick_ns();
+    uint64_t t0 = ptim_clock_ns();
     int rc = face_detector_detect_windows(t->det, frame, models, first, count, &t->more, err);
-    t->part_ns[first == 0 ? FACE_PART_WHOLE_FRAME : FACE_PART_TILES] += tick_ns() - t0;
+    t->part_ns[first == 0 ? FACE_PART_WHOLE_FRAME : FACE_PART_TILES] += ptim_clock_ns() - t0;
     if (rc)
         return -1;
     merge_lists(&t->found, &t->more);
@@ -578,14 +575,14 @@ static int detect_window(face_tracker *t, const img_view *frame, unsigned models
 static int scan_tiles(face_tracker *t, const img_view *frame, int first, int count, bool all,
                       ptim_error *err)
 {
-    bool scanned[TILE_STILL_WINDOWS] = {false};
+    float rect[TILE_STILL_WINDOWS][4];
+    bool known[TILE_STILL_WINDOWS] = {false}, scanned[TILE_STILL_WINDOWS] = {false};
     int run = -1, end = first + count;
     for (int w = first; w <= end; w++) {
         bool pass = false;
-        if (w < end && !all) {
-            float r[4];
-            pass = !face_detector_window_rect(t->det, frame->width, frame->height, w, r) &&
-                   tile_still_unchanged(t->still, frame, w, r);
+        if (w < end && w < TILE_STILL_WINDOWS) {
+            known[w] = !face_detector_window_rect(t->det, frame->width, frame->height, w, rect[w]);
+            pass = !all && known[w] && tile_still_unchanged(t->still, frame, w, rect[w]);
         }
         if (w < end && !pass) {
             if (run < 0)
@@ -602,11 +599,9 @@ static int scan_tiles(face_tracker *t, const img_view *frame, int first, int cou
         }
         t->tiles_skipped += pass;
     }
-    for (int w = first; w < end && w < TILE_STILL_WINDOWS; w++) {
-        float r[4];
-        if (scanned[w] && !face_detector_window_rect(t->det, frame->width, frame->height, w, r))
-            tile_still_scanned(t->still, frame, w, r, all);
-    }
+    for (int w = first; w < end && w < TILE_STILL_WINDOWS; w++)
+        if (scanned[w] && known[w])
+            tile_still_scanned(t->still, frame, w, rect[w], all);
     return 0;
 }
 
@@ -860,9 +855,9 @@ static int detect_and_match(face_tracker *t, const img_view *frame, int64_t t_ms
 {
     if (detect_frame(t, frame, t_ms, whole, t->cut || t->crowd || t->first, err))
         return -1;
-    int64_t t0 = tick_ns();
+    uint64_t t0 = ptim_clock_ns();
     int rc = detect_turned(t, frame, err);
-    t->part_ns[FACE_PART_TURNED] += tick_ns() - t0;
+    t->part_ns[FACE_PART_TURNED] += ptim_clock_ns() - t0;
     if (rc)
         return -1;
     if (whole)
@@ -1011,9 +1006,9 @@ static int process_frame(face_tracker *t, const img_view *frame, int64_t t_ms, f
 int face_tracker_process(face_tracker *t, const img_view *frame, int64_t t_ms, face_list *out,
                          ptim_error *err)
 {
-    int64_t t0 = tick_ns();
+    uint64_t t0 = ptim_clock_ns();
     int rc = process_frame(t, frame, t_ms, out, err);
-    t->part_ns[FACE_PART_ALL] += tick_ns() - t0;
+    t->part_ns[FACE_PART_ALL] += ptim_clock_ns() - t0;
     t->frames_timed++;
     return rc;
 }
@@ -1065,9 +1060,9 @@ static int process_frame(face_tracker *t, const img_view *frame, int64_t t_ms, f
             continue;
         }
         t->scratch.flags = 0;
-        int64_t t0 = tick_ns();
+        uint64_t t0 = ptim_clock_ns();
         int rc = face_landmarker_run(t->lm, frame, &k->roi, &t->scratch, err);
-        t->part_ns[FACE_PART_FACEMESH] += tick_ns() - t0;
+        t->part_ns[FACE_PART_FACEMESH] += ptim_clock_ns() - t0;
         if (rc)
             return -1;
         if (t->scratch.presence >= t->s.min_presence) {
@@ -1153,9 +1148,9 @@ static int trace_back(face_tracker *t, const img_view *frame, const face *later,
 int face_tracker_trace_back(face_tracker *t, const img_view *frame, const face *later, face *out,
                             ptim_error *err)
 {
-    int64_t t0 = tick_ns();
+    uint64_t t0 = ptim_clock_ns();
     int rc = trace_back(t, frame, later, out, err);
-    t->part_ns[FACE_PART_LOOK_BACK] += tick_ns() - t0;
+    t->part_ns[FACE_PART_LOOK_BACK] += ptim_clock_ns() - t0;
     return rc;
 }
 

@@ -47,26 +47,30 @@ float face_tracker_scene_distance(const face_tracker *tracker, bool *cut);
  * frame cannot wait for a later one (offline frames can: see trace_back). */
 void face_tracker_set_live(face_tracker *tracker, bool live);
 /* Where analysis time goes, summed since creation: the whole-frame
- * detector, the tiled scan, the turned views, FaceMesh on followed faces
- * (face_tracker_process), and the offline look-back (face_tracker_trace_back,
- * not part of "all"); "all" is face_tracker_process as a whole, so what it
- * holds beyond the first four is the tracker's own work (matching, smoothing,
- * FaceMesh on new detections, scene signatures). */
+ * detector, the tiled scan, the turned views, FaceMesh on followed faces,
+ * the tracker's own work (the rest of face_tracker_process: matching,
+ * smoothing, FaceMesh on new detections, scene signatures), the offline
+ * look-back (face_tracker_trace_back, not part of "all"), and "all":
+ * face_tracker_process as a whole. */
 typedef enum face_tracker_part {
     FACE_PART_WHOLE_FRAME,
     FACE_PART_TILES,
     FACE_PART_TURNED,
     FACE_PART_FACEMESH,
+    FACE_PART_TRACKER, /* derived: "all" less the four above */
     FACE_PART_LOOK_BACK,
     FACE_PART_ALL,
     FACE_PART__COUNT
 } face_tracker_part;
 const char *face_tracker_part_name(face_tracker_part part);
-/* ms[part] in milliseconds; *frames: face_tracker_process calls. */
-void face_tracker_time_spent(const face_tracker *tracker, double ms[FACE_PART__COUNT], long long *frames);
-/* Tiles of the rolling scan run through the detector, and passed by as
- * unchanged since they were scanned (face/tile_still), since creation. */
-void face_tracker_tile_counts(const face_tracker *tracker, long long *scanned, long long *skipped);
+typedef struct face_tracker_counters {
+    long long frames;        /* face_tracker_process calls */
+    double ms[FACE_PART__COUNT]; /* milliseconds per part, summed */
+    /* tiles of the rolling scan run through the detector, and passed by as
+     * unchanged since they were scanned (face/tile_still) */
+    long long tiles_scanned, tiles_passed;
+} face_tracker_counters;
+void face_tracker_counters_get(const face_tracker *tracker, face_tracker_counters *out);
 /* How many analysed frames an offline caller should keep unwritten so that a
  * face found by the scheduled scan can be followed back to where it
  * appeared: the effective track.detect_interval (1..FACE_TRACKER_LOOKBACK_MAX). */

@@ -929,16 +929,13 @@ static void *analyze_thread(void *arg)
                 face_tracker_reset(p->tracker);
             p->last_analyzed_ms = t_ms;
             int rc = face_tracker_process(p->tracker, &v, t_ms, &f->faces, &err);
-            long long scanned, skipped;
-            face_tracker_tile_counts(p->tracker, &scanned, &skipped);
-            atomic_store(&p->st->tiles_scanned, scanned);
-            atomic_store(&p->st->tiles_skipped, skipped);
-            double part_ms[FACE_PART__COUNT];
-            long long timed;
-            face_tracker_time_spent(p->tracker, part_ms, &timed);
+            face_tracker_counters tc;
+            face_tracker_counters_get(p->tracker, &tc);
+            atomic_store(&p->st->tiles_scanned, tc.tiles_scanned);
+            atomic_store(&p->st->tiles_skipped, tc.tiles_passed);
             for (int i = 0; i < FACE_PART__COUNT; i++)
-                atomic_store(&p->st->analysis_us[i], (long long)(part_ms[i] * 1000.0));
-            atomic_store(&p->st->analysis_frames, timed);
+                atomic_store(&p->st->analysis_us[i], (long long)(tc.ms[i] * 1000.0));
+            atomic_store(&p->st->analysis_frames, tc.frames);
             if (rc == 0) {
                 f->analyzed = true;
                 result_origin(p, f);
@@ -1848,17 +1845,12 @@ void ptim_pipeline_write_stats_json(FILE *f, const ptim_pipeline_desc *desc,
     cJSON *ti = cJSON_AddObjectToObject(o, "tiles");
     cJSON_AddNumberToObject(ti, "scanned", (double)s->tiles_scanned);
     cJSON_AddNumberToObject(ti, "passed_unchanged", (double)s->tiles_skipped);
-    /* where the analysis time went, ms per analysed frame; "tracker_other"
-     * is what "all" holds beyond the parts (matching, smoothing, FaceMesh on
-     * new detections); the look-back is offline only and not in "all" */
+    /* where the analysis time went, ms per analysed frame (face/tracker.h's
+     * parts; the look-back is offline only and not in "all") */
     cJSON *an = cJSON_AddObjectToObject(o, "analysis_ms_per_frame");
-    double frames = s->analysis_frames > 0 ? (double)s->analysis_frames : 1.0, other = (double)s->analysis_us[FACE_PART_ALL];
-    for (int i = 0; i < FACE_PART__COUNT; i++) {
+    double frames = s->analysis_frames > 0 ? (double)s->analysis_frames : 1.0;
+    for (int i = 0; i < FACE_PART__COUNT; i++)
         cJSON_AddNumberToObject(an, face_tracker_part_name(i), (double)s->analysis_us[i] / 1000.0 / frames);
-        if (i != FACE_PART_ALL && i != FACE_PART_LOOK_BACK)
-            other -= (double)s->analysis_us[i];
-    }
-    cJSON_AddNumberToObject(an, "tracker_other", (other > 0 ? other : 0) / 1000.0 / frames);
     cJSON *su = cJSON_AddObjectToObject(o, "startup_ms");
     for (int i = 0; i < PTIM_JOB_STARTUP__COUNT; i++)
         cJSON_AddNumberToObject(su, ptim_job_startup_name(i), s->startup_ms[i]);

@@ -67,7 +67,7 @@ typedef struct ptim_pipeline_stats {
     /* the rolling tiled scan: tiles run through the detector, and passed by
      * as unchanged since they were scanned (face/tile_still) */
     atomic_llong tiles_scanned, tiles_skipped;
-    /* where the analysis time went (face_tracker_time_spent), microseconds
+    /* where the analysis time went (face_tracker_counters_get), microseconds
      * summed over the analysed frames */
     atomic_llong analysis_us[FACE_PART__COUNT], analysis_frames;
     /* why the last one was refused; written before asset_rejects rises.
