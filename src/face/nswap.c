@@ -192,12 +192,11 @@ static int make_latent(face_nswap *s, const char *model_path, const void *bytes,
     /* emap: the swapper's last initializer, from the bytes the model was
      * loaded from (the graph does not keep it). */
     char dir[4096];
-    const char *b = base_name(model_path);
-    snprintf(dir, sizeof dir, "%.*s", b == model_path ? 1 : (int)(b - model_path), b == model_path ? "." : model_path);
     int rank = 0, dims[NN_MAX_RANK] = {0};
     float *emap = NULL;
     ptim_error e = {0};
-    int rc = nn_onnx_last_initializer(bytes, size, s->name, dir, &rank, dims, &emap, &e);
+    int rc = nn_onnx_last_initializer(bytes, size, s->name, nn_model_dir(model_path, dir, sizeof dir), &rank,
+                                      dims, &emap, &e);
     if (rc || rank != 2 || dims[0] != LATENT || dims[1] != LATENT) {
         free(emap);
         return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH,

@@ -739,6 +739,19 @@ int nn_model_read_file(const char *path, void **data, size_t *size, ptim_error *
     return 0;
 }
 
+const char *nn_model_dir(const char *path, char *dir, size_t size)
+{
+    const char *base = strrchr(path, '/');
+    size_t dlen = base ? (size_t)(base + 1 - path) : 0;
+    if (dlen == 0)
+        snprintf(dir, size, ".");
+    else if (dlen < size)
+        snprintf(dir, size, "%.*s", (int)dlen, path);
+    else
+        return NULL;
+    return dir;
+}
+
 int nn_model_load_file_bytes(const char *path, const void *data, size_t size, nn_model **out,
                              ptim_error *err)
 {
@@ -746,14 +759,7 @@ int nn_model_load_file_bytes(const char *path, const void *data, size_t size, nn
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char dir[4096];
-    size_t dlen = (size_t)(base - path);
-    if (dlen == 0)
-        snprintf(dir, sizeof dir, ".");
-    else if (dlen < sizeof dir)
-        snprintf(dir, sizeof dir, "%.*s", (int)dlen, path);
-    else
-        dir[0] = 0;
-    return model_load(data, size, base, dir[0] ? dir : NULL, out, err);
+    return model_load(data, size, base, nn_model_dir(path, dir, sizeof dir), out, err);
 }
 
 int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)

@@ -190,6 +190,9 @@ int nn_model_from_graph(nn_graph *g, nn_model **out, ptim_error *err);
  * (NN_MAX_RANK), ONNX data type; *values is the caller's to free. */
 int nn_onnx_read_tensor(const void *data, size_t size, const char *name, int *rank, int *dims, int *dtype,
                         float **values, ptim_error *err);
+/* The directory a model file's external data is looked for in ("." for a
+ * bare name), written to dir; NULL when it does not fit (then none is). */
+const char *nn_model_dir(const char *path, char *dir, size_t size);
 /* The graph's last initializer as floats (InsightFace's inswapper keeps its
  * 512x512 embedding map "emap" there, read by no node): rank, dims
  * (NN_MAX_RANK); *values is the caller's to free. */
