@@ -29,8 +29,9 @@ timed() { local out=$1; shift; /usr/bin/time -f "%e %U %S" -o "$work/t" "$@" >/d
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 # make_clip NAME OUT: the clips of the performance issue (12), 6 s each
-# (BENCH_SECONDS): Megamind.avi upscaled (1-3 faces, cuts) and a zoom-and-pan
-# over astronaut.png padded to 16:9 (one real face moving and growing).
+# (BENCH_SECONDS): Megamind.avi upscaled (1-3 faces, cuts), a zoom-and-pan
+# over astronaut.png padded to 16:9 (one real face moving and growing), and
+# vtest.avi upscaled (a fixed camera: pedestrians with small faces).
 make_clip() {
   local res=${1#*_} out=$2
   case $1 in
