@@ -224,16 +224,19 @@ static void test_dfm_loads(void **state)
 /* swap.model changed under a running masker (what `ptim run` does between
  * frames on a hot reload): a model that fails to load leaves the old one in
  * use, a good one replaces it. */
-static ptim_config *swap_cfg(const char *model)
+/* extra, extra2: further settings or NULL (extra2 only after extra). */
+static ptim_config *swap_cfg_with(const char *model, const char *extra, const char *extra2)
 {
     char set[4200];
     snprintf(set, sizeof set, "swap.model=%s", model);
-    const char *sets[] = {"mask.mode=swap", "performance.max_processing_workers=1", set};
+    const char *sets[] = {"mask.mode=swap", "performance.max_processing_workers=1", set, extra, extra2};
     ptim_config *cfg = NULL;
     ptim_error err = {0};
-    assert_int_equal(ptim_config_new(sets, 3, &cfg, &err), 0);
+    assert_int_equal(ptim_config_new(sets, extra2 ? 5 : extra ? 4 : 3, &cfg, &err), 0);
     return cfg;
 }
+
+static ptim_config *swap_cfg(const char *model) { return swap_cfg_with(model, NULL, NULL); }
 
 static void render(face_masker *m, const img_image *src, img_image *dst, const face_list *faces)
 {
@@ -346,13 +349,103 @@ static void test_network_sees_the_face_not_the_underlay(void **state)
     img_image_free(&src), img_image_free(&id), img_image_free(&with), img_image_free(&without);
 }
 
+/* swap.keep_mouth with a model swap: the person's own open mouth is left
+ * as it is (neither swapped nor blurred by the underlay); without it the
+ * mouth is swapped like the rest of the face. The face carries FaceMesh
+ * landmarks: the alignment points where face_at puts the keypoints and an
+ * open inner-lip ring around the mouth centre. */
+static face face_with_open_mouth(void)
+{
+    float sim[6];
+    face f = face_at(0, 1.5f, 70, 60, sim);
+    f.flags = FACE_DETECTED | FACE_HAS_LANDMARKS;
+    const float w = f.box[2], cx = f.box[0] + w / 2, cy = f.box[1] + f.box[3] / 2;
+    for (int i = 0; i < FACE_LANDMARKS; i++) { /* the outline: the face's width */
+        float a = (float)i * 2 * (float)M_PI / FACE_LANDMARKS;
+        f.landmarks[i][0] = cx + 0.45f * w * cosf(a), f.landmarks[i][1] = cy + 0.5f * w * sinf(a);
+    }
+    const float *mc = f.keypoints[3];
+    static const int eye_l[2] = {33, 133}, eye_r[2] = {362, 263};
+    for (int k = 0; k < 2; k++) {
+        memcpy(f.landmarks[eye_l[k]], f.keypoints[0], 2 * sizeof(float));
+        memcpy(f.landmarks[eye_r[k]], f.keypoints[1], 2 * sizeof(float));
+    }
+    memcpy(f.landmarks[1], f.keypoints[2], 2 * sizeof(float));
+    f.landmarks[61][0] = mc[0] - 0.16f * w, f.landmarks[61][1] = mc[1];
+    f.landmarks[291][0] = mc[0] + 0.16f * w, f.landmarks[291][1] = mc[1];
+    for (int k = 0; k < 20; k++) {
+        float a = k * 2 * (float)M_PI / 20;
+        f.landmarks[face_inner_lips[k]][0] = mc[0] + 0.12f * w * cosf(a);
+        f.landmarks[face_inner_lips[k]][1] = mc[1] + 0.08f * w * sinf(a);
+    }
+    f.landmarks[13][0] = f.landmarks[14][0] = mc[0]; /* inner lips' upper and lower middles */
+    f.landmarks[13][1] = mc[1] - 0.08f * w, f.landmarks[14][1] = mc[1] + 0.08f * w;
+    return f;
+}
+
+/* Rows of the mouth's middle (half the inner lips' size) unchanged from src. */
+static int mouth_rows_unchanged(const img_image *src, const img_image *out, const face *f)
+{
+    const float w = f->box[2], *mc = f->keypoints[3];
+    int x0 = (int)(mc[0] - 0.06f * w), x1 = (int)(mc[0] + 0.06f * w);
+    int y0 = (int)(mc[1] - 0.04f * w), y1 = (int)(mc[1] + 0.04f * w);
+    int same = 0;
+    for (int y = y0; y <= y1; y++) {
+        size_t o = (size_t)y * src->view.stride[0] + 3 * (size_t)x0;
+        same += !memcmp(out->view.data[0] + o, src->view.data[0] + o, 3 * (size_t)(x1 - x0 + 1));
+    }
+    return same == y1 - y0 + 1 ? 1 : same == 0 ? 0 : -1;
+}
+
+static void test_keep_mouth(void **state)
+{
+    (void)state;
+    const char *models[] = {"dfm_224.onnx", "inswapper_128_emap.onnx"};
+    img_image src, id, out;
+    photo(&src, 7);
+    photo(&id, 8);
+    photo(&out, 7);
+    face_list *faces = calloc(1, sizeof *faces);
+    assert_non_null(faces);
+    faces->count = 1;
+    faces->faces[0] = face_with_open_mouth();
+    float sim[6];
+    face idf = face_at(0, 2.f, 50, 40, sim);
+    face_masker_assets assets = {.identity = &id.view, .identity_name = "photo", .identity_face = &idf};
+    char enc[4200];
+    snprintf(enc, sizeof enc, "swap.encoder=%s", fixture("arcface_112.onnx"));
+    for (int mi = 0; mi < 2; mi++)
+        for (int keep = 0; keep < 2; keep++) {
+            char set[4300];
+            snprintf(set, sizeof set, "swap.keep_mouth=%s", keep ? "true" : "false");
+            /* the inswapper also needs its encoder */
+            ptim_config *cfg = swap_cfg_with(fixture(models[mi]), set, mi == 1 ? enc : NULL);
+            face_masker *m = NULL;
+            ptim_error err = {0};
+            if (face_masker_create(cfg, &assets, &m, &err))
+                fail_msg("masker: %s", err.message);
+            render(m, &src, &out, faces);
+            int unchanged = mouth_rows_unchanged(&src, &out, &faces->faces[0]);
+            printf("%s keep_mouth=%d: mouth middle %s\n", models[mi], keep,
+                   unchanged == 1 ? "unchanged" : unchanged == 0 ? "changed on every row" : "partly changed");
+            assert_int_equal(unchanged, keep ? 1 : 0);
+            /* and the face around the mouth is swapped either way */
+            size_t bytes = (size_t)src.view.stride[0] * src.view.height;
+            assert_memory_not_equal(out.view.data[0], src.view.data[0], bytes);
+            face_masker_destroy(m);
+            ptim_config_release(cfg);
+        }
+    free(faces);
+    img_image_free(&src), img_image_free(&id), img_image_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inswapper_alignment), cmocka_unit_test(test_dfm_alignment),
         cmocka_unit_test(test_inswapper_latent),    cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_dfm_loads),          cmocka_unit_test(test_hot_reload),
-        cmocka_unit_test(test_network_sees_the_face_not_the_underlay),
+        cmocka_unit_test(test_network_sees_the_face_not_the_underlay), cmocka_unit_test(test_keep_mouth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

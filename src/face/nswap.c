@@ -39,6 +39,7 @@ struct face_nswap {
     /* face_nswap_prepare's result, until face_nswap_apply pastes it */
     bool ready;
     float ready_map[6], ready_opacity;
+    bool ready_keep_mouth;
     face ready_face;
 };
 
@@ -550,8 +551,10 @@ static void colour(face_nswap *s, bool transfer)
     }
 }
 
-/* Pastes s->rgb8 under s->mask back into the frame through crop→frame map m. */
-static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity, const face *f, ptim_error *err)
+/* Pastes s->rgb8 under s->mask back into the frame through crop→frame map m;
+ * keep_mouth (swap.keep_mouth) leaves the person's own open mouth. */
+static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity, bool keep_mouth, const face *f,
+                 ptim_error *err)
 {
     const int n = s->res;
     float inv[6];
@@ -610,6 +613,12 @@ static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity
         }
     }
     img_alpha_update_spans(al);
+    float lips[20][2], soft;
+    int nl = keep_mouth ? face_swap_open_mouth(f, lips, &soft) : 0;
+    if (nl > 0) { /* the cut works within the spans: set above, narrowed after */
+        img_alpha_cut_polygon(al, (const float(*)[2])lips, nl, 0, soft);
+        img_alpha_update_spans(al);
+    }
     if ((frame->format == IMG_FMT_YUV420P || frame->format == IMG_FMT_NV12) &&
         img_alpha_chroma(al, frame->width, frame->height, &s->chroma) < 0)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "out of memory swapping face %d", f->id);
@@ -676,6 +685,7 @@ int face_nswap_prepare(face_nswap *s, const img_view *frame, const face *f, cons
     colour(s, p->merge.color_transfer);
     memcpy(s->ready_map, m, sizeof m);
     s->ready_opacity = p->merge.opacity;
+    s->ready_keep_mouth = p->merge.keep_mouth;
     s->ready_face = *f;
     s->ready = true;
     return 0;
@@ -686,7 +696,7 @@ int face_nswap_apply(face_nswap *s, img_view *frame, ptim_error *err)
     if (!s->ready)
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH, "face_nswap_apply: no face prepared");
     s->ready = false;
-    return paste(s, frame, s->ready_map, s->ready_opacity, &s->ready_face, err);
+    return paste(s, frame, s->ready_map, s->ready_opacity, s->ready_keep_mouth, &s->ready_face, err);
 }
 
 int face_nswap_render(face_nswap *s, img_view *frame, const face *f, const face_nswap_params *p, ptim_error *err)

@@ -18,7 +18,8 @@
  * Then, for both: the mask is eroded and blurred (merge.erode, merge.blur, in
  * pixels of a 256-pixel crop), the colours are matched to the person's (rct in
  * LAB, merge.color_transfer) and the face is pasted back through the inverse
- * transform in the frame's own pixel format (merge.opacity).
+ * transform in the frame's own pixel format (merge.opacity), leaving the
+ * person's own open mouth when merge.keep_mouth (swap.keep_mouth).
  *
  * Ownership: an nswap owns its models, runners and buffers; rendering
  * allocates only when a face larger on screen than any before appears. Not
