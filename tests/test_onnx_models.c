@@ -139,6 +139,36 @@ static void test_transposes_cancel(void **state)
     nn_model_free(m);
 }
 
+/* PyTorch's pixel shuffle (DepthToSpace in CRD order) after a convolution
+ * is turned into TensorFlow's DCR order at load by renumbering the
+ * convolution's channels, so XNNPACK runs it: no CRD operator is left in the
+ * DFM fixture (it has five, each after conv + LeakyReLU), the outputs still
+ * match torch (test_dfm), and the XNNPACK plan has fewer runtimes than the
+ * nine it had with the operators run between them. */
+static void test_pixel_shuffle_runs_on_xnnpack(void **state)
+{
+    (void)state;
+    nn_model *m = NULL;
+    ptim_error err = {0};
+    assert_int_equal(nn_model_load_file(fixture("dfm_224.onnx"), &m, &err), 0);
+    const nn_graph *g = m->graph;
+    int dts = 0;
+    for (int i = 0; i < g->n_ops; i++) {
+        const nn_op *op = &g->ops[i];
+        if (op->dead || op->kind != NN_OP_DEPTH_TO_SPACE)
+            continue;
+        dts++;
+        assert_int_equal(op->mode, 0);
+    }
+    assert_int_equal(dts, 5);
+    nn_runner *r = NULL;
+    assert_int_equal(nn_runner_create(m, NN_BACKEND_XNNPACK, 1, &r, &err), 0);
+    printf("dfm_224: %d XNNPACK runtimes\n", nn_runner_xnn_runtimes(r));
+    assert_true(nn_runner_xnn_runtimes(r) <= 4);
+    nn_runner_destroy(r);
+    nn_model_free(m);
+}
+
 /* ---- malformed files ---- */
 
 static uint8_t *read_all(const char *path, size_t *size)
@@ -444,7 +474,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dfm),       cmocka_unit_test(test_dfm_morph),
         cmocka_unit_test(test_inswapper), cmocka_unit_test(test_arcface),
-        cmocka_unit_test(test_transposes_cancel), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_transposes_cancel), cmocka_unit_test(test_pixel_shuffle_runs_on_xnnpack),
+        cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -642,12 +642,73 @@ static int plan_arena(nn_graph *g, ptim_error *err)
     return 0;
 }
 
+/* DepthToSpace in CRD order (PyTorch's pixel shuffle) runs on the reference
+ * kernel between XNNPACK runtimes; in DCR order (TensorFlow's, which
+ * XNNPACK has) it joins them. The two orders differ only in which input
+ * channel lands where, so where the input comes from a convolution with its
+ * own constant weights, through nothing but elementwise operators, the
+ * convolution's output channels are renumbered (weights and bias, once, at
+ * load) and the operator becomes DCR: same result, no per-call cost. */
+static int crd_to_dcr(nn_graph *g, ptim_error *err)
+{
+    for (int i = 0; i < g->n_ops; i++) {
+        nn_op *op = &g->ops[i];
+        if (op->dead || op->kind != NN_OP_DEPTH_TO_SPACE || op->mode != 1 || op->kernel_h < 2)
+            continue;
+        int t = op->inputs[0], conv = -1;
+        while (t >= 0 && g->tensors[t].consumers == 1 && !g->tensors[t].is_output && !g->tensors[t].is_input &&
+               g->tensors[t].producer >= 0) {
+            nn_op *p = &g->ops[g->tensors[t].producer];
+            if (p->kind == NN_OP_CONV2D) {
+                conv = g->tensors[t].producer;
+                break;
+            }
+            if (!(p->kind == NN_OP_UNARY || p->kind == NN_OP_CLAMP) || p->n_inputs != 1)
+                break;
+            t = p->inputs[0];
+        }
+        if (conv < 0)
+            continue;
+        nn_op *c = &g->ops[conv];
+        nn_tensor *w = &g->tensors[c->inputs[1]], *bias = c->n_inputs == 3 ? &g->tensors[c->inputs[2]] : NULL;
+        const int b = op->kernel_h, O = w->dims[0], C = O / (b * b);
+        if (!w->data || w->consumers != 1 || w->rank != 4 || O != g->tensors[op->inputs[0]].dims[3] ||
+            C * b * b != O || (bias && (!bias->data || bias->consumers != 1 || bias->count != (size_t)O)))
+            continue;
+        size_t per = w->count / (size_t)O;
+        float *nw = malloc(w->count * sizeof *nw), *nb = bias ? malloc((size_t)O * sizeof *nb) : NULL;
+        if (!nw || (bias && !nb)) {
+            free(nw);
+            free(nb);
+            return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_HIGH, "model %s: out of memory", g->name);
+        }
+        for (int ch = 0; ch < C; ch++)
+            for (int k = 0; k < b * b; k++) {
+                int dcr = k * C + ch, crd = ch * b * b + k;
+                memcpy(nw + (size_t)dcr * per, w->data + (size_t)crd * per, per * sizeof *nw);
+                if (nb)
+                    nb[dcr] = bias->data[crd];
+            }
+        free(w->data);
+        w->data = nw;
+        if (bias) {
+            free(bias->data);
+            bias->data = nb;
+        }
+        op->mode = 0;
+    }
+    return 0;
+}
+
 int nn_graph_prepare(nn_graph *g, ptim_error *err)
 {
     if (fold_constants(g, err))
         return -1;
     drop_unread_ops(g);
     fuse_activations(g);
+    count_consumers(g);
+    if (crd_to_dcr(g, err))
+        return -1;
     if (nn_add_padded_is_fast()) {
         fuse_channel_pads(g);
         count_consumers(g);
