@@ -1,10 +1,13 @@
 /* app/bench_nn — `ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--model PATH]...`:
  * per model, load time and median / p95 inference time for each backend
- * (--model: these files, .tflite, .onnx or .dfm, instead of the defaults).
+ * (--model: these files, .tflite, .onnx or .dfm, instead of the defaults;
+ * --best-case: also XNNPACK's best case for the same work, one 3x3
+ * convolution, and how far below it the model is; --per-op: each operator).
  * The models are the three MediaPipe ones from the model directory
  * (--model-dir, else $PTIM_SYSTEM_MODEL_DIR, else the source tree's models/). */
 #include "app/bench.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,14 +130,111 @@ static double graph_flops(const nn_graph *g)
     return f;
 }
 
-static int bench_backend(const nn_model *m, nn_backend backend, int threads, int runs)
+/* XNNPACK's best case for `flops` of work: one 3x3 convolution, `ch`
+ * channels in and out, stride 1, same padding, on a square input sized so
+ * that it does that work (the issue's yardstick for a model's GFLOP/s). The
+ * graph is made here, not read from a file. NULL when out of memory. */
+static nn_model *single_conv_model(double flops, int ch, int *side_out)
+{
+    int side = (int)lround(sqrt(flops / (2.0 * 9 * ch * ch)));
+    if (side < 4)
+        side = 4;
+    *side_out = side;
+    nn_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->name = strdup("single 3x3 convolution");
+    g->tensors = calloc(4, sizeof *g->tensors);
+    g->ops = calloc(1, sizeof *g->ops);
+    g->inputs = malloc(sizeof *g->inputs);
+    g->outputs = malloc(sizeof *g->outputs);
+    int *in = malloc(3 * sizeof *in);
+    const int dims[4][4] = {{1, side, side, ch}, {ch, 3, 3, ch}, {ch}, {1, side, side, ch}};
+    const int ranks[4] = {4, 4, 1, 4};
+    static const char *const names[4] = {"x", "w", "b", "y"};
+    int ok = g->name && g->tensors && g->ops && g->inputs && g->outputs && in;
+    for (int t = 0; t < 4 && ok; t++) {
+        nn_tensor *x = &g->tensors[t];
+        x->name = strdup(names[t]);
+        x->rank = ranks[t];
+        x->count = 1;
+        for (int d = 0; d < x->rank; d++)
+            x->count *= (size_t)(x->dims[d] = dims[t][d]);
+        x->producer = t == 3 ? 0 : -1;
+        x->alias_of = -1;
+        if (t == 1 || t == 2) {
+            x->data = malloc(x->count * sizeof *x->data);
+            for (size_t i = 0; x->data && i < x->count; i++)
+                x->data[i] = (float)((i * 2654435761u) % 1000) / 1000.f - 0.5f;
+            g->param_count += x->count;
+        }
+        ok = x->name && (t == 0 || t == 3 || x->data);
+        g->n_tensors = t + 1;
+    }
+    if (!ok) {
+        free(in);
+        nn_graph_free(g);
+        return NULL;
+    }
+    g->n_inputs = g->n_outputs = 1;
+    g->inputs[0] = 0, g->outputs[0] = 3;
+    g->tensors[0].is_input = g->tensors[3].is_output = 1;
+    nn_op *op = &g->ops[0];
+    g->n_ops = 1;
+    op->kind = NN_OP_CONV2D;
+    op->n_inputs = 3;
+    in[0] = 0, in[1] = 1, in[2] = 2;
+    op->inputs = in;
+    op->output = 3;
+    op->act_min = -INFINITY, op->act_max = INFINITY;
+    op->kernel_h = op->kernel_w = 3;
+    op->stride_h = op->stride_w = op->dilation_h = op->dilation_w = 1;
+    op->pad_top = op->pad_bottom = op->pad_left = op->pad_right = 1;
+    op->depth_multiplier = 1;
+    nn_model *m;
+    ptim_error err = {0};
+    if (nn_graph_validate(g, &err)) {
+        fprintf(stderr, "ptim bench nn: %s\n", err.message);
+        nn_graph_free(g);
+        return NULL;
+    }
+    return nn_model_from_graph(g, &m, &err) ? NULL : m;
+}
+
+static double bench_backend(const nn_model *m, nn_backend backend, int threads, int runs);
+
+/* The model's GFLOP/s against XNNPACK's best case for the same work: the
+ * fastest of single 3x3 convolutions of 32, 64 and 128 channels. */
+static void versus_best_case(const nn_model *m, int threads, int runs, double model_gflops)
+{
+    double flops = graph_flops(m->graph), best = 0;
+    int best_ch = 0, best_side = 0;
+    for (int ch = 32; ch <= 128; ch *= 2) {
+        int side;
+        nn_model *c = single_conv_model(flops, ch, &side);
+        if (!c)
+            continue;
+        printf("  best case, 3x3 conv %dx%dx%d -> %d:", side, side, ch, ch);
+        double gf = bench_backend(c, NN_BACKEND_XNNPACK, threads, runs);
+        if (gf > best)
+            best = gf, best_ch = ch, best_side = side;
+        nn_model_free(c);
+    }
+    if (best > 0 && model_gflops > 0)
+        printf("  %s reaches %.2f GFLOP/s, %.2fx below XNNPACK's best case for the same work (%.2f GFLOP/s, "
+               "3x3 conv %dx%dx%d) (goal: within 2x)\n",
+               nn_model_name(m), model_gflops, best / model_gflops, best, best_side, best_side, best_ch);
+}
+
+/* Returns the GFLOP/s reached (0 when it failed). */
+static double bench_backend(const nn_model *m, nn_backend backend, int threads, int runs)
 {
     nn_runner *r;
     ptim_error err = {0};
     double t0 = now_ms();
     if (nn_runner_create(m, backend, threads, &r, &err)) {
         printf("  %-10s unavailable: %s\n", nn_backend_name(backend), err.message);
-        return 1;
+        return 0;
     }
     double create_ms = now_ms() - t0;
     for (int k = 0; k < nn_model_input_count(m); k++) {
@@ -148,9 +248,10 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
         free(t);
         free(c);
         nn_runner_destroy(r);
-        return 1;
+        return 0;
     }
     int rc = 0;
+    double gflops = 0;
     for (int k = 0; k < 3 && rc == 0; k++) /* warm caches and worker threads */
         rc = nn_runner_run(r, &err);
     for (int k = 0; k < runs && rc == 0; k++) {
@@ -171,20 +272,21 @@ static int bench_backend(const nn_model *m, nn_backend backend, int threads, int
                create_ms, med, p95, mean);
         if (threads == 1 || backend == NN_BACKEND_REFERENCE) /* workers' time is not the caller's */
             printf("   cpu median %8.3f ms", percentile(c, runs, 0.5));
-        printf("   %.2f GFLOP/s", graph_flops(m->graph) / (med * 1e6));
+        gflops = graph_flops(m->graph) / (med * 1e6);
+        printf("   %.2f GFLOP/s", gflops);
         printf("   (%d runs)\n", runs);
     }
     free(t);
     free(c);
     nn_runner_destroy(r);
-    return rc ? 1 : 0;
+    return rc ? 0 : gflops;
 }
 
 int bench_nn_main(int argc, char **argv)
 {
     int threads = 1, runs = 100;
     const char *dir = getenv("PTIM_SYSTEM_MODEL_DIR");
-    int only_xnn = 0, want_per_op = 0, n_models = 0;
+    int only_xnn = 0, want_per_op = 0, want_best_case = 0, n_models = 0;
     const char *models[16];
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
@@ -199,10 +301,12 @@ int bench_nn_main(int argc, char **argv)
             models[n_models++] = argv[++i];
         } else if (!strcmp(argv[i], "--per-op")) {
             want_per_op = 1;
+        } else if (!strcmp(argv[i], "--best-case")) {
+            want_best_case = 1;
         } else if (!strcmp(argv[i], "--xnnpack-only")) {
             only_xnn = 1;
         } else {
-            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only] [--per-op] [--model PATH]...\n");
+            fprintf(stderr, "usage: ptim bench nn [--threads N] [--runs N] [--model-dir DIR] [--xnnpack-only] [--per-op] [--best-case] [--model PATH]...\n");
             return 2;
         }
     }
@@ -231,11 +335,14 @@ int bench_nn_main(int argc, char **argv)
         double load_ms = now_ms() - t0;
         printf("%s: load %.2f ms, %.3f GFLOP per run\n", n_models ? nn_model_name(m) : names[k], load_ms,
                graph_flops(m->graph) / 1e9);
-        if (bench_backend(m, NN_BACKEND_XNNPACK, threads, runs))
+        double gflops = bench_backend(m, NN_BACKEND_XNNPACK, threads, runs);
+        if (gflops <= 0)
             status = 1;
+        else if (want_best_case)
+            versus_best_case(m, threads, runs, gflops);
         if (want_per_op)
             per_op(m, runs);
-        if (!only_xnn && bench_backend(m, NN_BACKEND_REFERENCE, 1, runs < 20 ? runs : 20))
+        if (!only_xnn && bench_backend(m, NN_BACKEND_REFERENCE, 1, runs < 20 ? runs : 20) <= 0)
             status = 1;
         nn_model_free(m);
     }
