@@ -499,9 +499,9 @@ static void presharpen(face_nswap *s, float amount)
 static void to_lab(const float *rgb, float *lab, size_t px)
 {
     for (size_t i = 0; i < px; i++) {
-        uint8_t u[3] = {(uint8_t)lroundf(clampf(rgb[3 * i], 0, 1) * 255.f),
-                        (uint8_t)lroundf(clampf(rgb[3 * i + 1], 0, 1) * 255.f),
-                        (uint8_t)lroundf(clampf(rgb[3 * i + 2], 0, 1) * 255.f)};
+        uint8_t u[3] = {(uint8_t)(clampf(rgb[3 * i], 0, 1) * 255.f + 0.5f),
+                        (uint8_t)(clampf(rgb[3 * i + 1], 0, 1) * 255.f + 0.5f),
+                        (uint8_t)(clampf(rgb[3 * i + 2], 0, 1) * 255.f + 0.5f)};
         img_rgb_to_lab(u, lab + 3 * i);
     }
 }
@@ -513,7 +513,7 @@ static void colour(face_nswap *s, bool transfer)
     const size_t px = (size_t)s->res * s->res;
     if (!transfer) {
         for (size_t i = 0; i < 3 * px; i++)
-            s->rgb8[i] = (uint8_t)lroundf(clampf(s->swap[i], 0, 1) * 255.f);
+            s->rgb8[i] = (uint8_t)(clampf(s->swap[i], 0, 1) * 255.f + 0.5f);
         return;
     }
     to_lab(s->orig, s->lab_o, px);
@@ -560,8 +560,27 @@ static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity
     float inv[6];
     if (!crop_invert(m, inv))
         return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_MEDIUM, "face %d: degenerate alignment", f->id);
+    /* Only where the mask is nonzero: a .dfm's crop is about twice the face
+     * wide (coverage 2.2), and most of it is masked out. */
+    int mu0 = n, mv0 = n, mu1 = -1, mv1 = -1;
+    for (int v = 0; v < n; v++) {
+        const float *row = s->mask + (size_t)v * n;
+        int a = 0, b = n - 1;
+        while (a < n && row[a] <= 0)
+            a++;
+        if (a == n)
+            continue;
+        while (row[b] <= 0)
+            b--;
+        mu0 = a < mu0 ? a : mu0, mu1 = b > mu1 ? b : mu1;
+        mv0 = v < mv0 ? v : mv0, mv1 = v;
+    }
+    if (mu1 < 0)
+        return 0; /* nothing to paste */
     float x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    const float corners[4][2] = {{0, 0}, {(float)n, 0}, {0, (float)n}, {(float)n, (float)n}};
+    /* the nonzero texels' box, grown by the bilinear footprint */
+    const float cu0 = (float)mu0 - 0.5f, cv0 = (float)mv0 - 0.5f, cu1 = (float)mu1 + 1.5f, cv1 = (float)mv1 + 1.5f;
+    const float corners[4][2] = {{cu0, cv0}, {cu1, cv0}, {cu0, cv1}, {cu1, cv1}};
     for (int k = 0; k < 4; k++) {
         float x, y;
         crop_apply(m, corners[k][0], corners[k][1], &x, &y);
@@ -584,10 +603,11 @@ static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity
     for (int j = 0; j < rh; j++) {
         uint8_t *a = al->a + (size_t)j * al->stride;
         uint8_t *d = rgb + (size_t)j * 3 * rw;
+        float u0, v0;
+        crop_apply(inv, al->x + 0.5f, al->y + j + 0.5f, &u0, &v0);
         for (int i = 0; i < rw; i++) {
-            float u, v;
-            crop_apply(inv, al->x + i + 0.5f, al->y + j + 0.5f, &u, &v);
-            u -= 0.5f, v -= 0.5f;
+            /* the map is affine: one step of x moves (u, v) by (inv[0], inv[3]) */
+            float u = u0 + inv[0] * (float)i - 0.5f, v = v0 + inv[3] * (float)i - 0.5f;
             if (!(u > -1 && v > -1 && u < n && v < n))
                 continue;
             int iu = (int)floorf(u), iv = (int)floorf(v);
@@ -604,12 +624,13 @@ static int paste(face_nswap *s, img_view *frame, const float m[6], float opacity
                         col[c] += wgt * s->rgb8[3 * q + c];
                     wsum += wgt;
                 }
-            int av = (int)lroundf(clampf(mk * opacity, 0, 1) * 255.f);
+            int av = (int)(clampf(mk * opacity, 0, 1) * 255.f + 0.5f);
             if (av <= 0 || wsum <= 0)
                 continue;
             a[i] = (uint8_t)av;
+            const float rw_sum = 1.f / wsum;
             for (int c = 0; c < 3; c++)
-                d[3 * i + c] = (uint8_t)lroundf(clampf(col[c] / wsum, 0, 255));
+                d[3 * i + c] = (uint8_t)(clampf(col[c] * rw_sum, 0, 255) + 0.5f);
         }
     }
     img_alpha_update_spans(al);
