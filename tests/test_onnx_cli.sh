@@ -53,6 +53,23 @@ for backend in xnnpack reference; do
   done
 done
 
+# The bench's DFM-shaped network (scripts/make_bench_dfm.py, written without
+# torch or onnx, DepthToSpace in TensorFlow's DCR order as DeepFaceLive's
+# exports have it), at 8 channels: ptim reads it as a .dfm, and the two
+# backends agree on every output within 1e-4 of its range.
+python3 "${samples%/*}/scripts/make_bench_dfm.py" "$tmp/bench.dfm" 8
+binfo=$("$bin" nn info "$tmp/bench.dfm")
+grep -q 'input 0: in_face:0 \[1, 224, 224, 3\] float32' <<<"$binfo" || fail "bench dfm: $binfo"
+grep -q 'output 1: out_celeb_face:0 \[1, 224, 224, 3\] float32' <<<"$binfo" || fail "bench dfm: $binfo"
+for backend in xnnpack reference; do
+  "$bin" nn run "$tmp/bench.dfm" --input in_face:0="$fx/dfm_224.in0.npy" --out "$tmp/bench_$backend" --backend $backend
+done
+for f in out_face_mask_0 out_celeb_face_0 out_celeb_face_mask_0; do
+  e=$(npy_err "$tmp/bench_xnnpack/$f.npy" "$tmp/bench_reference/$f.npy")
+  echo "bench.dfm $f: xnnpack vs reference, max error / range $e"
+  python3 -c "import sys; sys.exit(0 if $e <= 1e-4 else 1)" || fail "bench dfm $f: backends differ by $e"
+done
+
 expect_error() { # status pattern args...
   local want=$1 pat=$2; shift 2
   set +e; local out; out=$("$bin" "$@" 2>&1); local rc=$?; set -e
