@@ -307,29 +307,30 @@ int face_nswap_create(const char *model, const char *encoder, const img_view *id
     void *bytes = NULL;
     size_t size = 0;
     if (nn_model_read_file(model, &bytes, &size, &e) || nn_model_load_file_bytes(model, bytes, size, &s->model, &e)) {
-        free(bytes);
+        nn_model_file_free(bytes, size);
         ptim_error_set(err, e.category ? e.category : PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.model %s cannot be loaded: %s",
                        s->name, e.message);
         goto fail;
     }
     if (find_input(s->model, "in_face:0") >= 0) {
         s->kind = FACE_NSWAP_DFM;
-        free(bytes);
+        nn_model_file_free(bytes, size);
         if (check_dfm(s, err))
             goto fail;
     } else if (find_input(s->model, "target") >= 0 || find_input(s->model, "source") >= 0) {
         s->kind = FACE_NSWAP_INSWAPPER;
         int rc = check_inswapper(s, err) ||
                  make_latent(s, model, bytes, size, encoder, identity, identity_face, threads, err);
-        free(bytes);
+        nn_model_file_free(bytes, size);
         if (rc)
             goto fail;
     } else {
-        free(bytes);
+        nn_model_file_free(bytes, size);
         refuse(s, err, "a DeepFaceLive .dfm (input in_face:0) or an inswapper (inputs target, source)");
         goto fail;
     }
-    if (nn_runner_create(s->model, NN_BACKEND_AUTO, threads, &s->runner, &e)) {
+    /* One runner per swap model: XNNPACK's packed weights are then its only copy. */
+    if (nn_runner_create_sole(s->model, NN_BACKEND_AUTO, threads, &s->runner, &e)) {
         ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "swap.model %s: %s", s->name, e.message);
         goto fail;
     }

@@ -10,6 +10,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 static const char *const op_names[NN_OP__COUNT] = {
     [NN_OP_CONV2D] = "CONV_2D",
     [NN_OP_DWCONV2D] = "DEPTHWISE_CONV_2D",
@@ -700,6 +705,21 @@ static int crd_to_dcr(nn_graph *g, ptim_error *err)
     return 0;
 }
 
+/* Constants no live operator reads any more (a reader's original of a
+ * weight it converted, an input of a folded operator) are freed: in a large
+ * ONNX model they can be a third of the memory. */
+static void drop_unread_constants(nn_graph *g)
+{
+    count_consumers(g);
+    for (int t = 0; t < g->n_tensors; t++) {
+        nn_tensor *x = &g->tensors[t];
+        if (x->data && x->consumers == 0 && !x->is_output && !x->is_input) {
+            free(x->data);
+            x->data = NULL;
+        }
+    }
+}
+
 int nn_graph_prepare(nn_graph *g, ptim_error *err)
 {
     if (fold_constants(g, err))
@@ -718,6 +738,7 @@ int nn_graph_prepare(nn_graph *g, ptim_error *err)
             return -1;
         count_consumers(g);
     }
+    drop_unread_constants(g);
     plan_aliases(g);
     return plan_arena(g, err);
 }
@@ -732,7 +753,7 @@ static int has_suffix(const char *s, const char *suffix)
 
 /* Reads TFLite or ONNX (external ONNX data only from `dir`), then prepares.
  * The name's extension decides; without a known one, TFLite's identifier. */
-static int model_load(const void *data, size_t size, const char *name, const char *dir, nn_model **out,
+static int model_load(const void *data, size_t size, const char *name, const char *dir, int mapped, nn_model **out,
                       ptim_error *err)
 {
     *out = NULL;
@@ -740,7 +761,8 @@ static int model_load(const void *data, size_t size, const char *name, const cha
     int tflite = has_suffix(name, ".tflite") ||
                  (!has_suffix(name, ".onnx") && !has_suffix(name, ".dfm") && nn_is_tflite(data, size));
     if (tflite ? nn_tflite_read(data, size, name, &g, err)
-                                 : nn_onnx_read(data, size, name, dir, &g, err))
+                 : mapped ? nn_onnx_read_mapped(data, size, name, dir, &g, err)
+                          : nn_onnx_read(data, size, name, dir, &g, err))
         return -1;
     return nn_model_from_graph(g, out, err);
 }
@@ -765,7 +787,7 @@ int nn_model_from_graph(nn_graph *g, nn_model **out, ptim_error *err)
 
 int nn_model_load_buffer(const void *data, size_t size, const char *name, nn_model **out, ptim_error *err)
 {
-    return model_load(data, size, name, NULL, out, err);
+    return model_load(data, size, name, NULL, 0, out, err);
 }
 
 int nn_model_read_file(const char *path, void **data, size_t *size, ptim_error *err)
@@ -774,30 +796,38 @@ int nn_model_read_file(const char *path, void **data, size_t *size, ptim_error *
     *size = 0;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot open %s", base, path);
-    long n = -1;
-    if (fseek(fp, 0, SEEK_END) == 0)
-        n = ftell(fp);
-    if (n < 0 || fseek(fp, 0, SEEK_SET) != 0) {
-        fclose(fp);
-        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s (not a regular file)", base,
+                              path);
     }
-    if (n > (long)1 << 30) {
-        fclose(fp);
+    if (st.st_size > (off_t)1 << 30) {
+        close(fd);
         return ptim_error_set(err, PTIM_ERR_MODEL, PTIM_SEV_HIGH, "model %s: file is larger than 1 GiB", base);
     }
-    void *buf = malloc(n ? (size_t)n : 1);
-    if (!buf || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        fclose(fp);
+    static const char empty[1];
+    void *map = (void *)empty;
+    /* Mapped, not read: the readers copy what they keep, and the ONNX reader
+     * drops each initializer's pages once copied (nn_onnx_read_mapped), so
+     * the file's bytes and the graph's are not in memory at once. */
+    if (st.st_size > 0 && (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+        close(fd);
         return ptim_error_set(err, PTIM_ERR_IO, PTIM_SEV_HIGH, "model %s: cannot read %s", base, path);
     }
-    fclose(fp);
-    *data = buf;
-    *size = (size_t)n;
+    close(fd);
+    *data = map;
+    *size = (size_t)st.st_size;
     return 0;
+}
+
+void nn_model_file_free(void *data, size_t size)
+{
+    if (data && size > 0)
+        munmap(data, size);
 }
 
 const char *nn_model_dir(const char *path, char *dir, size_t size)
@@ -820,7 +850,7 @@ int nn_model_load_file_bytes(const char *path, const void *data, size_t size, nn
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char dir[4096];
-    return model_load(data, size, base, nn_model_dir(path, dir, sizeof dir), out, err);
+    return model_load(data, size, base, nn_model_dir(path, dir, sizeof dir), 1, out, err);
 }
 
 int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
@@ -840,7 +870,7 @@ int nn_model_load_file(const char *path, nn_model **out, ptim_error *err)
     if (nn_model_read_file(path, &buf, &size, err))
         return -1;
     int rc = nn_model_load_file_bytes(path, buf, size, out, err);
-    free(buf);
+    nn_model_file_free(buf, size);
     return rc;
 }
 

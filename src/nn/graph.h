@@ -175,6 +175,12 @@ int nn_tfjs_load(const char *path, const char *name, nn_graph **out, ptim_error 
  * (NULL: external data is refused). */
 int nn_onnx_read(const void *data, size_t size, const char *name, const char *dir, nn_graph **out,
                  ptim_error *err);
+/* Same, for bytes that are a private read-only mapping of the file
+ * (nn_model_read_file): each initializer's pages are dropped from memory
+ * once its values are copied, so the file and the graph do not both sit in
+ * memory (reading them again faults them back in from the file). */
+int nn_onnx_read_mapped(const void *data, size_t size, const char *name, const char *dir, nn_graph **out,
+                        ptim_error *err);
 /* Same, with the first n_bind graph inputs (in file order, initializers not
  * counted) given values: TensorProto bytes, or data NULL to leave it an input.
  * (The ONNX test suite passes weights, shapes and axes as inputs.) */
@@ -207,6 +213,7 @@ void nn_onnx_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 /* Model object (nn.h) — defined here so backends can reach the graph. */
 struct nn_model {
     nn_graph *graph;
+    int spent; /* nn_runner_create_sole took its packed weights */
 };
 
 /* The runner's storage of every tensor (for profiling tools). */
@@ -216,7 +223,10 @@ int nn_runner_xnn_runtimes(const nn_runner *runner);
 
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
-int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out,
+/* release: NULL, or g itself (non-const) to free each weight and bias XNNPACK
+ * packs (convolutions, fully connected), part by part as it packs them (see
+ * nn_runner_create_sole); on failure part of g may then be gone. */
+int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, nn_xnn_plan **out,
                   ptim_error *err);
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);

@@ -25,11 +25,14 @@ const char *nn_backend_name(nn_backend backend)
     return "?";
 }
 
-int nn_runner_create(const nn_model *model, nn_backend backend, int threads, nn_runner **out,
-                     ptim_error *err)
+static int runner_create(const nn_model *model, nn_graph *release, nn_backend backend, int threads,
+                         nn_runner **out, ptim_error *err)
 {
     *out = NULL;
     const nn_graph *g = model->graph;
+    if (model->spent)
+        return ptim_error_set(err, PTIM_ERR_INTERNAL, PTIM_SEV_HIGH,
+                              "model %s: its weights went to the one runner it was made for", g->name);
     nn_runner *r = calloc(1, sizeof *r);
     if (!r)
         return ptim_error_set(err, PTIM_ERR_MEMORY, PTIM_SEV_CRITICAL, "model %s: out of memory", g->name);
@@ -62,10 +65,10 @@ int nn_runner_create(const nn_model *model, nn_backend backend, int threads, nn_
         threads = 1;
     if (backend == NN_BACKEND_XNNPACK || backend == NN_BACKEND_AUTO) {
         ptim_error xerr = {0};
-        if (nn_xnn_create(g, r->ptr, threads, &r->xnn, &xerr) == 0) {
+        if (nn_xnn_create(g, r->ptr, threads, release, &r->xnn, &xerr) == 0) {
             r->backend = NN_BACKEND_XNNPACK;
-            r->auto_fallback = backend == NN_BACKEND_AUTO;
-        } else if (backend == NN_BACKEND_XNNPACK) {
+            r->auto_fallback = backend == NN_BACKEND_AUTO && !release;
+        } else if (backend == NN_BACKEND_XNNPACK || release) {
             if (err)
                 *err = xerr;
             nn_runner_destroy(r);
@@ -78,6 +81,20 @@ int nn_runner_create(const nn_model *model, nn_backend backend, int threads, nn_
     }
     *out = r;
     return 0;
+}
+
+int nn_runner_create(const nn_model *model, nn_backend backend, int threads, nn_runner **out, ptim_error *err)
+{
+    return runner_create(model, NULL, backend, threads, out, err);
+}
+
+int nn_runner_create_sole(nn_model *model, nn_backend backend, int threads, nn_runner **out, ptim_error *err)
+{
+    if (backend == NN_BACKEND_REFERENCE) /* the reference reads the weights on every run */
+        return nn_runner_create(model, backend, threads, out, err);
+    int rc = runner_create(model, model->graph, backend, threads, out, err);
+    model->spent = 1; /* also on failure: part of the weights may be gone */
+    return rc;
 }
 
 void nn_runner_destroy(nn_runner *runner)

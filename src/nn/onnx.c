@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "nn/graph.h"
 
@@ -88,6 +90,7 @@ typedef struct ctx {
     int cur_index;
     const nn_onnx_binding *bind; /* graph inputs given as constants (n_bind entries) */
     int n_bind;
+    int drop_pages; /* the bytes are a file mapping: drop an initializer's pages once copied */
 } ctx;
 
 /* ---- errors ---- */
@@ -689,6 +692,17 @@ static int read_external(ctx *c, const tproto *tp, size_t n, uint8_t **out)
 }
 
 /* A TensorProto as a float constant tensor. */
+/* The whole pages inside [p, p + n) of a private read-only file mapping
+ * leave this process's memory (MADV_DONTNEED); read again, they come back
+ * from the file unchanged. */
+static void drop_pages(const void *p, size_t n)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 static int load_tensor(ctx *c, const tproto *tp, const char *name)
 {
     size_t es = dtype_size(tp->dtype);
@@ -725,6 +739,8 @@ static int load_tensor(ctx *c, const tproto *tp, const char *name)
     if (raw) {
         for (size_t k = 0; k < count; k++)
             data[k] = raw_value(raw + k * es, tp->dtype);
+        if (c->drop_pages && raw == tp->raw.p)
+            drop_pages(raw, count * es);
     } else {
         /* Typed fields: float_data(4) fixed32, int32_data(5)/int64_data(7)/uint64_data(11) varints, double_data(10) fixed64. */
         size_t k = 0;
@@ -3043,17 +3059,33 @@ int nn_is_tflite(const void *data, size_t size)
     return size >= 8 && memcmp((const uint8_t *)data + 4, "TFL3", 4) == 0;
 }
 
+static int read_onnx(const void *data, size_t size, const char *name, const char *dir, const nn_onnx_binding *bind,
+                     int n_bind, int mapped, nn_graph **out, ptim_error *err);
+
 int nn_onnx_read(const void *data, size_t size, const char *name, const char *dir, nn_graph **out, ptim_error *err)
 {
-    return nn_onnx_read_bound(data, size, name, dir, NULL, 0, out, err);
+    return read_onnx(data, size, name, dir, NULL, 0, 0, out, err);
+}
+
+int nn_onnx_read_mapped(const void *data, size_t size, const char *name, const char *dir, nn_graph **out,
+                        ptim_error *err)
+{
+    return read_onnx(data, size, name, dir, NULL, 0, 1, out, err);
 }
 
 int nn_onnx_read_bound(const void *data, size_t size, const char *name, const char *dir,
                        const nn_onnx_binding *bind, int n_bind, nn_graph **out, ptim_error *err)
 {
+    return read_onnx(data, size, name, dir, bind, n_bind, 0, out, err);
+}
+
+static int read_onnx(const void *data, size_t size, const char *name, const char *dir, const nn_onnx_binding *bind,
+                     int n_bind, int mapped, nn_graph **out, ptim_error *err)
+{
     *out = NULL;
     ptim_error local = {0};
-    ctx c = {.file = name, .dir = dir, .err = err ? err : &local, .bind = bind, .n_bind = n_bind};
+    ctx c = {.file = name, .dir = dir, .err = err ? err : &local, .bind = bind, .n_bind = n_bind,
+             .drop_pages = mapped};
     c.err->message[0] = 0;
     c.g = calloc(1, sizeof *c.g);
     if (!c.g || !(c.g->name = strdup(name))) {

@@ -390,7 +390,51 @@ out:
     return rc;
 }
 
-int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan **out, ptim_error *err)
+/* The weights XNNPACK copies into its own packed form when a runtime is
+ * created (convolutions, fully connected): their graph copy may go then. */
+static int packs_weights(const nn_op *op)
+{
+    return op->kind == NN_OP_CONV2D || op->kind == NN_OP_DWCONV2D || op->kind == NN_OP_DECONV2D ||
+           op->kind == NN_OP_MATMUL;
+}
+
+static size_t packed_bytes(const nn_graph *g, const nn_op *op)
+{
+    size_t n = 0;
+    if (packs_weights(op))
+        for (int k = 1; k < op->n_inputs; k++)
+            if (g->tensors[op->inputs[k]].data)
+                n += g->tensors[op->inputs[k]].count * sizeof(float);
+    return n;
+}
+
+/* With release: a runtime packs at most this much before the graph's copies
+ * are freed, so the two copies overlap by at most this much. */
+#define RELEASE_SEGMENT_BYTES ((size_t)64 << 20)
+
+/* Frees the graph's copy of the weights the runtime of step `sidx` packed
+ * (those no other operator reads). They are first overwritten with NaN: if
+ * XNNPACK ever read them again, the outputs would say so. */
+static void release_packed(nn_graph *g, const int *step_of, int sidx)
+{
+    for (int i = 0; i < g->n_ops; i++) {
+        const nn_op *op = &g->ops[i];
+        if (step_of[i] != sidx || op->dead || !packs_weights(op))
+            continue;
+        for (int k = 1; k < op->n_inputs; k++) {
+            nn_tensor *t = &g->tensors[op->inputs[k]];
+            if (!t->data || t->consumers != 1 || t->is_output)
+                continue;
+            for (size_t e = 0; e < t->count; e++)
+                t->data[e] = NAN;
+            free(t->data);
+            t->data = NULL;
+        }
+    }
+}
+
+int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, nn_xnn_plan **out,
+                  ptim_error *err)
 {
     *out = NULL;
     pthread_once(&init_once, init_xnnpack);
@@ -424,8 +468,10 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
             shared[t] = 1;
             shared[g->tensors[t].alias_of] = 1;
         }
-    /* Assign steps: runs of supported operators share one. */
+    /* Assign steps: runs of supported operators share one (with release, a
+     * run is cut where its packed weights would pass RELEASE_SEGMENT_BYTES). */
     int step = -1, in_xnn = 0;
+    size_t seg_bytes = 0;
     for (int i = 0; i < g->n_ops; i++) {
         const nn_op *op = &g->ops[i];
         step_of[i] = -1;
@@ -444,11 +490,14 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
                            i, nn_op_kind_name(op->kind));
             goto out;
         }
-        if (!sup || !in_xnn) {
+        size_t wb = sup && release ? packed_bytes(g, op) : 0;
+        if (!sup || !in_xnn || (release && seg_bytes > 0 && seg_bytes + wb > RELEASE_SEGMENT_BYTES)) {
             step++;
             p->steps[step].op = i;
             p->steps[step].runtime = NULL;
+            seg_bytes = 0;
         }
+        seg_bytes += wb;
         in_xnn = sup;
         step_of[i] = step;
     }
@@ -463,6 +512,8 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_xnn_plan
                 last = i;
         if (build_segment(g, ptr, step_of, first, last, sidx, shared, p->pool, &p->steps[sidx].runtime, err))
             goto out;
+        if (release)
+            release_packed(release, step_of, sidx);
     }
     rc = 0;
 out:
