@@ -214,6 +214,7 @@ void nn_onnx_ref_run_op(const nn_graph *g, const nn_op *op, float *const *ptr);
 struct nn_model {
     nn_graph *graph;
     int spent; /* nn_runner_create_sole took its packed weights */
+    size_t sole_part_bytes; /* nn_runner_create_sole's part size (0: 64 MB; tests set less) */
 };
 
 /* The runner's storage of every tensor (for profiling tools). */
@@ -224,10 +225,11 @@ int nn_runner_xnn_runtimes(const nn_runner *runner);
 /* XNNPACK backend (nn/xnn_backend.c, the one file that knows XNNPACK's API). */
 typedef struct nn_xnn_plan nn_xnn_plan;
 /* release: NULL, or g itself (non-const) to free each weight and bias XNNPACK
- * packs (convolutions, fully connected), part by part as it packs them (see
- * nn_runner_create_sole); on failure part of g may then be gone. */
-int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, nn_xnn_plan **out,
-                  ptim_error *err);
+ * packs (convolutions, fully connected), part by part as it packs them, a
+ * part packing at most part_bytes (see nn_runner_create_sole); on failure
+ * part of g may then be gone. */
+int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, size_t part_bytes,
+                  nn_xnn_plan **out, ptim_error *err);
 int nn_xnn_run(nn_xnn_plan *plan, float *const *ptr, ptim_error *err);
 void nn_xnn_destroy(nn_xnn_plan *plan);
 int nn_xnn_runtime_count(const nn_xnn_plan *plan);

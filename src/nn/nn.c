@@ -65,7 +65,8 @@ static int runner_create(const nn_model *model, nn_graph *release, nn_backend ba
         threads = 1;
     if (backend == NN_BACKEND_XNNPACK || backend == NN_BACKEND_AUTO) {
         ptim_error xerr = {0};
-        if (nn_xnn_create(g, r->ptr, threads, release, &r->xnn, &xerr) == 0) {
+        size_t part = model->sole_part_bytes ? model->sole_part_bytes : (size_t)64 << 20;
+        if (nn_xnn_create(g, r->ptr, threads, release, part, &r->xnn, &xerr) == 0) {
             r->backend = NN_BACKEND_XNNPACK;
             r->auto_fallback = backend == NN_BACKEND_AUTO && !release;
         } else if (backend == NN_BACKEND_XNNPACK || release) {

@@ -408,10 +408,6 @@ static size_t packed_bytes(const nn_graph *g, const nn_op *op)
     return n;
 }
 
-/* With release: a runtime packs at most this much before the graph's copies
- * are freed, so the two copies overlap by at most this much. */
-#define RELEASE_SEGMENT_BYTES ((size_t)64 << 20)
-
 /* Frees the graph's copy of the weights the runtime of step `sidx` packed
  * (those no other operator reads). They are first overwritten with NaN: if
  * XNNPACK ever read them again, the outputs would say so. */
@@ -433,8 +429,8 @@ static void release_packed(nn_graph *g, const int *step_of, int sidx)
     }
 }
 
-int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, nn_xnn_plan **out,
-                  ptim_error *err)
+int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *release, size_t part_bytes,
+                  nn_xnn_plan **out, ptim_error *err)
 {
     *out = NULL;
     pthread_once(&init_once, init_xnnpack);
@@ -469,7 +465,8 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *r
             shared[g->tensors[t].alias_of] = 1;
         }
     /* Assign steps: runs of supported operators share one (with release, a
-     * run is cut where its packed weights would pass RELEASE_SEGMENT_BYTES). */
+     * run is cut where its packed weights would pass part_bytes: the graph's
+     * copy and XNNPACK's overlap by at most that much). */
     int step = -1, in_xnn = 0;
     size_t seg_bytes = 0;
     for (int i = 0; i < g->n_ops; i++) {
@@ -491,7 +488,7 @@ int nn_xnn_create(const nn_graph *g, float *const *ptr, int threads, nn_graph *r
             goto out;
         }
         size_t wb = sup && release ? packed_bytes(g, op) : 0;
-        if (!sup || !in_xnn || (release && seg_bytes > 0 && seg_bytes + wb > RELEASE_SEGMENT_BYTES)) {
+        if (!sup || !in_xnn || (release && seg_bytes > 0 && seg_bytes + wb > part_bytes)) {
             step++;
             p->steps[step].op = i;
             p->steps[step].runtime = NULL;
