@@ -62,7 +62,7 @@ static void test_inswapper_alignment(void **state)
     (void)state;
     float sim[6], m[6], inv[6];
     face f = face_at(23, 2.5f, 400, 180, sim);
-    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_INSWAPPER, 128, 2.2f, m));
+    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_INSWAPPER, 128, 2.2f, 0, 0, m));
     /* In the 128 crop each point sits at the template + 8 px in x: the crop
      * map takes that spot to the face's point in the frame. */
     for (int i = 0; i < 4; i++) {
@@ -90,8 +90,8 @@ static void test_dfm_alignment(void **state)
     (void)state;
     float sim[6], m[6], m2[6], inv[6];
     face f = face_at(-40, 1.7f, 300, 260, sim);
-    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 2.2f, m));
-    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 1.1f, m2));
+    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 2.2f, 0, 0, m));
+    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 1.1f, 0, 0, m2));
     /* The crop's centre is the same face point for any coverage: template
      * (0.511, 0.594) x 112, mapped by the face's similarity. */
     const float tx = 0.511f * 112, ty = 0.594f * 112;
@@ -120,10 +120,20 @@ static void test_dfm_alignment(void **state)
         assert_float_equal(x, f.keypoints[i][0], 1e-2);
         assert_float_equal(y, f.keypoints[i][1], 1e-2);
     }
+    /* x/y offsets move the centre along the face's own axes (it is turned
+     * by -40 degrees here) by offset x 0.600 x 112 template px, the side at
+     * coverage 1, and leave the side as it is. */
+    float mo[6], ox, oy;
+    assert_true(face_nswap_crop_map(&f, FACE_NSWAP_DFM, 224, 2.2f, 0.25f, -0.1f, mo));
+    crop_apply(mo, 112, 112, &ox, &oy);
+    const float dx = 0.25f * 0.600f * 112, dy = -0.1f * 0.600f * 112;
+    assert_float_equal(ox, ex + sim[0] * dx + sim[1] * dy, 0.05);
+    assert_float_equal(oy, ey + sim[3] * dx + sim[4] * dy, 0.05);
+    assert_float_equal(hypotf(mo[0], mo[3]), hypotf(m[0], m[3]), 1e-5);
     /* A face without points has no alignment. */
     face none;
     memset(&none, 0, sizeof none);
-    assert_false(face_nswap_crop_map(&none, FACE_NSWAP_DFM, 224, 2.2f, m));
+    assert_false(face_nswap_crop_map(&none, FACE_NSWAP_DFM, 224, 2.2f, 0, 0, m));
 }
 
 /* A textured RGB "photo" with a face at the template x scale k. */

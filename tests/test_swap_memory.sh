@@ -6,8 +6,8 @@
 # picture's blur run, must stay within the file's size plus 150 MB. Before
 # the file was mapped and dropped page by page, unread constants freed and
 # XNNPACK's packed weights made the only copy, the model's share was 620 MB
-# (2.9 times its size; this test failed). Under a sanitizer (its allocator keeps freed memory in quarantine)
-# the swap runs but its memory is not judged.
+# (2.9 times its size; this test failed). Under a sanitizer (its allocator
+# keeps freed memory in quarantine) the swap runs but its memory is not judged.
 source "$(dirname "$0")/pipeline_helpers.sh"
 
 MODEL=$T/big.dfm

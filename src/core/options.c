@@ -60,6 +60,8 @@ const ptim_option ptim_options[] = {
     {"swap.encoder", PTIM_OPT_PATH, "", U, NULL, true, "Swap with inswapper: its ArcFace encoder (w600k_r50.onnx), which reads the face of swap.identity"},
     {"swap.morph_factor", PTIM_OPT_FLOAT, "0.75", 0.0, 1.0, NULL, true, "Swap with a .dfm that has morph_value:0: how far towards the celebrity (0 none, 1 all)"},
     {"swap.face_coverage", PTIM_OPT_FLOAT, "2.2", 1.0, 4.0, NULL, true, "Swap with a .dfm: side of the aligned square the model sees, in face sizes (DeepFaceLive's face coverage)"},
+    {"swap.face_x_offset", PTIM_OPT_FLOAT, "0", -1.0, 1.0, NULL, true, "Swap with a .dfm: move the aligned square right (+) or left (-), in face sizes along the face (DeepFaceLive's x offset)"},
+    {"swap.face_y_offset", PTIM_OPT_FLOAT, "0", -1.0, 1.0, NULL, true, "Swap with a .dfm: move the aligned square down (+) or up (-), in face sizes along the face (DeepFaceLive's y offset)"},
     {"swap.presharpen", PTIM_OPT_FLOAT, "0", 0.0, 10.0, NULL, true, "Swap with a model: unsharp-mask amount applied to the aligned face before the model (0 = off)"},
     {"swap.pre_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the aligned face before the model"},
     {"swap.post_gamma", PTIM_OPT_FLOAT, "1.0", 0.1, 4.0, NULL, true, "Swap with a model: gamma applied to the model's face after it"},

@@ -97,6 +97,8 @@ static int read_settings(const ptim_config *cfg, masker_settings *s, ptim_error 
     s->nswap.merge = s->swap;
     s->nswap.morph = (float)ptim_config_float(cfg, "swap.morph_factor");
     s->nswap.coverage = (float)ptim_config_float(cfg, "swap.face_coverage");
+    s->nswap.x_offset = (float)ptim_config_float(cfg, "swap.face_x_offset");
+    s->nswap.y_offset = (float)ptim_config_float(cfg, "swap.face_y_offset");
     s->nswap.presharpen = (float)ptim_config_float(cfg, "swap.presharpen");
     s->nswap.pre_gamma = (float)ptim_config_float(cfg, "swap.pre_gamma");
     s->nswap.post_gamma = (float)ptim_config_float(cfg, "swap.post_gamma");

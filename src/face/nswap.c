@@ -376,7 +376,8 @@ face_nswap_kind face_nswap_kind_of(const face_nswap *s) { return s->kind; }
 int face_nswap_resolution(const face_nswap *s) { return s->res; }
 const float *face_nswap_latent(const face_nswap *s) { return s->kind == FACE_NSWAP_INSWAPPER ? s->latent : NULL; }
 
-bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float coverage, float m[6])
+bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float coverage, float x_offset, float y_offset,
+                         float m[6])
 {
     float pts[5][2], tmpl[5][2], fwd[6], inv[6];
     int n;
@@ -394,8 +395,10 @@ bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float cov
          * 0.588-0.602) and 0.570-0.624 x coverage wide; ptim takes the
          * means. Its own 5 points give that cut within about 5 % of the side
          * (a face's proportions move the two fits apart). */
-        const float side = coverage * 0.600f * FACE_EMBED_SIZE;
-        const float cx = 0.511f * FACE_EMBED_SIZE, cy = 0.594f * FACE_EMBED_SIZE;
+        const float unit = 0.600f * FACE_EMBED_SIZE, side = coverage * unit;
+        /* x/y offsets (DeepFaceLive's): in the same face units, along the
+         * face's own axes */
+        const float cx = 0.511f * FACE_EMBED_SIZE + x_offset * unit, cy = 0.594f * FACE_EMBED_SIZE + y_offset * unit;
         a = side / (float)res;
         bx = cx - side / 2;
         by = cy - side / 2;
@@ -655,7 +658,7 @@ int face_nswap_prepare(face_nswap *s, const img_view *frame, const face *f, cons
     const int n = s->res;
     const size_t px = (size_t)n * n;
     float m[6];
-    if (!face_nswap_crop_map(f, s->kind, n, p->coverage, m))
+    if (!face_nswap_crop_map(f, s->kind, n, p->coverage, p->x_offset, p->y_offset, m))
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_MEDIUM, "face %d has no usable alignment points", f->id);
     if (crop_to_tensor(frame, m, n, n, 1.f / 255.f, 0.f, CROP_BORDER_REPLICATE, s->orig))
         return ptim_error_set(err, PTIM_ERR_INFERENCE, PTIM_SEV_HIGH, "cannot read %s frames for the swap",

@@ -41,6 +41,7 @@ typedef enum face_nswap_kind { FACE_NSWAP_DFM, FACE_NSWAP_INSWAPPER } face_nswap
 typedef struct face_nswap_params {
     float morph;       /* swap.morph_factor */
     float coverage;    /* swap.face_coverage */
+    float x_offset, y_offset; /* swap.face_x_offset, swap.face_y_offset (.dfm), in face units */
     float presharpen;  /* swap.presharpen, 0 = off */
     float pre_gamma, post_gamma;
     face_swap_params merge; /* erode, blur, opacity, color_transfer */
@@ -89,6 +90,7 @@ int face_nswap_apply(face_nswap *s, img_view *frame, ptim_error *err);
  * units, raised 0.08 unit) as measured on the samples, see nswap.c; inswapper: InsightFace's template for
  * the resolution (112 px template scaled by R/128 and shifted 8 R/128 px
  * right). False when the face has no usable points. */
-bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float coverage, float m[6]);
+bool face_nswap_crop_map(const face *f, face_nswap_kind kind, int res, float coverage, float x_offset, float y_offset,
+                         float m[6]);
 
 #endif
