@@ -65,7 +65,7 @@ EOF
 # Under AddressSanitizer (a Debug build, ~10x slower) a representative subset
 # runs: one fault per layer, a permanent failure, and all at once. The full
 # matrix runs in the normal build.
-if [ -z "${PTIM_E2E_ROWS:-}" ] && ldd "$PTIM_BIN" 2>/dev/null | grep -q libasan; then
+if [ -z "${PTIM_E2E_ROWS:-}" ] && grep -q libasan <<<"$(ldd "$PTIM_BIN" 2>/dev/null)"; then
     PTIM_E2E_ROWS=none,packet_corrupt,decode,detect,alloc,render,encode_all,all_but_open,all_random
     echo "ASan build: rows $PTIM_E2E_ROWS"
 fi

@@ -15,7 +15,7 @@ LEAK_PY=$(dirname "${BASH_SOURCE[0]}")/leak_check.py
 # then runs only the issue's own clip (LEAK_QUICK=1), not every variant.
 if [ -z "${LEAK_QUICK:-}" ]; then
   LEAK_QUICK=0
-  ldd "$PTIM_BIN" 2>/dev/null | grep -q libasan && LEAK_QUICK=1
+  grep -q libasan <<<"$(ldd "$PTIM_BIN" 2>/dev/null)" && LEAK_QUICK=1
 fi
 
 # Per-frame detection, JSON lines (ptim detect --json); extra args are --set.

@@ -27,7 +27,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # with.
 FPS=30 A=45 GAP=1 B=30 HOLD=1000 LIMIT=400 MIN_HELD=8
 slow_pace() { FPS=4 A=8 GAP=4 B=4 HOLD=4000 LIMIT=1500 MIN_HELD=3; }
-if ldd "$PTIM_BIN" 2>/dev/null | grep -qE 'lib[at]san'; then
+if grep -qE 'lib[at]san' <<<"$(ldd "$PTIM_BIN" 2>/dev/null)"; then
   slow_pace
 fi
 run_clip() {

@@ -27,7 +27,7 @@ SWAP=$(peak_kb --set mask.mode=swap --set swap.model="$MODEL")
 EXTRA=$((SWAP - BLUR))
 echo "model ${MODEL_KB} kB; peak RSS: blur ${BLUR} kB, swap ${SWAP} kB, the model's share ${EXTRA} kB" \
   "(limit ${MODEL_KB} + 153600 kB)"
-if ldd "$PTIM_BIN" 2>/dev/null | grep -qE 'libasan|libtsan'; then
+if grep -qE 'libasan|libtsan' <<<"$(ldd "$PTIM_BIN" 2>/dev/null)"; then
   echo "sanitizer build: memory not judged"
 elif [ "$EXTRA" -gt $((MODEL_KB + 153600)) ]; then
   fail "the swap model's peak share is ${EXTRA} kB, more than its size ${MODEL_KB} kB plus 150 MB"
