@@ -125,7 +125,8 @@ struct face_tracker {
     } held[FACE_BOXES_MAX];
     /* turned views (see detect_turned) */
     bool fresh;             /* first frame since create or reset */
-    int turn_cursor;        /* next (turn, window) of the rolling turned scan */
+    int turn_cursor;        /* next (turn, tile) of the rolling turned scan */
+    int turn_whole;         /* frames into the whole frame's turned cycle */
     bool live;              /* whole-frame detection on every frame */
     int64_t prev_ms;        /* media time of the previous frame (INT64_MIN: none) */
 };
@@ -266,6 +267,7 @@ void face_tracker_reset(face_tracker *t)
     t->tile_cursor = 0;
     t->tile_phase = 0;
     t->turn_cursor = 0;
+    t->turn_whole = 0;
     tile_still_reset(t->still);
     t->sig[0].width = t->sig[1].width = 0;
     t->crowd = false;
@@ -722,12 +724,15 @@ static int detect_frame(face_tracker *t, const img_view *frame, int64_t t_ms, bo
 /* Turned views: BlazeFace finds faces rolled up to about 45-60 degrees, not
  * a face on its side or upside down (a camera mounted upside down, someone
  * lying down, an acrobat). The whole frame and every tile are also seen
- * turned by 90, 180 and 270 degrees, in a rolling scan that visits all of
- * them once per TURN_CYCLE detect intervals (a window or two per frame,
- * about as much as the upright tile scan); the first frame after a reset
- * (a picture, a new file) sees them all at once, a scene cut the whole
- * frame's three. A face found so is followed upright by FaceMesh, whose
- * region turns with the eye line. */
+ * turned by 90, 180 and 270 degrees: the whole frame's three once per detect
+ * interval (one every interval/3 frames), so that the look-back, which
+ * follows a new face back through one interval, masks a large face from the
+ * frame it enters on; the tiles' in a rolling scan that visits them all once
+ * per TURN_CYCLE detect intervals (a window or two per frame, about as much
+ * as the upright tile scan). The first frame after a reset (a picture, a new
+ * file) sees them all at once, a scene cut the whole frame's three. A face
+ * found so is followed upright by FaceMesh, whose region turns with the eye
+ * line. */
 #define TURN_CYCLE 3
 /* On a fresh frame (a picture, the first frame), which has no second chance,
  * turned candidates are taken from this score (a face turned by a resampling
@@ -825,28 +830,46 @@ static int detect_turned(face_tracker *t, const img_view *frame, ptim_error *err
         return 0;
     int windows = face_detector_window_count(face_detector_settings_of(t->det)->tiles,
                                              frame->width, frame->height);
-    int total = 3 * windows, first = 0, count = total;
-    if (!t->fresh) {
-        int cycle = TURN_CYCLE * t->s.detect_interval;
-        count = (total + cycle - 1) / cycle;
-        first = t->turn_cursor % total;
-        t->turn_cursor = (first + count) % total;
-    }
     face_list_clear(&t->turned);
     float threshold = t->fresh ? TURN_THRESHOLD_FRESH : 0.0f;
-    for (int i = 0; i < count; i++) {
-        int k = (first + i) % total;
-        if (face_detector_detect_turned(t->det, frame, 0, k % windows, 1, 1 + k / windows,
-                                        threshold, &t->more, err))
-            return -1;
-        gather_turned(t);
-    }
-    if (t->cut && !t->fresh)
+    if (t->fresh) { /* every window, every turn */
         for (int q = 1; q <= 3; q++) {
-            if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, 0.0f, &t->more, err))
+            if (face_detector_detect_turned(t->det, frame, 0, 0, windows, q, threshold, &t->more, err))
                 return -1;
             gather_turned(t);
         }
+        return t->turned.count ? merge_turned(t, frame, err) : 0;
+    }
+    /* The whole frame's three turns within one detect interval (the look-back
+     * follows a face found so back through that interval: a large face
+     * entering upside down is masked from its first frame); on a cut, all
+     * three at once. */
+    int step = t->s.detect_interval / 3 > 1 ? t->s.detect_interval / 3 : 1;
+    int q0 = 1, q1 = 0; /* turns of the whole frame on this frame */
+    if (t->cut)
+        q1 = 3;
+    else if (t->turn_whole % step == 0)
+        q0 = q1 = 1 + (t->turn_whole / step) % 3;
+    t->turn_whole = (t->turn_whole + 1) % (3 * step);
+    for (int q = q0; q <= q1; q++) {
+        if (face_detector_detect_turned(t->det, frame, 0, 0, 1, q, 0.0f, &t->more, err))
+            return -1;
+        gather_turned(t);
+    }
+    /* The tiles' turns in a rolling scan over TURN_CYCLE intervals. */
+    int tiles = windows - 1, total = 3 * tiles;
+    if (tiles > 0) {
+        int cycle = TURN_CYCLE * t->s.detect_interval;
+        int count = (total + cycle - 1) / cycle, first = t->turn_cursor % total;
+        t->turn_cursor = (first + count) % total;
+        for (int i = 0; i < count; i++) {
+            int k = (first + i) % total;
+            if (face_detector_detect_turned(t->det, frame, 0, 1 + k % tiles, 1, 1 + k / tiles, 0.0f, &t->more,
+                                            err))
+                return -1;
+            gather_turned(t);
+        }
+    }
     return t->turned.count ? merge_turned(t, frame, err) : 0;
 }
 
@@ -1195,6 +1218,19 @@ static int trace_back(face_tracker *t, const img_view *frame, const face *later,
         if (face_detector_detect_windows(t->det, frame, 0, w, 1, &t->more, err))
             return -1;
         merge_lists(&t->found, &t->more);
+    }
+    /* A face lying sideways or upside down (found by a turned view): the
+     * same windows seen turned so that it stands upright (a quarter turn
+     * either way for a face on its side). */
+    float roll = fabsf(later->roll);
+    if (t->s.turned_views && isfinite(roll) && roll > 0.25f * (float)M_PI) {
+        int q0 = roll > 0.75f * (float)M_PI ? 2 : 1, q1 = roll > 0.75f * (float)M_PI ? 2 : 3;
+        for (int q = q0; q <= q1; q += 2)
+            for (int k = 0; k < (w > 0 ? 2 : 1); k++) {
+                if (face_detector_detect_turned(t->det, frame, 0, k ? w : 0, 1, q, 0.0f, &t->more, err))
+                    return -1;
+                merge_lists(&t->found, &t->more);
+            }
     }
     int best = -1;
     float best_score = 0.0f;
